@@ -1,1 +1,30 @@
-//! placeholder
+//! Terraform's type system and values as they cross the plugin protocol (tfplugin6
+//! `DynamicValue`), knowing nothing of gRPC or of any particular provider.
+//!
+//! The contract:
+//! - [`Type`] mirrors cty types and round-trips Terraform's type JSON exactly (including the
+//!   optional-attribute form of object types).
+//! - [`Value`] holds null, unknown (with Terraform >= 1.6 refinements), known values and
+//!   dynamically typed values; it is untyped until checked against a [`Type`].
+//! - [`Number`] is an exact decimal, because Terraform numbers are arbitrary precision.
+//! - [`msgpack`] decodes and encodes what Terraform actually sends and accepts (verified against
+//!   Terraform 1.11.4): objects always carry every attribute, unknowns are extensions, dynamic
+//!   values are `[type JSON, value]` pairs.
+//! - [`json`] handles cty JSON, chiefly the raw state handed to `UpgradeResourceState`, where
+//!   decoding is lenient about attributes that were added or removed from the schema.
+//! - Every [`Error`] names the [`AttributePath`] where it happened, ready for a diagnostic.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod number;
+mod path;
+mod types;
+mod value;
+
+pub use error::{Error, Result};
+pub use number::Number;
+pub use path::{AttributePath, PathStep};
+pub use types::{ObjectType, Type};
+pub use value::{Refinements, Value};
