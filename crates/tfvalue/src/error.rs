@@ -122,6 +122,12 @@ impl Error {
         bare.to_string()
     }
 
+    /// The same error re-anchored at `path` (for errors raised by helpers that only see a part).
+    pub(crate) fn at(mut self, path: &AttributePath) -> Self {
+        *self.path_mut() = path.clone();
+        self
+    }
+
     fn path_mut(&mut self) -> &mut AttributePath {
         match self {
             Error::TypeMismatch { path, .. }

@@ -18,8 +18,11 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod json;
+pub mod msgpack;
 mod number;
 mod path;
+mod shape;
 mod types;
 mod value;
 
