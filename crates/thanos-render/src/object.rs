@@ -1,0 +1,119 @@
+//! The output of rendering: typed Kubernetes objects in apply order.
+
+use k8s_openapi::Resource;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// Everything one resource renders, in apply order: ConfigMaps, Services, workloads, PDBs,
+/// Ingresses (so a workload never starts before the config it mounts, and an Ingress never
+/// points at a Service that does not exist yet). Delete in reverse order.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Rendered {
+    pub objects: Vec<Object>,
+}
+
+impl Rendered {
+    /// Finds an object by kind and name (test and caller convenience).
+    pub fn get(&self, kind: &str, name: &str) -> Option<&Object> {
+        self.objects
+            .iter()
+            .find(|o| o.kind() == kind && o.name() == name)
+    }
+
+    /// `(kind, name)` of every object, in apply order.
+    pub fn keys(&self) -> Vec<(&'static str, String)> {
+        self.objects
+            .iter()
+            .map(|o| (o.kind(), o.name().to_owned()))
+            .collect()
+    }
+
+    /// The objects as one JSON array (canonical: object keys sorted by serde_json's map).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Array(self.objects.iter().map(Object::to_json).collect())
+    }
+}
+
+/// One owned Kubernetes object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Object {
+    ConfigMap(ConfigMap),
+    Service(Service),
+    Deployment(Deployment),
+    StatefulSet(StatefulSet),
+    Ingress(Ingress),
+    PodDisruptionBudget(PodDisruptionBudget),
+}
+
+impl Object {
+    pub fn api_version(&self) -> &'static str {
+        match self {
+            Object::ConfigMap(_) => ConfigMap::API_VERSION,
+            Object::Service(_) => Service::API_VERSION,
+            Object::Deployment(_) => Deployment::API_VERSION,
+            Object::StatefulSet(_) => StatefulSet::API_VERSION,
+            Object::Ingress(_) => Ingress::API_VERSION,
+            Object::PodDisruptionBudget(_) => PodDisruptionBudget::API_VERSION,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Object::ConfigMap(_) => ConfigMap::KIND,
+            Object::Service(_) => Service::KIND,
+            Object::Deployment(_) => Deployment::KIND,
+            Object::StatefulSet(_) => StatefulSet::KIND,
+            Object::Ingress(_) => Ingress::KIND,
+            Object::PodDisruptionBudget(_) => PodDisruptionBudget::KIND,
+        }
+    }
+
+    pub fn metadata(&self) -> &ObjectMeta {
+        match self {
+            Object::ConfigMap(o) => &o.metadata,
+            Object::Service(o) => &o.metadata,
+            Object::Deployment(o) => &o.metadata,
+            Object::StatefulSet(o) => &o.metadata,
+            Object::Ingress(o) => &o.metadata,
+            Object::PodDisruptionBudget(o) => &o.metadata,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        self.metadata().name.as_deref().unwrap_or_default()
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.metadata().namespace.as_deref().unwrap_or_default()
+    }
+
+    /// The object as JSON, with `apiVersion` and `kind` (k8s-openapi serializes them).
+    /// serde_json's map is a BTreeMap here (no `preserve_order`), so keys come out sorted
+    /// and the value is canonical.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("k8s-openapi objects always serialize")
+    }
+
+    /// sha256 (lowercase hex) of the canonical JSON text of [`Object::to_json`]. Equal objects
+    /// have equal hashes; any change in any field changes it.
+    pub fn content_hash(&self) -> String {
+        sha256_hex(self.to_json().to_string().as_bytes())
+    }
+}
+
+/// Lowercase hex sha256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push(char::from_digit(u32::from(b >> 4), 16).expect("nibble"));
+        out.push(char::from_digit(u32::from(b & 0xf), 16).expect("nibble"));
+    }
+    out
+}

@@ -1,0 +1,274 @@
+//! Building blocks of the workloads: the Thanos container, probes, security context, pod
+//! template (with the config-hash annotation), headless Service and PodDisruptionBudget.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::policy::v1 as policy;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::meta::{CONFIG_HASH, GRPC_PORT, HTTP_PORT};
+use crate::object::sha256_hex;
+
+/// Pods run as the unprivileged `nobody` user of the Thanos image (kube-thanos's hardened
+/// defaults); `fs_group` makes the data volume writable.
+const RUN_AS: i64 = 65534;
+
+pub(crate) fn pod_security_context() -> core::PodSecurityContext {
+    core::PodSecurityContext {
+        run_as_non_root: Some(true),
+        run_as_user: Some(RUN_AS),
+        run_as_group: Some(RUN_AS),
+        fs_group: Some(RUN_AS),
+        seccomp_profile: Some(core::SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn container_security_context() -> core::SecurityContext {
+    core::SecurityContext {
+        allow_privilege_escalation: Some(false),
+        read_only_root_filesystem: Some(true),
+        run_as_non_root: Some(true),
+        capabilities: Some(core::Capabilities {
+            drop: Some(vec!["ALL".into()]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn port(name: &str, number: i32) -> core::ContainerPort {
+    core::ContainerPort {
+        name: Some(name.into()),
+        container_port: number,
+        protocol: Some("TCP".into()),
+        ..Default::default()
+    }
+}
+
+fn http_probe(path: &str, period: i32, failure: i32) -> core::Probe {
+    core::Probe {
+        http_get: Some(core::HTTPGetAction {
+            path: Some(path.into()),
+            port: IntOrString::Int(HTTP_PORT),
+            scheme: Some("HTTP".into()),
+            ..Default::default()
+        }),
+        period_seconds: Some(period),
+        failure_threshold: Some(failure),
+        ..Default::default()
+    }
+}
+
+fn field_env(name: &str, path: &str) -> core::EnvVar {
+    core::EnvVar {
+        name: name.into(),
+        value_from: Some(core::EnvVarSource {
+            field_ref: Some(core::ObjectFieldSelector {
+                field_path: path.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// A Thanos container with the seed's ports, env, probes and our hardened security context.
+pub(crate) struct ThanosContainer<'a> {
+    pub name: &'a str,
+    pub image: String,
+    pub image_pull_policy: Option<String>,
+    pub args: Vec<String>,
+    pub ports: Vec<core::ContainerPort>,
+    /// Adds `NAME` (the pod name) next to `POD_IP`.
+    pub pod_name_env: bool,
+    pub resources: Option<core::ResourceRequirements>,
+    pub mounts: Vec<core::VolumeMount>,
+}
+
+impl ThanosContainer<'_> {
+    pub(crate) fn build(self) -> core::Container {
+        let mut env = vec![field_env("POD_IP", "status.podIP")];
+        if self.pod_name_env {
+            env.push(field_env("NAME", "metadata.name"));
+        }
+        core::Container {
+            name: self.name.into(),
+            image: Some(self.image),
+            image_pull_policy: self.image_pull_policy,
+            args: Some(self.args),
+            ports: Some(self.ports),
+            env: Some(env),
+            resources: self.resources,
+            volume_mounts: Some(self.mounts).filter(|m| !m.is_empty()),
+            liveness_probe: Some(http_probe("/-/healthy", 30, 4)),
+            readiness_probe: Some(http_probe("/-/ready", 5, 20)),
+            security_context: Some(container_security_context()),
+            termination_message_policy: Some("FallbackToLogsOnError".into()),
+            ..Default::default()
+        }
+    }
+}
+
+pub(crate) fn grpc_http_ports() -> Vec<core::ContainerPort> {
+    vec![port("grpc", GRPC_PORT), port("http", HTTP_PORT)]
+}
+
+pub(crate) fn mount(name: &str, path: &str, read_only: bool) -> core::VolumeMount {
+    core::VolumeMount {
+        name: name.into(),
+        mount_path: path.into(),
+        read_only: read_only.then_some(true),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn config_map_volume(volume: &str, config_map: &str) -> core::Volume {
+    core::Volume {
+        name: volume.into(),
+        config_map: Some(core::ConfigMapVolumeSource {
+            name: config_map.into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn secret_volume(volume: &str, secret: &str, key: Option<&str>) -> core::Volume {
+    core::Volume {
+        name: volume.into(),
+        secret: Some(core::SecretVolumeSource {
+            secret_name: Some(secret.into()),
+            items: key.map(|k| {
+                vec![core::KeyToPath {
+                    key: k.into(),
+                    path: k.into(),
+                    ..Default::default()
+                }]
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The content hash of what a pod mounts: the ConfigMaps' data and the Secret references. A
+/// change of any of them changes the pod template, so the pods roll.
+pub(crate) fn config_hash(config_maps: &[&core::ConfigMap], secret_refs: &[String]) -> String {
+    let v = serde_json::json!({
+        "configMaps": config_maps
+            .iter()
+            .map(|c| serde_json::json!({"name": c.metadata.name, "data": c.data}))
+            .collect::<Vec<_>>(),
+        "secrets": secret_refs,
+    });
+    sha256_hex(v.to_string().as_bytes())
+}
+
+pub(crate) fn pod_template(
+    labels: BTreeMap<String, String>,
+    config_hash: Option<String>,
+    spec: core::PodSpec,
+) -> core::PodTemplateSpec {
+    core::PodTemplateSpec {
+        metadata: Some(meta::ObjectMeta {
+            labels: Some(labels),
+            annotations: config_hash.map(|h| BTreeMap::from([(CONFIG_HASH.to_owned(), h)])),
+            ..Default::default()
+        }),
+        spec: Some(spec),
+    }
+}
+
+pub(crate) fn base_pod_spec(
+    containers: Vec<core::Container>,
+    volumes: Vec<core::Volume>,
+) -> core::PodSpec {
+    core::PodSpec {
+        containers,
+        volumes: Some(volumes).filter(|v| !v.is_empty()),
+        security_context: Some(pod_security_context()),
+        // Thanos does not talk to the Kubernetes API.
+        automount_service_account_token: Some(false),
+        ..Default::default()
+    }
+}
+
+/// A headless Service (`clusterIP: None`): per-pod DNS for StatefulSets, SRV records for
+/// `dnssrv+` store discovery, and the seed's shape.
+pub(crate) fn headless_service(
+    metadata: meta::ObjectMeta,
+    selector: BTreeMap<String, String>,
+    ports: &[(&str, i32)],
+) -> core::Service {
+    core::Service {
+        metadata,
+        spec: Some(core::ServiceSpec {
+            cluster_ip: Some("None".into()),
+            type_: Some("ClusterIP".into()),
+            selector: Some(selector),
+            ports: Some(
+                ports
+                    .iter()
+                    .map(|(name, p)| core::ServicePort {
+                        name: Some((*name).into()),
+                        port: *p,
+                        target_port: Some(IntOrString::String((*name).into())),
+                        protocol: Some("TCP".into()),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn pdb(
+    metadata: meta::ObjectMeta,
+    selector: BTreeMap<String, String>,
+    max_unavailable: i32,
+) -> policy::PodDisruptionBudget {
+    policy::PodDisruptionBudget {
+        metadata,
+        spec: Some(policy::PodDisruptionBudgetSpec {
+            max_unavailable: Some(IntOrString::Int(max_unavailable)),
+            selector: Some(meta::LabelSelector {
+                match_labels: Some(selector),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn selector(labels: BTreeMap<String, String>) -> meta::LabelSelector {
+    meta::LabelSelector {
+        match_labels: Some(labels),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn log_args(level: &Option<String>, format: &Option<String>) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Some(l) = level {
+        v.push(format!("--log.level={l}"));
+    }
+    if let Some(f) = format {
+        v.push(format!("--log.format={f}"));
+    }
+    v
+}
+
+pub(crate) fn replicas_i32(v: Option<i64>) -> i32 {
+    // Validated to 0..=i32::MAX before rendering.
+    i32::try_from(v.unwrap_or(1)).unwrap_or(1)
+}
