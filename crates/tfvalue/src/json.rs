@@ -20,8 +20,9 @@ use crate::value::Value;
 /// the JSON are null (the schema gained them since the state was written) and attributes not in
 /// the type are dropped (Terraform strips removed attributes from state at the same schema
 /// version, and a provider must not fail on ones it no longer knows). Dynamic values are
-/// `{"value": v, "type": typeJSON}`. Numbers may also be given as decimal strings, as cty
-/// accepts. Empty input is null, as for an empty `DynamicValue`.
+/// `{"value": v, "type": typeJSON}`. As in cty, numbers may also be given as decimal strings,
+/// strings as number or bool tokens, and bools as `"true"`/`"false"`. Empty input is null, as
+/// for an empty `DynamicValue`.
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value> {
     decode_with(bytes, ty, false)
 }
@@ -94,8 +95,14 @@ impl Decoder {
         }
         let mismatch = || Error::mismatch(path, ty.to_string(), json_kind(text));
         match ty {
+            // Like cty, a number or bool token is accepted for a string (its text), and "true" /
+            // "false" for a bool: state written before an attribute's type changed still loads.
             Type::String => match first {
                 Some(b'"') => Ok(Value::String(parse(text, path)?)),
+                Some(b'-' | b'0'..=b'9') => Ok(Value::String(
+                    parse::<&RawValue>(text, path)?.get().to_string(),
+                )),
+                Some(b't' | b'f') => Ok(Value::String(parse::<bool>(text, path)?.to_string())),
                 _ => Err(mismatch()),
             },
             Type::Number => match first {
@@ -110,6 +117,11 @@ impl Decoder {
             },
             Type::Bool => match first {
                 Some(b't' | b'f') => Ok(Value::Bool(parse(text, path)?)),
+                Some(b'"') => match parse::<String>(text, path)?.as_str() {
+                    "true" => Ok(Value::Bool(true)),
+                    "false" => Ok(Value::Bool(false)),
+                    _ => Err(mismatch()),
+                },
                 _ => Err(mismatch()),
             },
             Type::List(_) | Type::Set(_) | Type::Tuple(_) => {
