@@ -285,10 +285,21 @@ fn direct_address(a: &str) -> Result<(), String> {
         .strip_prefix("dnssrv+")
         .or_else(|| a.strip_prefix("dnssrvnoa+"))
     {
-        // An SRV name carries no port.
-        return validate::host(name)
-            .or_else(|_| validate::host_port(name).map(|_| ()))
-            .map_err(|e| format!("{a:?}: {e}"));
+        // An SRV name (`_grpc._tcp.<service>`): DNS labels that may start with '_', no port.
+        let ok = !name.is_empty()
+            && name.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            });
+        return if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "{a:?}: {name:?} is not a valid DNS SRV name, e.g. \"_grpc._tcp.thanos-store.monitoring.svc\""
+            ))
+        };
     }
     let hp = a.strip_prefix("dns+").unwrap_or(a);
     validate::host_port(hp).map(|_| ()).map_err(|e| {
