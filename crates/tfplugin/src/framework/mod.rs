@@ -1,0 +1,14 @@
+//! A small provider framework: declarative schemas, diagnostics, the `Provider` and `Resource`
+//! traits, the schema-driven plan pipeline, and the tfplugin6 service that ties them together.
+
+mod convert;
+pub mod diag;
+pub mod plan;
+pub mod resource;
+pub mod schema;
+pub mod server;
+
+pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use resource::*;
+pub use schema::*;
+pub use server::ProviderService;
