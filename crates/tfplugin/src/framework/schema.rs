@@ -153,12 +153,15 @@ pub enum BlockNesting {
     Group,
 }
 
+/// The function behind a [`Validator`]: the problem in words, or `None`.
+pub type CheckFn = dyn Fn(&Value) -> Option<String> + Send + Sync;
+
 /// A check of one known, non-null value. Returns the problem in words, or `None`.
 #[derive(Clone)]
 pub struct Validator {
     /// Shown in the docs ("must be one of `a`, `b`").
     pub description: String,
-    pub check: Arc<dyn Fn(&Value) -> Option<String> + Send + Sync>,
+    pub check: Arc<CheckFn>,
 }
 
 impl fmt::Debug for Validator {

@@ -136,10 +136,9 @@ pub async fn serve<P: Provider>(provider: P, options: ServeOptions) -> Result<()
 
     let _ = shutdown_rx.wait_for(|stop| *stop).await;
     tracing::debug!("shutting down");
-    match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
-        Ok(Ok(result)) => result?,
-        // Still draining connections, or the server task ended abnormally: exit regardless.
-        Ok(Err(_)) | Err(_) => {}
+    // Still draining connections, or the server task ended abnormally: exit regardless.
+    if let Ok(Ok(result)) = tokio::time::timeout(SHUTDOWN_GRACE, server).await {
+        result?;
     }
     drop(socket);
     Ok(())

@@ -1,0 +1,754 @@
+//! Protocol tests: the real binary, launched the way Terraform launches it (magic cookie,
+//! protocol versions, a P-521 CA:TRUE client certificate), driven through a real gRPC client
+//! over the handshake it prints: unix socket, mutual TLS, ALPN h2.
+//!
+//! These need no Terraform, no cluster and no network.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use hyper_util::rt::TokioIo;
+use terraform_provider_thanos::resources::{query, receive, storage};
+use tfplugin::pb::plugin::grpc_controller_client::GrpcControllerClient;
+use tfplugin::pb::tfplugin6 as pb;
+use tfplugin::pb::tfplugin6::provider_client::ProviderClient;
+use tfvalue::{AttributePath, Type, Value};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity, Uri};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_terraform-provider-thanos");
+const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+
+/// A client certificate like go-plugin's: ECDSA P-521, self-signed, CA:TRUE, SAN localhost.
+struct ClientCert {
+    cert_pem: String,
+    key_pem: String,
+}
+
+fn terraform_like_client_cert() -> ClientCert {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "HashiCorp");
+    params.extended_key_usages = vec![
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+    ];
+    let cert = params.self_signed(&key).unwrap();
+    ClientCert {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    }
+}
+
+/// A launched provider process and what its handshake said.
+struct Plugin {
+    child: Child,
+    socket: PathBuf,
+    server_cert_der: Vec<u8>,
+    client: ClientCert,
+}
+
+impl Plugin {
+    fn launch() -> Self {
+        Self::launch_with(&[])
+    }
+
+    fn launch_with(extra_env: &[(&str, &str)]) -> Self {
+        let client = terraform_like_client_cert();
+        let mut cmd = Command::new(BINARY);
+        cmd.env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
+            .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
+            .env("PLUGIN_CLIENT_CERT", &client.cert_pem)
+            .env_remove("TF_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn provider");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let fields: Vec<&str> = line.trim_end().split('|').collect();
+        assert_eq!(fields.len(), 6, "handshake line {line:?}");
+        assert_eq!(&fields[..3], &["1", "6", "unix"]);
+        assert_eq!(fields[4], "grpc");
+        let server_cert_der = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(fields[5])
+            .expect("certificate is unpadded base64");
+        Self {
+            child,
+            socket: PathBuf::from(fields[3]),
+            server_cert_der,
+            client,
+        }
+    }
+
+    fn server_ca(&self) -> Certificate {
+        let pem = format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            base64::engine::general_purpose::STANDARD.encode(&self.server_cert_der)
+        );
+        Certificate::from_pem(pem)
+    }
+
+    async fn channel_with(
+        &self,
+        identity: Option<Identity>,
+    ) -> Result<Channel, tonic::transport::Error> {
+        let mut tls = ClientTlsConfig::new()
+            .ca_certificate(self.server_ca())
+            .domain_name("localhost");
+        if let Some(identity) = identity {
+            tls = tls.identity(identity);
+        }
+        let socket = self.socket.clone();
+        Endpoint::from_static("https://localhost")
+            .tls_config(tls)?
+            .connect_with_connector(tower::service_fn(move |_: Uri| {
+                let socket = socket.clone();
+                async move {
+                    Ok::<_, std::io::Error>(TokioIo::new(
+                        tokio::net::UnixStream::connect(socket).await?,
+                    ))
+                }
+            }))
+            .await
+    }
+
+    async fn channel(&self) -> Channel {
+        let identity = Identity::from_pem(&self.client.cert_pem, &self.client.key_pem);
+        self.channel_with(Some(identity))
+            .await
+            .expect("mTLS connection")
+    }
+
+    async fn provider(&self) -> ProviderClient<Channel> {
+        ProviderClient::new(self.channel().await)
+            .max_decoding_message_size(256 << 20)
+            .max_encoding_message_size(256 << 20)
+    }
+
+    fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+}
+
+impl Drop for Plugin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn dv(value: &Value, ty: &Type) -> Option<pb::DynamicValue> {
+    Some(pb::DynamicValue {
+        msgpack: tfvalue::msgpack::encode(value, ty).unwrap(),
+        json: vec![],
+    })
+}
+
+fn decode(dv: &Option<pb::DynamicValue>, ty: &Type) -> Value {
+    tfvalue::msgpack::decode(&dv.as_ref().expect("value present").msgpack, ty).unwrap()
+}
+
+fn paths(diags: &[pb::Diagnostic]) -> Vec<String> {
+    diags
+        .iter()
+        .map(|d| {
+            d.attribute
+                .as_ref()
+                .map(|p| {
+                    p.steps
+                        .iter()
+                        .map(|s| match &s.selector {
+                            Some(pb::attribute_path::step::Selector::AttributeName(n)) => {
+                                format!(".{n}")
+                            }
+                            Some(pb::attribute_path::step::Selector::ElementKeyInt(i)) => {
+                                format!("[{i}]")
+                            }
+                            Some(pb::attribute_path::step::Selector::ElementKeyString(k)) => {
+                                format!("[{k:?}]")
+                            }
+                            None => String::new(),
+                        })
+                        .collect::<String>()
+                })
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn errors(diags: &[pb::Diagnostic]) -> Vec<&pb::Diagnostic> {
+    diags.iter().filter(|d| d.severity == 1).collect()
+}
+
+/// A full configuration object for `ty` with the given top-level values; every other attribute
+/// null and every list block empty, as Terraform sends it.
+fn config(schema: &tfplugin::framework::Schema, set: &[(&str, Value)]) -> Value {
+    let mut value = tfplugin::framework::plan::fill_absent(
+        &schema.block,
+        Value::object(Vec::<(String, Value)>::new()),
+    );
+    for (k, v) in set {
+        *value.get_attr_mut(k).unwrap() = v.clone();
+    }
+    value
+}
+
+#[test]
+fn run_by_hand_explains_itself_and_fails() {
+    let out = Command::new(BINARY)
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "nothing on stdout without Terraform");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("plugin for Terraform and OpenTofu"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn handshake_prints_exactly_one_line_and_certificate_verifies_for_localhost() {
+    let plugin = Plugin::launch();
+    assert!(plugin.socket.is_absolute());
+    // The connection below verifies the printed certificate for `localhost`, like Go does.
+    let mut client = plugin.provider().await;
+    let schema = client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(schema.provider.is_some());
+}
+
+#[tokio::test]
+async fn mutual_tls_rejects_clients_without_the_pinned_certificate() {
+    let plugin = Plugin::launch();
+    // No client certificate at all.
+    let anonymous = match plugin.channel_with(None).await {
+        Ok(channel) => ProviderClient::new(channel)
+            .get_provider_schema(pb::get_provider_schema::Request {})
+            .await
+            .is_err(),
+        Err(_) => true,
+    };
+    assert!(anonymous, "a client without a certificate must be refused");
+    // A certificate of the same shape that Terraform did not hand us.
+    let stranger = terraform_like_client_cert();
+    let impostor = match plugin
+        .channel_with(Some(Identity::from_pem(
+            &stranger.cert_pem,
+            &stranger.key_pem,
+        )))
+        .await
+    {
+        Ok(channel) => ProviderClient::new(channel)
+            .get_provider_schema(pb::get_provider_schema::Request {})
+            .await
+            .is_err(),
+        Err(_) => true,
+    };
+    assert!(
+        impostor,
+        "a client with another certificate must be refused"
+    );
+    // And the right one still works afterwards.
+    plugin
+        .provider()
+        .await
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn schema_lists_the_three_resources_with_descriptions_everywhere() {
+    let plugin = Plugin::launch();
+    let schema = plugin
+        .provider()
+        .await
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let mut names: Vec<_> = schema.resource_schemas.keys().cloned().collect();
+    names.sort();
+    assert_eq!(names, ["thanos_query", "thanos_receive", "thanos_storage"]);
+    assert!(schema.server_capabilities.unwrap().plan_destroy);
+
+    fn undescribed(block: &pb::schema::Block, at: &str, out: &mut Vec<String>) {
+        if block.description.is_empty() {
+            out.push(format!("{at} (block)"));
+        }
+        for a in &block.attributes {
+            if a.description.is_empty() {
+                out.push(format!("{at}.{}", a.name));
+            }
+            if let Some(nested) = &a.nested_type {
+                for n in &nested.attributes {
+                    if n.description.is_empty() {
+                        out.push(format!("{at}.{}.{}", a.name, n.name));
+                    }
+                }
+            }
+        }
+        for b in &block.block_types {
+            undescribed(
+                b.block.as_ref().unwrap(),
+                &format!("{at}.{}", b.type_name),
+                out,
+            );
+        }
+    }
+    let mut missing = Vec::new();
+    undescribed(
+        schema.provider.as_ref().unwrap().block.as_ref().unwrap(),
+        "provider",
+        &mut missing,
+    );
+    for (name, s) in &schema.resource_schemas {
+        undescribed(s.block.as_ref().unwrap(), name, &mut missing);
+    }
+    assert!(
+        missing.is_empty(),
+        "attributes without description: {missing:?}"
+    );
+}
+
+#[tokio::test]
+async fn validation_reports_attribute_paths_and_tolerates_unknowns() {
+    let plugin = Plugin::launch();
+    let mut client = plugin.provider().await;
+    let schema = receive::schema();
+    let ty = schema.value_type();
+
+    // Unknown values (variables during `terraform validate`) are never errors.
+    let unknowns = config(
+        &schema,
+        &[
+            ("name", Value::unknown()),
+            ("replicas", Value::unknown()),
+            ("log_level", Value::unknown()),
+        ],
+    );
+    let resp = client
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: receive::TYPE_NAME.into(),
+            config: dv(&unknowns, &ty),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        errors(&resp.diagnostics).is_empty(),
+        "{:?}",
+        resp.diagnostics
+    );
+
+    // Invalid values are reported where they are.
+    let bad = config(
+        &schema,
+        &[
+            ("name", "Router".into()),
+            ("log_level", "loud".into()),
+            ("id", "user-set".into()),
+        ],
+    );
+    let resp = client
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: receive::TYPE_NAME.into(),
+            config: dv(&bad, &ty),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut got = paths(&resp.diagnostics);
+    got.sort();
+    assert_eq!(got, [".id", ".log_level", ".name"]);
+}
+
+#[tokio::test]
+async fn upgrade_resource_state_reads_raw_json_with_the_current_schema() {
+    let plugin = Plugin::launch();
+    let mut client = plugin.provider().await;
+    let ty = storage::schema().value_type();
+    // A state from before some attribute existed, with one attribute since removed.
+    let raw = serde_json::json!({
+        "id": "monitoring/lts", "name": "lts", "namespace": "monitoring",
+        "removed_long_ago": true,
+        "object_storage_config": {"name": "objstore", "key": "objstore.yaml"},
+    });
+    let resp = client
+        .upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: storage::TYPE_NAME.into(),
+            version: 0,
+            raw_state: Some(pb::RawState {
+                json: serde_json::to_vec(&raw).unwrap(),
+                flatmap: Default::default(),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        errors(&resp.diagnostics).is_empty(),
+        "{:?}",
+        resp.diagnostics
+    );
+    let state = decode(&resp.upgraded_state, &ty);
+    assert_eq!(state.get_attr("name").unwrap().as_str(), Some("lts"));
+    assert!(
+        state.get_attr("replicas").is_none(),
+        "storage has no top-level replicas"
+    );
+    assert_eq!(state.get_attr("tolerations"), Some(&Value::List(vec![])));
+
+    // A state written by a newer provider is refused with a clear message.
+    let resp = client
+        .upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: storage::TYPE_NAME.into(),
+            version: 99,
+            raw_state: Some(pb::RawState {
+                json: b"{}".to_vec(),
+                flatmap: Default::default(),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        errors(&resp.diagnostics)[0]
+            .summary
+            .contains("newer provider")
+    );
+}
+
+#[tokio::test]
+async fn plan_create_update_replace_and_destroy() {
+    let plugin = Plugin::launch();
+    let mut client = plugin.provider().await;
+    let schema = query::schema();
+    let ty = schema.value_type();
+    let cfg = config(
+        &schema,
+        &[("name", "sample".into()), ("replicas", Value::from(2i64))],
+    );
+
+    // Create: configured values kept, defaults filled, id known, other computed unknown.
+    let resp = client
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: query::TYPE_NAME.into(),
+            prior_state: dv(&Value::Null, &ty),
+            proposed_new_state: dv(&cfg, &ty),
+            config: dv(&cfg, &ty),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        errors(&resp.diagnostics).is_empty(),
+        "{:?}",
+        resp.diagnostics
+    );
+    let planned = decode(&resp.planned_state, &ty);
+    assert_eq!(planned.get_attr("replicas"), Some(&Value::from(2i64)));
+    assert_eq!(
+        planned.get_attr("namespace").unwrap().as_str(),
+        Some("default")
+    );
+    assert_eq!(
+        planned.get_attr("id").unwrap().as_str(),
+        Some("default/sample")
+    );
+    assert!(planned.get_attr("objects").unwrap().is_unknown());
+    assert!(resp.requires_replace.is_empty());
+
+    // Update of `name`: replacement is requested for exactly that path.
+    let mut prior = planned.clone();
+    prior = prior.transform(&mut |_, v| if v.is_unknown() { Value::Null } else { v });
+    let renamed = config(
+        &schema,
+        &[("name", "other".into()), ("replicas", Value::from(2i64))],
+    );
+    let mut proposed = prior.clone();
+    *proposed.get_attr_mut("name").unwrap() = "other".into();
+    let resp = client
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: query::TYPE_NAME.into(),
+            prior_state: dv(&prior, &ty),
+            proposed_new_state: dv(&proposed, &ty),
+            config: dv(&renamed, &ty),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        paths(
+            &resp
+                .requires_replace
+                .iter()
+                .map(|p| pb::Diagnostic {
+                    attribute: Some(p.clone()),
+                    ..Default::default()
+                })
+                .collect::<Vec<_>>()
+        ),
+        [".name"]
+    );
+
+    // Destroy (plan_destroy capability): the plan is null.
+    let resp = client
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: query::TYPE_NAME.into(),
+            prior_state: dv(&prior, &ty),
+            proposed_new_state: dv(&Value::Null, &ty),
+            config: dv(&Value::Null, &ty),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(decode(&resp.planned_state, &ty), Value::Null);
+}
+
+#[tokio::test]
+async fn apply_and_import_say_clearly_what_this_build_cannot_do() {
+    let plugin = Plugin::launch();
+    let mut client = plugin.provider().await;
+    let schema = query::schema();
+    let ty = schema.value_type();
+    let cfg = config(&schema, &[("name", "sample".into())]);
+    let resp = client
+        .apply_resource_change(pb::apply_resource_change::Request {
+            type_name: query::TYPE_NAME.into(),
+            prior_state: dv(&Value::Null, &ty),
+            planned_state: dv(&cfg, &ty),
+            config: dv(&cfg, &ty),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let errs = errors(&resp.diagnostics);
+    assert_eq!(errs.len(), 1);
+    assert!(
+        errs[0].detail.contains("Nothing was changed"),
+        "{}",
+        errs[0].detail
+    );
+    let resp = client
+        .import_resource_state(pb::import_resource_state::Request {
+            type_name: query::TYPE_NAME.into(),
+            id: "default/sample".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(resp.imported_resources.is_empty());
+    assert_eq!(errors(&resp.diagnostics).len(), 1);
+}
+
+#[tokio::test]
+async fn unknown_provider_config_defers_when_terraform_allows_it() {
+    let plugin = Plugin::launch();
+    let mut client = plugin.provider().await;
+    let pty = terraform_provider_thanos::provider::schema().value_type();
+    let mut pcfg = config(&terraform_provider_thanos::provider::schema(), &[]);
+    *pcfg.get_attr_mut("host").unwrap() = Value::unknown();
+    let caps = Some(pb::ClientCapabilities {
+        deferral_allowed: true,
+        write_only_attributes_allowed: true,
+    });
+    let resp = client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: dv(&pcfg, &pty),
+            client_capabilities: caps,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(errors(&resp.diagnostics).is_empty());
+    let schema = query::schema();
+    let ty = schema.value_type();
+    let cfg = config(&schema, &[("name", "sample".into())]);
+    let resp = client
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: query::TYPE_NAME.into(),
+            prior_state: dv(&Value::Null, &ty),
+            proposed_new_state: dv(&cfg, &ty),
+            config: dv(&cfg, &ty),
+            client_capabilities: caps,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        resp.deferred.map(|d| d.reason),
+        Some(pb::deferred::Reason::ProviderConfigUnknown as i32)
+    );
+    assert!(resp.planned_state.is_some());
+}
+
+#[tokio::test]
+async fn messages_larger_than_tonic_defaults_are_accepted() {
+    let plugin = Plugin::launch();
+    let mut client = plugin.provider().await;
+    let schema = query::schema();
+    let ty = schema.value_type();
+    let big = "x".repeat(6 << 20);
+    let cfg = config(
+        &schema,
+        &[
+            ("name", "sample".into()),
+            ("annotations", Value::map([("big", Value::from(big))])),
+        ],
+    );
+    let resp = client
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: query::TYPE_NAME.into(),
+            config: dv(&cfg, &ty),
+            client_capabilities: None,
+        })
+        .await;
+    assert!(resp.is_ok(), "{resp:?}");
+}
+
+#[tokio::test]
+async fn unknown_types_get_diagnostics_not_grpc_errors() {
+    let plugin = Plugin::launch();
+    let mut client = plugin.provider().await;
+    let resp = client
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: "thanos_nope".into(),
+            config: None,
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(errors(&resp.diagnostics)[0].detail.contains("thanos_query"));
+    let resp = client
+        .read_data_source(pb::read_data_source::Request {
+            type_name: "thanos_nope".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&resp.diagnostics).len(), 1);
+}
+
+#[tokio::test]
+async fn health_stop_and_shutdown() {
+    let mut plugin = Plugin::launch();
+    let channel = plugin.channel().await;
+    let health = tonic_health::pb::health_client::HealthClient::new(channel.clone())
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "plugin".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        health.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
+
+    // StopProvider answers and the provider keeps serving.
+    let mut client = ProviderClient::new(channel.clone());
+    let stop = client
+        .stop_provider(pb::stop_provider::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(stop.error.is_empty());
+    client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap();
+
+    // Shutdown ends the process (Terraform kills it two seconds later otherwise).
+    GrpcControllerClient::new(channel)
+        .shutdown(tfplugin::pb::plugin::Empty {})
+        .await
+        .unwrap();
+    let status = plugin
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits after Shutdown");
+    assert!(status.success(), "{status:?}");
+    assert!(
+        !Path::new(&plugin.socket).exists(),
+        "socket removed on exit"
+    );
+}
+
+#[tokio::test]
+async fn sigint_is_ignored_like_go_plugin_servers_do() {
+    let mut plugin = Plugin::launch();
+    let _ = Command::new("kill")
+        .args(["-INT", &plugin.child.id().to_string()])
+        .status();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        plugin.child.try_wait().unwrap().is_none(),
+        "still running after SIGINT"
+    );
+    plugin
+        .provider()
+        .await
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn logs_are_hclog_json_on_stderr_when_tf_log_is_set() {
+    let mut plugin = Plugin::launch_with(&[("TF_LOG_PROVIDER", "DEBUG")]);
+    let channel = plugin.channel().await;
+    ProviderClient::new(channel.clone())
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap();
+    GrpcControllerClient::new(channel)
+        .shutdown(tfplugin::pb::plugin::Empty {})
+        .await
+        .unwrap();
+    plugin.wait_exit(Duration::from_secs(10)).expect("exits");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(plugin.child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(!lines.is_empty(), "debug logs expected");
+    for line in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        for key in ["@level", "@message", "@timestamp"] {
+            assert!(v[key].is_string(), "{key} must be a string: {line}");
+        }
+    }
+    let _ = AttributePath::root();
+}
