@@ -18,7 +18,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=../tools/versions.env
+# shellcheck disable=SC1091
 . "$ROOT/tools/versions.env"
 CACHE=${THANOS_TF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/terraform-provider-thanos}
 TOOLS_CACHE=$CACHE/tools
@@ -128,8 +128,13 @@ prepare_sources() {
 }
 
 install_tool() {
-  local t=$1 dir w tmp start secs out
+  local t=$1 dir w tmp start secs out lock
   if is_built "$t"; then log "$t $VERSION: cached in $DIR"; return 0; fi
+  # one lock per tool: two installs at once (clusters a and b coming up together) build it
+  # once, and a tool that is already built never waits for another one being built
+  exec {lock}>"$TOOLS_CACHE/.lock-$t"
+  flock "$lock"
+  if is_built "$t"; then log "$t $VERSION: cached in $DIR (built by another install)"; exec {lock}>&-; return 0; fi
   check_wrapper "$t"
   prepare_sources "$t"
   tool_def "$t"
@@ -148,6 +153,7 @@ install_tool() {
   rm -rf "$dir"; mv "$tmp" "$dir"
   printf '%s %s %s %ss\n' "$(date -u +%FT%TZ)" "$t" "$VERSION" "$secs" >>"$TOOLS_CACHE/build-times.log"
   log "$t $VERSION: built in ${secs}s -> $dir/bin"
+  exec {lock}>&-
 }
 
 cmd_install() {
@@ -156,9 +162,6 @@ cmd_install() {
   for t in "${tools[@]}"; do tool_def "$t"; done # validate names first
   command -v "$GO" >/dev/null || die "no go command ($GO); Go 1.26 or newer is needed"
   mkdir -p "$TOOLS_CACHE"
-  # serialize concurrent installs (two clusters coming up at once) on one lock
-  exec 9>"$TOOLS_CACHE/.lock"
-  flock 9
   start=$(date +%s)
   for t in "${tools[@]}"; do install_tool "$t"; done
   log "all requested tools ready in $(($(date +%s) - start))s"
