@@ -285,16 +285,12 @@ fn validate_tolerations(r: &mut Report, path: &Path, ts: &Option<Vec<Toleration>
                 "value must be empty when operator is \"Exists\"",
             );
         }
-        if t.key.as_deref() == Some("")
-            || (t.key.is_none() && t.operator.as_deref() == Some("Equal"))
-        {
-            if t.operator.as_deref() == Some("Equal") {
-                r.push(
-                    &p.attr("operator"),
-                    "Invalid toleration",
-                    "an empty key matches every taint and requires operator \"Exists\"",
-                );
-            }
+        if t.key.as_deref() == Some("") && t.operator.as_deref() == Some("Equal") {
+            r.push(
+                &p.attr("operator"),
+                "Invalid toleration",
+                "an empty key matches every taint and requires operator \"Exists\"",
+            );
         }
         if t.toleration_seconds.is_some() && t.effect.as_deref().is_some_and(|e| e != "NoExecute") {
             r.push(
@@ -668,8 +664,8 @@ pub(crate) fn apply_placement(
 
 /// The data volume of a StatefulSet: an emptyDir pod volume or a volume claim template.
 pub(crate) enum DataVolumeSource {
-    EmptyDir(core::Volume),
-    Claim(core::PersistentVolumeClaim),
+    EmptyDir(Box<core::Volume>),
+    Claim(Box<core::PersistentVolumeClaim>),
 }
 
 pub(crate) fn data_volume_source(
@@ -680,45 +676,47 @@ pub(crate) fn data_volume_source(
     path: &Path,
 ) -> Result<DataVolumeSource, Error> {
     let empty = |e: Option<&EmptyDir>| {
-        DataVolumeSource::EmptyDir(core::Volume {
+        DataVolumeSource::EmptyDir(Box::new(core::Volume {
             name: volume_name.to_owned(),
             empty_dir: Some(core::EmptyDirVolumeSource {
                 medium: e.and_then(|e| e.medium.clone()).filter(|m| !m.is_empty()),
                 size_limit: e.and_then(|e| e.size_limit.clone()).map(Quantity),
             }),
             ..Default::default()
-        })
+        }))
     };
     let Some(dv) = dv else { return Ok(empty(None)) };
     match (&dv.empty_dir, &dv.pvc) {
         (Some(e), _) => Ok(empty(Some(e))),
         (None, Some(p)) => {
             let size = required(&p.size, &path.attr("pvc").attr("size"))?;
-            Ok(DataVolumeSource::Claim(core::PersistentVolumeClaim {
-                metadata: meta::ObjectMeta {
-                    name: Some(volume_name.to_owned()),
-                    labels: Some(claim_labels.clone()),
-                    annotations: claim_annotations.clone().filter(|a| !a.is_empty()),
-                    ..Default::default()
-                },
-                spec: Some(core::PersistentVolumeClaimSpec {
-                    access_modes: Some(
-                        p.access_modes
-                            .clone()
-                            .unwrap_or_else(|| vec!["ReadWriteOnce".into()]),
-                    ),
-                    storage_class_name: p.storage_class.clone(),
-                    resources: Some(core::VolumeResourceRequirements {
-                        requests: Some(BTreeMap::from([(
-                            "storage".to_owned(),
-                            Quantity(size.clone()),
-                        )])),
+            Ok(DataVolumeSource::Claim(Box::new(
+                core::PersistentVolumeClaim {
+                    metadata: meta::ObjectMeta {
+                        name: Some(volume_name.to_owned()),
+                        labels: Some(claim_labels.clone()),
+                        annotations: claim_annotations.clone().filter(|a| !a.is_empty()),
+                        ..Default::default()
+                    },
+                    spec: Some(core::PersistentVolumeClaimSpec {
+                        access_modes: Some(
+                            p.access_modes
+                                .clone()
+                                .unwrap_or_else(|| vec!["ReadWriteOnce".into()]),
+                        ),
+                        storage_class_name: p.storage_class.clone(),
+                        resources: Some(core::VolumeResourceRequirements {
+                            requests: Some(BTreeMap::from([(
+                                "storage".to_owned(),
+                                Quantity(size.clone()),
+                            )])),
+                            ..Default::default()
+                        }),
                         ..Default::default()
                     }),
                     ..Default::default()
-                }),
-                ..Default::default()
-            }))
+                },
+            )))
         }
         (None, None) => Ok(empty(None)),
     }

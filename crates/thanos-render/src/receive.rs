@@ -715,8 +715,8 @@ pub fn render(
         )?;
         let mut vcts = None;
         match source {
-            DataVolumeSource::EmptyDir(v) => volumes.push(v),
-            DataVolumeSource::Claim(c) => vcts = Some(vec![c]),
+            DataVolumeSource::EmptyDir(v) => volumes.push(*v),
+            DataVolumeSource::Claim(c) => vcts = Some(vec![*c]),
         }
         let mut pod = workload::base_pod_spec(vec![container], volumes);
         common::apply_placement(&spec.common(), &selector, &mut pod)?;

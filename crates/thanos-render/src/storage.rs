@@ -254,8 +254,8 @@ pub fn render(spec: &StorageSpec, ctx: &RenderContext) -> Result<Rendered, Error
             &spec.annotations,
             &root.attr(sub).attr("data_volume"),
         )? {
-            DataVolumeSource::EmptyDir(v) => volumes.push(v),
-            DataVolumeSource::Claim(c) => vcts = Some(vec![c]),
+            DataVolumeSource::EmptyDir(v) => volumes.push(*v),
+            DataVolumeSource::Claim(c) => vcts = Some(vec![*c]),
         }
         let mut pod = workload::base_pod_spec(vec![container], volumes);
         common::apply_placement(&spec.common(), &selector, &mut pod)?;
