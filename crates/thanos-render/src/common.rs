@@ -663,6 +663,9 @@ pub(crate) fn apply_placement(
 }
 
 /// The data volume of a StatefulSet: an emptyDir pod volume or a volume claim template.
+/// Claim templates are immutable, so they carry only the fixed ownership and selector labels
+/// (never the user's `labels` or `annotations`, whose change would force a StatefulSet
+/// replacement).
 pub(crate) enum DataVolumeSource {
     EmptyDir(Box<core::Volume>),
     Claim(Box<core::PersistentVolumeClaim>),
@@ -672,7 +675,6 @@ pub(crate) fn data_volume_source(
     volume_name: &str,
     dv: &Option<DataVolume>,
     claim_labels: &BTreeMap<String, String>,
-    claim_annotations: &Option<BTreeMap<String, String>>,
     path: &Path,
 ) -> Result<DataVolumeSource, Error> {
     let empty = |e: Option<&EmptyDir>| {
@@ -695,7 +697,6 @@ pub(crate) fn data_volume_source(
                     metadata: meta::ObjectMeta {
                         name: Some(volume_name.to_owned()),
                         labels: Some(claim_labels.clone()),
-                        annotations: claim_annotations.clone().filter(|a| !a.is_empty()),
                         ..Default::default()
                     },
                     spec: Some(core::PersistentVolumeClaimSpec {

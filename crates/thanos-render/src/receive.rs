@@ -25,7 +25,10 @@ use crate::object::{Object, Rendered};
 use crate::validate::{self, Invalid, Path, Report};
 use crate::workload::{self, ThanosContainer};
 
-pub const HASHRINGS_PATH: &str = "/etc/thanos/hashrings.json";
+/// The hashrings ConfigMap gets its own directory: nothing is ever mounted inside a ConfigMap
+/// volume (the objstore Secret sits next to it, not below it).
+pub const HASHRINGS_DIR: &str = "/etc/thanos/hashrings";
+pub const HASHRINGS_PATH: &str = "/etc/thanos/hashrings/hashrings.json";
 pub const OBJSTORE_DIR: &str = "/etc/thanos/objstore";
 pub const DATA_DIR: &str = "/thanos";
 
@@ -667,7 +670,7 @@ pub fn render(
             0,
             workload::config_map_volume("hashrings", &hashrings_config_map_name(name)),
         );
-        mounts.push(workload::mount("hashrings", "/etc/thanos", true));
+        mounts.push(workload::mount("hashrings", HASHRINGS_DIR, true));
     }
     let a = args::merge_extra_args(a, &spec.extra_args);
 
@@ -710,7 +713,6 @@ pub fn render(
             &data_volume_name(name),
             &ing.data_volume,
             &claim_labels,
-            &spec.annotations,
             &root.attr("ingestor").attr("data_volume"),
         )?;
         let mut vcts = None;

@@ -251,7 +251,6 @@ pub fn render(spec: &StorageSpec, ctx: &RenderContext) -> Result<Rendered, Error
             &data_volume_name(name, sub),
             data_volume,
             &claim_labels,
-            &spec.annotations,
             &root.attr(sub).attr("data_volume"),
         )? {
             DataVolumeSource::EmptyDir(v) => volumes.push(*v),

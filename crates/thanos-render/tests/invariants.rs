@@ -384,3 +384,21 @@ fn label_selector_semantics() {
         &labels
     ));
 }
+
+/// Volume claim templates are immutable: user `labels`/`annotations` must never reach them, or
+/// a label change would force a StatefulSet replacement.
+#[test]
+fn claim_templates_ignore_user_labels_and_annotations() {
+    let mut spec = receive("quickstart_ingestor");
+    let plain = receive::render(&spec, &ctx(), &BTreeMap::new()).unwrap();
+    spec.labels = Some(BTreeMap::from([("team".to_owned(), "x".to_owned())]));
+    spec.annotations = Some(BTreeMap::from([("note".to_owned(), "y".to_owned())]));
+    let decorated = receive::render(&spec, &ctx(), &BTreeMap::new()).unwrap();
+    let vct = |r: &Rendered| match r.get("StatefulSet", "thanosreceive-ingestor") {
+        Some(Object::StatefulSet(s)) => s.spec.clone().unwrap().volume_claim_templates,
+        _ => panic!(),
+    };
+    assert_eq!(vct(&plain), vct(&decorated));
+    let selector = |r: &Rendered| workloads(r)[0].0.clone();
+    assert_eq!(selector(&plain), selector(&decorated));
+}
