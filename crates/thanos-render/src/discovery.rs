@@ -94,3 +94,70 @@ pub fn endpoints_from_slices(slices: &[EndpointSlice]) -> Vec<String> {
     out.dedup();
     out
 }
+
+/// Whether a ring of a receive in `own_namespace` selects `slice`, given the labels of the
+/// slice's Namespace: the namespace must be the receive's own (no
+/// `endpoints_namespace_selector`) or match that selector (`{}` = every namespace), and the
+/// slice's labels (which the EndpointSlice controller copies from its Service) must match
+/// `endpoints_selector`. A ring without `endpoints_selector` selects nothing.
+pub fn ring_selects_slice(
+    ring: &crate::receive::Hashring,
+    own_namespace: &str,
+    slice: &EndpointSlice,
+    namespace_labels: &BTreeMap<String, String>,
+) -> bool {
+    let Some(selector) = &ring.endpoints_selector else {
+        return false;
+    };
+    let ns = slice.metadata.namespace.as_deref().unwrap_or_default();
+    let ns_ok = match &ring.endpoints_namespace_selector {
+        None => ns == own_namespace,
+        Some(s) => selector_matches(s, namespace_labels),
+    };
+    let empty = BTreeMap::new();
+    ns_ok && selector_matches(selector, slice.metadata.labels.as_ref().unwrap_or(&empty))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::receive::Hashring;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    fn slice(ns: &str, labels: &[(&str, &str)]) -> EndpointSlice {
+        EndpointSlice {
+            metadata: ObjectMeta {
+                namespace: Some(ns.into()),
+                labels: Some(
+                    labels
+                        .iter()
+                        .map(|(k, v)| ((*k).into(), (*v).into()))
+                        .collect(),
+                ),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn ring_selection_respects_namespaces() {
+        let sel = LabelSelector {
+            match_labels: Some(BTreeMap::from([("app".into(), "ingestor".into())])),
+            match_expressions: None,
+        };
+        let mut ring = Hashring {
+            endpoints_selector: Some(sel),
+            ..Default::default()
+        };
+        let here = slice("mon", &[("app", "ingestor")]);
+        let there = slice("other", &[("app", "ingestor")]);
+        let none = BTreeMap::new();
+        assert!(ring_selects_slice(&ring, "mon", &here, &none));
+        assert!(!ring_selects_slice(&ring, "mon", &there, &none));
+        ring.endpoints_namespace_selector = Some(LabelSelector::default());
+        assert!(ring_selects_slice(&ring, "mon", &there, &none));
+        ring.endpoints_selector = None;
+        assert!(!ring_selects_slice(&ring, "mon", &here, &none));
+    }
+}
