@@ -1,0 +1,285 @@
+//! Server-side apply of rendered objects.
+//!
+//! Each object is applied in the given order with the field manager [`FIELD_MANAGER`]:
+//! 1. the live object is read; when it exists without this resource's ownership labels
+//!    (`managed-by` and this owner's `part-of`) the apply stops with [`Error::NotOurs`] unless
+//!    [`ApplyOptions::adopt_existing`]; adopting applies that object with `force` so we take
+//!    over the fields we render from whoever set them (kubectl, another tool);
+//! 2. the object is applied (`force` only with [`ApplyOptions::force_conflicts`]); a field
+//!    another manager owns with a different value gives [`Error::Conflict`] naming it;
+//! 3. transient errors (429, 5xx, connection trouble) are retried with backoff.
+//!
+//! **StatefulSet replace path.** Kubernetes refuses (422) changes to a StatefulSet's
+//! `volumeClaimTemplates`, `selector`, `serviceName` and `podManagementPolicy`. When that
+//! happens we delete the StatefulSet with `propagationPolicy=Orphan` (its pods keep running
+//! and its PersistentVolumeClaims are untouched), wait until it is gone and apply it again.
+//! The new StatefulSet adopts the orphaned pods (same selector) and rolls them to the new
+//! template one by one, and its pods bind the existing PVCs by name
+//! (`<template>-<statefulset>-<ordinal>`), so no data is lost. A changed template does not
+//! resize or re-class existing PVCs: only new ordinals get the new template.
+
+use std::time::Duration;
+
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use serde_json::Value;
+use thanos_render::Object;
+use thanos_render::meta::{MANAGED_BY, MANAGER, PART_OF};
+
+use crate::error::{Error, ObjectKey, Result};
+use crate::kinds::api_resource;
+use crate::{CancellationToken, Cluster, cancelled, sleep};
+
+/// The server-side-apply field manager of every write.
+pub const FIELD_MANAGER: &str = "terraform-provider-thanos";
+
+/// How long the replace path waits for the orphan-deleted StatefulSet to disappear.
+const REPLACE_WAIT: Duration = Duration::from_secs(60);
+
+/// Apply settings (the resource's `force_conflicts` and `adopt_existing`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Take ownership of fields another field manager owns (SSA `force`).
+    pub force_conflicts: bool,
+    /// Apply over existing objects that lack this resource's ownership labels.
+    pub adopt_existing: bool,
+}
+
+/// The outcome of applying one object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub key: ObjectKey,
+    /// The object as the server returned it after the apply.
+    pub json: Value,
+    /// The object did not exist before.
+    pub created: bool,
+    /// An existing object without our labels was adopted.
+    pub adopted: bool,
+    /// The StatefulSet replace path ran (see the module docs).
+    pub replaced: bool,
+}
+
+impl Applied {
+    /// `metadata.resourceVersion` of the applied object.
+    pub fn resource_version(&self) -> &str {
+        self.json
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+}
+
+/// The ownership labels `desired` carries: `(managed-by, part-of)`.
+pub(crate) fn owner_labels(object: &Object) -> (String, String) {
+    let labels = object.metadata().labels.clone().unwrap_or_default();
+    (
+        labels.get(MANAGED_BY).cloned().unwrap_or_default(),
+        labels.get(PART_OF).cloned().unwrap_or_default(),
+    )
+}
+
+/// Whether `live` carries managed-by=terraform-provider-thanos and part-of=`part_of`.
+pub fn is_owned_by(live: &kube::core::ObjectMeta, part_of: &str) -> bool {
+    let labels = live.labels.clone().unwrap_or_default();
+    labels.get(MANAGED_BY).map(String::as_str) == Some(MANAGER)
+        && labels.get(PART_OF).map(String::as_str) == Some(part_of)
+}
+
+impl Cluster {
+    pub(crate) fn dynamic_api(&self, key: &ObjectKey) -> Result<Api<DynamicObject>> {
+        let ar = api_resource(&key.kind).ok_or_else(|| Error::Unexpected {
+            object: key.clone(),
+            message: format!("kind {} is not one this provider manages", key.kind),
+        })?;
+        Ok(Api::namespaced_with(
+            self.client.clone(),
+            &key.namespace,
+            &ar,
+        ))
+    }
+
+    /// Reads one object; `None` when it does not exist.
+    pub async fn get(
+        &self,
+        key: &ObjectKey,
+        cancel: &CancellationToken,
+    ) -> Result<Option<DynamicObject>> {
+        let api = self.dynamic_api(key)?;
+        self.call(key, cancel, || api.get_opt(&key.name)).await
+    }
+
+    /// Applies `objects` in order (see the module docs). Stops at the first error; objects
+    /// before it stay applied.
+    pub async fn apply(
+        &self,
+        objects: &[Object],
+        options: ApplyOptions,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<Applied>> {
+        let mut out = Vec::with_capacity(objects.len());
+        for object in objects {
+            out.push(self.apply_one(object, options, cancel).await?);
+        }
+        Ok(out)
+    }
+
+    /// Applies one object (see [`Cluster::apply`]).
+    pub async fn apply_one(
+        &self,
+        object: &Object,
+        options: ApplyOptions,
+        cancel: &CancellationToken,
+    ) -> Result<Applied> {
+        let key = ObjectKey::of(object);
+        let api = self.dynamic_api(&key)?;
+        let (_, part_of) = owner_labels(object);
+        let live = self.call(&key, cancel, || api.get_opt(&key.name)).await?;
+        let mut adopted = false;
+        if let Some(live) = &live
+            && !is_owned_by(&live.metadata, &part_of)
+        {
+            if !options.adopt_existing {
+                let current = live
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get(PART_OF))
+                    .map(|p| format!("; it is labelled {PART_OF}={p}"))
+                    .unwrap_or_default();
+                return Err(Error::NotOurs {
+                    kind: key.kind.clone(),
+                    namespace: key.namespace.clone(),
+                    name: key.name.clone(),
+                    part_of,
+                    current,
+                });
+            }
+            adopted = true;
+        }
+        let force = options.force_conflicts || adopted;
+        let body = object.to_json();
+        let result = self.ssa(&api, &key, &body, force, false, cancel).await;
+        let (json, replaced) = match result {
+            Ok(v) => (v, false),
+            Err(Error::Invalid { causes, .. })
+                if key.kind == "StatefulSet" && immutable_statefulset_change(&causes) =>
+            {
+                tracing::info!(%key, "immutable StatefulSet field changed: orphan-delete and re-create");
+                self.replace_statefulset(&api, &key, &body, force, cancel)
+                    .await?
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(Applied {
+            key,
+            json,
+            created: live.is_none(),
+            adopted,
+            replaced,
+        })
+    }
+
+    /// One server-side apply (optionally a dry run) of `body`; the server's answer as JSON.
+    pub(crate) async fn ssa(
+        &self,
+        api: &Api<DynamicObject>,
+        key: &ObjectKey,
+        body: &Value,
+        force: bool,
+        dry_run: bool,
+        cancel: &CancellationToken,
+    ) -> Result<Value> {
+        let mut params = PatchParams::apply(FIELD_MANAGER);
+        params.force = force;
+        params.dry_run = dry_run;
+        let patch = Patch::Apply(body);
+        let applied = self
+            .call(key, cancel, || api.patch(&key.name, &params, &patch))
+            .await?;
+        serde_json::to_value(&applied).map_err(|e| Error::Unexpected {
+            object: key.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    async fn replace_statefulset(
+        &self,
+        api: &Api<DynamicObject>,
+        key: &ObjectKey,
+        body: &Value,
+        force: bool,
+        cancel: &CancellationToken,
+    ) -> Result<(Value, bool)> {
+        let dp = DeleteParams::orphan();
+        match self.call(key, cancel, || api.delete(&key.name, &dp)).await {
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+        let deadline = tokio::time::Instant::now() + REPLACE_WAIT;
+        loop {
+            if cancel.is_cancelled() {
+                return Err(cancelled(key));
+            }
+            if self
+                .call(key, cancel, || api.get_opt(&key.name))
+                .await?
+                .is_none()
+            {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::Timeout {
+                    what: format!(
+                        "{key} to be deleted (orphaning its pods and PVCs) so it can be re-created with changed immutable fields"
+                    ),
+                    waited: REPLACE_WAIT,
+                    missing: "the StatefulSet still exists (a finalizer may hold it)".into(),
+                });
+            }
+            sleep(Duration::from_millis(250), cancel, key).await?;
+        }
+        let v = self.ssa(api, key, body, force, false, cancel).await?;
+        Ok((v, true))
+    }
+}
+
+/// Whether a 422 on a StatefulSet is Kubernetes' "updates to statefulset spec for fields other
+/// than ... are forbidden" (volumeClaimTemplates, selector, serviceName, podManagementPolicy).
+pub fn immutable_statefulset_change(causes: &[String]) -> bool {
+    causes.iter().any(|c| {
+        c.contains("updates to statefulset spec for fields other than")
+            || (c.contains("spec.selector") && c.contains("immutable"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_the_immutable_statefulset_message() {
+        let c = "spec: Forbidden: updates to statefulset spec for fields other than 'replicas', \
+                 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' \
+                 and 'minReadySeconds' are forbidden"
+            .to_owned();
+        assert!(immutable_statefulset_change(&[c]));
+        assert!(!immutable_statefulset_change(&[
+            "spec.replicas: Invalid value: -1".to_owned()
+        ]));
+    }
+
+    #[test]
+    fn ownership_needs_both_labels() {
+        let mut meta = kube::core::ObjectMeta::default();
+        assert!(!is_owned_by(&meta, "thanos-query-q"));
+        meta.labels = Some(
+            [
+                (MANAGED_BY.to_owned(), MANAGER.to_owned()),
+                (PART_OF.to_owned(), "thanos-query-other".to_owned()),
+            ]
+            .into(),
+        );
+        assert!(!is_owned_by(&meta, "thanos-query-q"));
+        assert!(is_owned_by(&meta, "thanos-query-other"));
+    }
+}

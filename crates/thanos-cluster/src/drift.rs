@@ -1,0 +1,186 @@
+//! Drift: does the live object still match what we apply?
+//!
+//! The comparison is done by the API server itself: a server-side-apply **dry run**
+//! (`dryRun=All`, our field manager, `force`) of the desired object returns what the object
+//! would look like if we applied it now. Defaulting, quantity normalisation (`1000m` = `1`),
+//! int-or-string and list-merge semantics are therefore the server's, never a local guess, so
+//! they cause no false drift; fields other managers own and we do not render (an annotation
+//! someone added, `spec.clusterIP`, status) are kept by the dry run and cause none either. A
+//! field we render that someone changed (`kubectl edit`, `kubectl scale`) comes back to our
+//! value in the dry run, so it is reported.
+//!
+//! Compared: the whole object except `status` and the metadata the server maintains
+//! (`resourceVersion`, `managedFields`, `generation`, `uid`, `creationTimestamp`, `selfLink`,
+//! `deletionTimestamp`, `deletionGracePeriodSeconds`).
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use thanos_render::Object;
+
+use crate::error::{ObjectKey, Result};
+use crate::{CancellationToken, Cluster};
+
+/// At most this many differing paths are listed.
+const MAX_PATHS: usize = 20;
+
+/// The drift state of one desired object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Drift {
+    /// The object does not exist.
+    Missing,
+    /// Applying it now would change nothing.
+    InSync,
+    /// Applying it would change these JSON paths (`/spec/replicas`, `/data/key`, ...).
+    Drifted { paths: Vec<String> },
+}
+
+impl Drift {
+    pub fn is_in_sync(&self) -> bool {
+        matches!(self, Drift::InSync)
+    }
+}
+
+impl std::fmt::Display for Drift {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Drift::Missing => write!(f, "missing"),
+            Drift::InSync => write!(f, "in sync"),
+            Drift::Drifted { paths } => {
+                write!(f, "changed outside Terraform: {}", paths.join(", "))
+            }
+        }
+    }
+}
+
+impl Cluster {
+    /// The drift state of each object in `desired` (same order).
+    pub async fn drift(
+        &self,
+        desired: &[Object],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<(ObjectKey, Drift)>> {
+        let mut out = Vec::with_capacity(desired.len());
+        for object in desired {
+            let key = ObjectKey::of(object);
+            let d = self.drift_one(object, cancel).await?;
+            out.push((key, d));
+        }
+        Ok(out)
+    }
+
+    /// The drift state of one desired object.
+    pub async fn drift_one(&self, desired: &Object, cancel: &CancellationToken) -> Result<Drift> {
+        let key = ObjectKey::of(desired);
+        let api = self.dynamic_api(&key)?;
+        let Some(live) = self.call(&key, cancel, || api.get_opt(&key.name)).await? else {
+            return Ok(Drift::Missing);
+        };
+        if live.metadata.deletion_timestamp.is_some() {
+            return Ok(Drift::Missing);
+        }
+        let live = serde_json::to_value(&live).unwrap_or(Value::Null);
+        let dry = match self
+            .ssa(&api, &key, &desired.to_json(), true, true, cancel)
+            .await
+        {
+            Ok(v) => v,
+            // Gone between the read and the dry run.
+            Err(e) if e.is_not_found() => return Ok(Drift::Missing),
+            Err(e) => return Err(e),
+        };
+        let paths = diff_paths(&normalise(live), &normalise(dry));
+        Ok(if paths.is_empty() {
+            Drift::InSync
+        } else {
+            Drift::Drifted { paths }
+        })
+    }
+}
+
+/// Removes what the server maintains and what we never compare.
+pub fn normalise(mut v: Value) -> Value {
+    if let Some(obj) = v.as_object_mut() {
+        obj.remove("status");
+        if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+            for k in [
+                "resourceVersion",
+                "managedFields",
+                "generation",
+                "uid",
+                "creationTimestamp",
+                "selfLink",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+            ] {
+                meta.remove(k);
+            }
+        }
+    }
+    v
+}
+
+/// JSON-pointer paths where `a` and `b` differ (sorted, at most [`MAX_PATHS`] plus a
+/// "... and N more" entry).
+pub fn diff_paths(a: &Value, b: &Value) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    walk(a, b, String::new(), &mut out);
+    let total = out.len();
+    let mut v: Vec<String> = out.into_iter().take(MAX_PATHS).collect();
+    if total > MAX_PATHS {
+        v.push(format!("... and {} more", total - MAX_PATHS));
+    }
+    v
+}
+
+fn walk(a: &Value, b: &Value, path: String, out: &mut BTreeSet<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                let p = format!("{path}/{}", k.replace('~', "~0").replace('/', "~1"));
+                match (x.get(k), y.get(k)) {
+                    (Some(va), Some(vb)) => walk(va, vb, p, out),
+                    _ => {
+                        out.insert(p);
+                    }
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                walk(va, vb, format!("{path}/{i}"), out);
+            }
+        }
+        _ if a == b => {}
+        _ => {
+            out.insert(if path.is_empty() { "/".into() } else { path });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ignores_server_metadata_and_status() {
+        let a = json!({"metadata": {"name": "x", "resourceVersion": "1", "managedFields": [1]}, "status": {"a": 1}, "spec": {"r": 1}});
+        let b = json!({"metadata": {"name": "x", "resourceVersion": "2", "generation": 3}, "spec": {"r": 1}});
+        assert!(diff_paths(&normalise(a), &normalise(b)).is_empty());
+    }
+
+    #[test]
+    fn lists_differing_paths() {
+        let a = json!({"spec": {"replicas": 3, "template": {"args": ["a", "b"]}}, "data": {"k/1": "x"}});
+        let b = json!({"spec": {"replicas": 2, "template": {"args": ["a", "c"]}}, "data": {}});
+        assert_eq!(
+            diff_paths(&a, &b),
+            vec!["/data/k~11", "/spec/replicas", "/spec/template/args/1"]
+        );
+        let a = json!({"l": [1, 2]});
+        let b = json!({"l": [1]});
+        assert_eq!(diff_paths(&a, &b), vec!["/l"]);
+    }
+}

@@ -1,0 +1,139 @@
+//! Kubernetes IO for terraform-provider-thanos: everything that talks to a cluster.
+//!
+//! [`thanos_render`] turns a resource's spec into typed objects offline; this crate
+//! connects ([`config::ClusterConfig`]), applies them with server-side apply
+//! ([`Cluster::apply`]), finds what one resource owns ([`Cluster::inventory`]), deletes what is
+//! no longer rendered ([`Cluster::prune`]) or everything ([`Cluster::delete_all`]), detects
+//! drift without false positives ([`Cluster::drift`]), waits for rollouts with early, explained
+//! failures ([`Cluster::wait_for_rollout`]) and discovers hashring members
+//! ([`Cluster::discover_endpoints`]). It knows nothing of Terraform.
+//!
+//! Every call that can take time takes a [`CancellationToken`] and returns
+//! [`Error::Cancelled`] promptly once it is cancelled.
+#![forbid(unsafe_code)]
+#![deny(rust_2018_idioms)]
+// Errors carry the object, reason and message a Terraform user needs; they are built once per
+// failed call, never on a hot path, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
+pub mod apply;
+pub mod config;
+pub mod delete;
+pub mod discover;
+pub mod drift;
+pub mod error;
+pub mod inventory;
+pub mod kinds;
+pub mod prune;
+pub mod wait;
+
+use std::future::Future;
+use std::time::Duration;
+
+pub use apply::{Applied, ApplyOptions, FIELD_MANAGER};
+pub use config::{ClusterConfig, ExecAuth};
+pub use delete::PvcPolicy;
+pub use drift::Drift;
+pub use error::{Error, ObjectKey, Result};
+pub use inventory::{LiveObject, Owner};
+pub use tokio_util::sync::CancellationToken;
+pub use wait::WaitOptions;
+
+/// A connected cluster: a kube client plus the API server URL (for error messages).
+#[derive(Clone)]
+pub struct Cluster {
+    client: kube::Client,
+    host: String,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster").field("host", &self.host).finish()
+    }
+}
+
+/// How often one request is tried when the error is transient (429, 5xx, connection).
+const ATTEMPTS: u32 = 4;
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+
+impl Cluster {
+    pub fn new(client: kube::Client, host: impl Into<String>) -> Self {
+        Self {
+            client,
+            host: host.into(),
+        }
+    }
+
+    /// Connects with `config` (see [`ClusterConfig::client`]); does not contact the server.
+    pub async fn connect(config: &ClusterConfig) -> Result<Self> {
+        config.connect().await
+    }
+
+    pub fn client(&self) -> &kube::Client {
+        &self.client
+    }
+
+    /// The API server URL.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Checks that the API server answers (GET /version).
+    pub async fn ping(&self, cancel: &CancellationToken) -> Result<()> {
+        let key = ObjectKey::new("APIServer", "", &self.host);
+        self.call(&key, cancel, || self.client.apiserver_version())
+            .await
+            .map(|_| ())
+    }
+
+    /// Runs one API request, retrying transient failures with exponential backoff, and maps
+    /// the final error for `key`.
+    pub(crate) async fn call<T, F, Fut>(
+        &self,
+        key: &ObjectKey,
+        cancel: &CancellationToken,
+        mut f: F,
+    ) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, kube::Error>>,
+    {
+        let mut delay = FIRST_BACKOFF;
+        let mut attempt = 1;
+        loop {
+            let r = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Err(cancelled(key)),
+                r = f() => r,
+            };
+            match r {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    let e = Error::from_kube(e, key, &self.host);
+                    if !e.is_transient() || attempt >= ATTEMPTS {
+                        return Err(e);
+                    }
+                    tracing::debug!(%key, attempt, error = %e, "transient error, retrying");
+                    sleep(delay, cancel, key).await?;
+                    delay *= 2;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn cancelled(key: &ObjectKey) -> Error {
+    Error::Cancelled {
+        what: format!("work on {key}"),
+    }
+}
+
+/// Sleeps `d` unless cancelled first.
+pub(crate) async fn sleep(d: Duration, cancel: &CancellationToken, key: &ObjectKey) -> Result<()> {
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(cancelled(key)),
+        _ = tokio::time::sleep(d) => Ok(()),
+    }
+}

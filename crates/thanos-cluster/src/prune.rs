@@ -1,0 +1,146 @@
+//! Deleting owned objects that are no longer rendered.
+//!
+//! Only objects carrying both ownership labels of the owner are ever candidates (see
+//! [`crate::inventory`]). Deletion runs in reverse apply order (Ingresses, PDBs, workloads,
+//! Services, ConfigMaps) with foreground propagation, then waits until every deleted object
+//! is gone. PersistentVolumeClaims are never in the rendered set: they are deleted only with
+//! [`PvcPolicy::Delete`], and never while a kept StatefulSet would use them.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use kube::api::DeleteParams;
+
+use crate::delete::PvcPolicy;
+use crate::error::{Error, ObjectKey, Result};
+use crate::inventory::{LiveObject, Owner};
+use crate::kinds::order;
+use crate::{CancellationToken, Cluster, sleep};
+
+const POLL: Duration = Duration::from_millis(500);
+
+impl Cluster {
+    /// Deletes every object `owner` owns that is not in `keep` (PVCs per `pvc_policy`) and
+    /// waits up to `timeout` until they are gone. Returns the deleted objects' keys.
+    pub async fn prune(
+        &self,
+        owner: &Owner,
+        keep: &[ObjectKey],
+        pvc_policy: PvcPolicy,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<ObjectKey>> {
+        let keep: BTreeSet<&ObjectKey> = keep.iter().collect();
+        let live = self.inventory(owner, cancel).await?;
+        let kept_statefulsets: Vec<&str> = keep
+            .iter()
+            .filter(|k| k.kind == "StatefulSet")
+            .map(|k| k.name.as_str())
+            .collect();
+        let mut doomed: Vec<&LiveObject> = live
+            .iter()
+            .filter(|o| !keep.contains(&o.key))
+            .filter(|o| {
+                o.key.kind != "PersistentVolumeClaim"
+                    || (pvc_policy == PvcPolicy::Delete
+                        && !kept_statefulsets
+                            .iter()
+                            .any(|s| pvc_belongs_to(&o.key.name, s)))
+            })
+            .collect();
+        // Reverse apply order, PVCs (last in order) after their workloads are gone.
+        doomed.sort_by_key(|o| std::cmp::Reverse(order(&o.key.kind)));
+        let (pvcs, others): (Vec<&LiveObject>, Vec<&LiveObject>) = doomed
+            .into_iter()
+            .partition(|o| o.key.kind == "PersistentVolumeClaim");
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut deleted = Vec::new();
+        for batch in [others, pvcs] {
+            let keys: Vec<ObjectKey> = batch.iter().map(|o| o.key.clone()).collect();
+            for key in &keys {
+                self.delete_object(key, cancel).await?;
+            }
+            self.wait_gone(&keys, deadline, timeout, cancel).await?;
+            deleted.extend(keys);
+        }
+        Ok(deleted)
+    }
+
+    /// Deletes one object with foreground propagation; absent objects are fine.
+    pub async fn delete_object(&self, key: &ObjectKey, cancel: &CancellationToken) -> Result<()> {
+        let api = self.dynamic_api(key)?;
+        let dp = DeleteParams::foreground();
+        tracing::info!(%key, "deleting");
+        match self.call(key, cancel, || api.delete(&key.name, &dp)).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Polls until none of `keys` exists, or fails at `deadline` naming what is left.
+    pub(crate) async fn wait_gone(
+        &self,
+        keys: &[ObjectKey],
+        deadline: tokio::time::Instant,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<()> {
+        let mut left: Vec<ObjectKey> = keys.to_vec();
+        loop {
+            let mut still = Vec::new();
+            for key in &left {
+                if self.get(key, cancel).await?.is_some() {
+                    still.push(key.clone());
+                }
+            }
+            left = still;
+            if left.is_empty() {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::Timeout {
+                    what: "deleted objects to disappear".into(),
+                    waited: timeout,
+                    missing: format!(
+                        "still present: {} (a finalizer or a dependent may hold them)",
+                        left.iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+            }
+            sleep(POLL, cancel, &left[0]).await?;
+        }
+    }
+}
+
+/// Whether PVC `pvc` was created by StatefulSet `sts` (`<template>-<sts>-<ordinal>`).
+pub fn pvc_belongs_to(pvc: &str, sts: &str) -> bool {
+    let Some((rest, ordinal)) = pvc.rsplit_once('-') else {
+        return false;
+    };
+    !ordinal.is_empty()
+        && ordinal.bytes().all(|b| b.is_ascii_digit())
+        && rest.len() > sts.len() + 1
+        && rest.ends_with(sts)
+        && rest.as_bytes()[rest.len() - sts.len() - 1] == b'-'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pvc_names() {
+        assert!(pvc_belongs_to("data-thanosreceive-x-0", "thanosreceive-x"));
+        assert!(pvc_belongs_to("data-thanosreceive-x-12", "thanosreceive-x"));
+        assert!(!pvc_belongs_to(
+            "data-thanosreceive-xy-0",
+            "thanosreceive-x"
+        ));
+        assert!(!pvc_belongs_to("thanosreceive-x-0", "thanosreceive-x"));
+        assert!(!pvc_belongs_to("data-thanosreceive-x-a", "thanosreceive-x"));
+    }
+}

@@ -1,0 +1,496 @@
+//! Waiting for Deployments and StatefulSets to roll out, failing early with Kubernetes' own
+//! reason when a pod cannot get there.
+//!
+//! A workload is rolled out when the controller has seen its latest spec
+//! (`status.observedGeneration >= metadata.generation`) and every desired replica is updated
+//! and ready (Deployments: updated, available and total replicas all equal `spec.replicas`, so
+//! no old pod is left; StatefulSets: updated and ready replicas equal `spec.replicas`).
+//!
+//! Early failures (the wait stops at once with [`Error::RolloutFailed`]):
+//! - a container (or init container) waiting with `ImagePullBackOff`, `ErrImagePull`,
+//!   `CrashLoopBackOff`, `CreateContainerConfigError`, `CreateContainerError`,
+//!   `InvalidImageName`;
+//! - a pod with `PodScheduled=False` (`Unschedulable`, with the scheduler's message) for longer
+//!   than [`WaitOptions::unschedulable_grace`] (a pod is briefly unschedulable while its PVCs
+//!   bind, so this is not reported on first sight);
+//! - a Deployment with `Progressing=False`, reason `ProgressDeadlineExceeded`.
+//!
+//! On timeout, [`Error::Timeout`] says what is still missing per workload (`1 of 2 pods ready;
+//! pod x: ContainersNotReady`).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use kube::api::{Api, ListParams};
+use tokio::time::Instant;
+
+use crate::apply::Applied;
+use crate::error::{Error, ObjectKey, Result};
+use crate::{CancellationToken, Cluster, sleep};
+
+/// Waiting for a rollout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitOptions {
+    /// Give up after this long ([`Error::Timeout`]).
+    pub timeout: Duration,
+    /// How often the workloads and their pods are read.
+    pub poll: Duration,
+    /// How long a pod may stay unschedulable before the wait fails.
+    pub unschedulable_grace: Duration,
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(600),
+            poll: Duration::from_secs(1),
+            unschedulable_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+impl WaitOptions {
+    pub fn with_timeout(timeout: Duration) -> Self {
+        Self {
+            timeout,
+            ..Self::default()
+        }
+    }
+}
+
+/// Container waiting reasons that never fix themselves by waiting.
+pub const FATAL_WAITING_REASONS: &[&str] = &[
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "CrashLoopBackOff",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "InvalidImageName",
+];
+
+/// The Deployments and StatefulSets among applied objects, in order.
+pub fn rollout_targets(applied: &[Applied]) -> Vec<ObjectKey> {
+    applied
+        .iter()
+        .map(|a| a.key.clone())
+        .filter(|k| k.kind == "Deployment" || k.kind == "StatefulSet")
+        .collect()
+}
+
+/// What one poll found about one workload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Progress {
+    Done,
+    /// Not yet: what is missing.
+    Pending(String),
+}
+
+/// Workload status, kind-independent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct WorkloadStatus {
+    pub desired: i32,
+    pub generation: i64,
+    pub observed_generation: i64,
+    pub replicas: i32,
+    pub updated: i32,
+    pub ready: i32,
+    pub available: i32,
+    pub deployment: bool,
+    /// `(reason, message)` of Progressing=False/ProgressDeadlineExceeded.
+    pub deadline_exceeded: Option<(String, String)>,
+    pub selector: Option<LabelSelector>,
+}
+
+impl WorkloadStatus {
+    fn from_deployment(d: &Deployment) -> Self {
+        let spec = d.spec.clone().unwrap_or_default();
+        let st = d.status.clone().unwrap_or_default();
+        let deadline_exceeded = st
+            .conditions
+            .iter()
+            .flatten()
+            .find(|c| {
+                c.type_ == "Progressing"
+                    && c.status == "False"
+                    && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
+            })
+            .map(|c| {
+                (
+                    "ProgressDeadlineExceeded".to_owned(),
+                    c.message.clone().unwrap_or_default(),
+                )
+            });
+        Self {
+            desired: spec.replicas.unwrap_or(1),
+            generation: d.metadata.generation.unwrap_or(0),
+            observed_generation: st.observed_generation.unwrap_or(0),
+            replicas: st.replicas.unwrap_or(0),
+            updated: st.updated_replicas.unwrap_or(0),
+            ready: st.ready_replicas.unwrap_or(0),
+            available: st.available_replicas.unwrap_or(0),
+            deployment: true,
+            deadline_exceeded,
+            selector: Some(spec.selector),
+        }
+    }
+
+    fn from_statefulset(s: &StatefulSet) -> Self {
+        let spec = s.spec.clone().unwrap_or_default();
+        let st = s.status.clone().unwrap_or_default();
+        let on_delete = spec
+            .update_strategy
+            .as_ref()
+            .and_then(|u| u.type_.as_deref())
+            == Some("OnDelete");
+        let desired = spec.replicas.unwrap_or(1);
+        Self {
+            desired,
+            generation: s.metadata.generation.unwrap_or(0),
+            observed_generation: st.observed_generation.unwrap_or(0),
+            replicas: st.replicas,
+            // OnDelete never updates pods by itself: do not wait for it.
+            updated: if on_delete {
+                desired
+            } else {
+                st.updated_replicas.unwrap_or(0)
+            },
+            ready: st.ready_replicas.unwrap_or(0),
+            available: st.available_replicas.unwrap_or(0),
+            deployment: false,
+            deadline_exceeded: None,
+            selector: Some(spec.selector),
+        }
+    }
+
+    pub(crate) fn progress(&self) -> Progress {
+        if self.observed_generation < self.generation {
+            return Progress::Pending(
+                "the controller has not yet observed the latest spec".to_owned(),
+            );
+        }
+        let d = self.desired;
+        let mut missing = Vec::new();
+        if self.updated < d {
+            missing.push(format!("{} of {d} pods updated", self.updated));
+        }
+        if self.ready < d {
+            missing.push(format!("{} of {d} pods ready", self.ready));
+        } else if self.available < d {
+            missing.push(format!("{} of {d} pods available", self.available));
+        }
+        if self.replicas > d {
+            missing.push(format!("{} old pods still terminating", self.replicas - d));
+        }
+        if missing.is_empty() {
+            Progress::Done
+        } else {
+            Progress::Pending(missing.join(", "))
+        }
+    }
+}
+
+/// A stuck pod found by [`pod_problems`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PodProblem {
+    /// Fatal now.
+    Fatal { reason: String, message: String },
+    /// Unschedulable (fatal after the grace period).
+    Unschedulable { reason: String, message: String },
+    /// Not ready yet, for this reason (for the timeout message).
+    NotReady(String),
+}
+
+/// What is wrong with one pod, if anything.
+pub(crate) fn pod_problem(pod: &Pod) -> Option<PodProblem> {
+    let status = pod.status.clone().unwrap_or_default();
+    let statuses = status
+        .init_container_statuses
+        .iter()
+        .flatten()
+        .chain(status.container_statuses.iter().flatten());
+    for cs in statuses {
+        if let Some(w) = cs.state.as_ref().and_then(|s| s.waiting.as_ref()) {
+            let reason = w.reason.clone().unwrap_or_default();
+            if FATAL_WAITING_REASONS.contains(&reason.as_str()) {
+                return Some(PodProblem::Fatal {
+                    reason,
+                    message: format!(
+                        "container {}: {}",
+                        cs.name,
+                        w.message.clone().unwrap_or_default()
+                    ),
+                });
+            }
+        }
+    }
+    let conditions = status.conditions.clone().unwrap_or_default();
+    if let Some(c) = conditions
+        .iter()
+        .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+    {
+        return Some(PodProblem::Unschedulable {
+            reason: c.reason.clone().unwrap_or_else(|| "Unschedulable".into()),
+            message: c.message.clone().unwrap_or_default(),
+        });
+    }
+    let ready = conditions
+        .iter()
+        .find(|c| c.type_ == "Ready")
+        .is_some_and(|c| c.status == "True");
+    if ready {
+        return None;
+    }
+    let reason = conditions
+        .iter()
+        .find(|c| c.type_ == "Ready" && c.status != "True")
+        .and_then(|c| c.reason.clone())
+        .or_else(|| status.phase.clone())
+        .unwrap_or_else(|| "Pending".into());
+    Some(PodProblem::NotReady(reason))
+}
+
+fn selector_string(sel: &LabelSelector) -> Option<String> {
+    // Rendered workloads select with matchLabels only.
+    let labels = sel.match_labels.as_ref()?;
+    if labels.is_empty() {
+        return None;
+    }
+    Some(
+        labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(","),
+    )
+}
+
+impl Cluster {
+    /// Waits until every Deployment and StatefulSet in `workloads` has rolled out (other
+    /// kinds are ignored). See the module docs for the early failures.
+    pub async fn wait_for_rollout(
+        &self,
+        workloads: &[ObjectKey],
+        options: WaitOptions,
+        cancel: &CancellationToken,
+    ) -> Result<()> {
+        let mut pending: Vec<ObjectKey> = workloads
+            .iter()
+            .filter(|k| k.kind == "Deployment" || k.kind == "StatefulSet")
+            .cloned()
+            .collect();
+        let start = Instant::now();
+        let deadline = start + options.timeout;
+        let mut unschedulable_since: HashMap<String, Instant> = HashMap::new();
+        loop {
+            let mut still = Vec::new();
+            let mut missing = Vec::new();
+            for key in &pending {
+                match self
+                    .poll_workload(key, &options, &mut unschedulable_since, cancel)
+                    .await?
+                {
+                    Progress::Done => {}
+                    Progress::Pending(what) => {
+                        missing.push(format!("{key}: {what}"));
+                        still.push(key.clone());
+                    }
+                }
+            }
+            pending = still;
+            if pending.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::Timeout {
+                    what: format!(
+                        "the rollout of {}",
+                        pending
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    waited: options.timeout,
+                    missing: missing.join("; "),
+                });
+            }
+            let nap = options
+                .poll
+                .min(deadline.saturating_duration_since(Instant::now()))
+                .max(Duration::from_millis(50));
+            sleep(nap, cancel, &pending[0]).await?;
+        }
+    }
+
+    async fn poll_workload(
+        &self,
+        key: &ObjectKey,
+        options: &WaitOptions,
+        unschedulable_since: &mut HashMap<String, Instant>,
+        cancel: &CancellationToken,
+    ) -> Result<Progress> {
+        let status = if key.kind == "Deployment" {
+            let api: Api<Deployment> = Api::namespaced(self.client.clone(), &key.namespace);
+            match self.call(key, cancel, || api.get_opt(&key.name)).await? {
+                Some(d) => WorkloadStatus::from_deployment(&d),
+                None => return Ok(Progress::Pending("it does not exist".into())),
+            }
+        } else {
+            let api: Api<StatefulSet> = Api::namespaced(self.client.clone(), &key.namespace);
+            match self.call(key, cancel, || api.get_opt(&key.name)).await? {
+                Some(s) => WorkloadStatus::from_statefulset(&s),
+                None => return Ok(Progress::Pending("it does not exist".into())),
+            }
+        };
+        if let Some((reason, message)) = &status.deadline_exceeded {
+            return Err(Error::RolloutFailed {
+                workload: key.clone(),
+                pod: String::new(),
+                reason: reason.clone(),
+                message: message.clone(),
+            });
+        }
+        let progress = status.progress();
+        if progress == Progress::Done {
+            return Ok(progress);
+        }
+        // Not done: look at the pods for a reason.
+        let Some(selector) = status.selector.as_ref().and_then(selector_string) else {
+            return Ok(progress);
+        };
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
+        let lp = ListParams::default().labels(&selector);
+        let list = self.call(key, cancel, || pods.list(&lp)).await?;
+        let mut reasons = Vec::new();
+        let mut items = list.items;
+        items.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        for pod in &items {
+            if pod.metadata.deletion_timestamp.is_some() {
+                continue;
+            }
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            let uid = pod.metadata.uid.clone().unwrap_or_else(|| name.clone());
+            match pod_problem(pod) {
+                None => {
+                    unschedulable_since.remove(&uid);
+                }
+                Some(PodProblem::Fatal { reason, message }) => {
+                    return Err(Error::RolloutFailed {
+                        workload: key.clone(),
+                        pod: name,
+                        reason,
+                        message,
+                    });
+                }
+                Some(PodProblem::Unschedulable { reason, message }) => {
+                    let since = *unschedulable_since.entry(uid).or_insert_with(Instant::now);
+                    if since.elapsed() >= options.unschedulable_grace {
+                        return Err(Error::RolloutFailed {
+                            workload: key.clone(),
+                            pod: name,
+                            reason: format!("FailedScheduling ({reason})"),
+                            message,
+                        });
+                    }
+                    reasons.push(format!("pod {name}: {reason}: {message}"));
+                }
+                Some(PodProblem::NotReady(reason)) => {
+                    unschedulable_since.remove(&uid);
+                    reasons.push(format!("pod {name}: {reason}"));
+                }
+            }
+        }
+        let Progress::Pending(what) = progress else {
+            return Ok(progress);
+        };
+        Ok(Progress::Pending(if reasons.is_empty() {
+            what
+        } else {
+            format!("{what}; {}", reasons.join("; "))
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{
+        ContainerState, ContainerStateWaiting, ContainerStatus, PodCondition, PodStatus,
+    };
+
+    #[test]
+    fn progress_reports_what_is_missing() {
+        let mut s = WorkloadStatus {
+            desired: 2,
+            generation: 2,
+            observed_generation: 2,
+            replicas: 2,
+            updated: 2,
+            ready: 1,
+            available: 1,
+            ..Default::default()
+        };
+        assert_eq!(s.progress(), Progress::Pending("1 of 2 pods ready".into()));
+        s.ready = 2;
+        s.available = 2;
+        assert_eq!(s.progress(), Progress::Done);
+        s.observed_generation = 1;
+        assert!(matches!(s.progress(), Progress::Pending(_)));
+    }
+
+    fn pod(waiting: Option<&str>, scheduled_false: bool) -> Pod {
+        Pod {
+            status: Some(PodStatus {
+                container_statuses: waiting.map(|r| {
+                    vec![ContainerStatus {
+                        name: "thanos".into(),
+                        state: Some(ContainerState {
+                            waiting: Some(ContainerStateWaiting {
+                                reason: Some(r.into()),
+                                message: Some("back-off pulling image".into()),
+                            }),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }]
+                }),
+                conditions: Some(vec![PodCondition {
+                    type_: if scheduled_false {
+                        "PodScheduled".into()
+                    } else {
+                        "Ready".into()
+                    },
+                    status: "False".into(),
+                    reason: Some(if scheduled_false {
+                        "Unschedulable".into()
+                    } else {
+                        "ContainersNotReady".into()
+                    }),
+                    message: Some("0/2 nodes are available".into()),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn classifies_pods() {
+        assert!(matches!(
+            pod_problem(&pod(Some("ImagePullBackOff"), false)),
+            Some(PodProblem::Fatal { reason, .. }) if reason == "ImagePullBackOff"
+        ));
+        assert!(matches!(
+            pod_problem(&pod(Some("ContainerCreating"), false)),
+            Some(PodProblem::NotReady(r)) if r == "ContainersNotReady"
+        ));
+        assert!(matches!(
+            pod_problem(&pod(None, true)),
+            Some(PodProblem::Unschedulable { reason, message }) if reason == "Unschedulable" && message.contains("0/2")
+        ));
+    }
+}
