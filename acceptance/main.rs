@@ -2,4 +2,5 @@
 //! See `harness` for how the CLIs are found and the provider installed.
 
 mod harness;
+mod plan;
 mod schema;

@@ -17,11 +17,11 @@ use crate::resources;
 
 /// The provider's source address, used in docs, examples and debug mode.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/paodin/thanos";
-/// Thanos image used when neither the resource nor the provider names one. Keep in step with
-/// the Thanos version the real-Thanos tests build (tools/versions.env).
-pub const DEFAULT_THANOS_IMAGE: &str = "quay.io/thanos/thanos:v0.42.5";
-/// Envoy image of the store proxy sidecar when neither the resource nor the provider names one.
-pub const DEFAULT_ENVOY_IMAGE: &str = "envoyproxy/envoy:v1.36.2";
+/// Thanos image used when neither the resource nor the provider names one; the renderer owns
+/// it (it matches the Thanos the real-Thanos tests build, tools/versions.env).
+pub const DEFAULT_THANOS_IMAGE: &str = thanos_render::common::DEFAULT_THANOS_IMAGE;
+/// Envoy image of the store proxy sidecar: the release whose API the renderer validates against.
+pub const DEFAULT_ENVOY_IMAGE: &str = thanos_render::envoy::DEFAULT_ENVOY_IMAGE;
 
 pub fn schema() -> Schema {
     let env = |var: &str| format!(" Can also be set with `{var}`.");

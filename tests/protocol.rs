@@ -346,7 +346,34 @@ async fn plan_create_update_replace_and_destroy() {
         planned.get_attr("id").unwrap().as_str(),
         Some("default/sample")
     );
-    assert!(planned.get_attr("objects").unwrap().is_unknown());
+    // Rendering needs no cluster: the objects and their content hashes are known at plan time.
+    let objects = planned
+        .get_attr("objects")
+        .unwrap()
+        .as_list()
+        .expect("objects known");
+    let kinds: Vec<(&str, &str)> = objects
+        .iter()
+        .map(|o| {
+            (
+                o.get_attr("kind").unwrap().as_str().unwrap(),
+                o.get_attr("name").unwrap().as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        kinds.contains(&("Deployment", "thanosquery-sample")),
+        "{kinds:?}"
+    );
+    assert!(
+        objects
+            .iter()
+            .all(|o| o.get_attr("hash").unwrap().as_str().unwrap().len() == 64)
+    );
+    assert_eq!(
+        planned.get_attr("grpc_endpoint").unwrap().as_str(),
+        Some("thanosquery-sample-operated.default.svc:10901")
+    );
     assert!(resp.requires_replace.is_empty());
 
     // Update of `name`: replacement is requested for exactly that path.

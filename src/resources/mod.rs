@@ -1,36 +1,26 @@
-//! One module per Terraform resource type: its schema and how it ties rendering
-//! (`thanos-render`) to cluster IO. Shared schema pieces live in `fragments`.
+//! One module per Terraform resource type: its schema and its connection to rendering
+//! (`thanos-render`) and cluster IO. `stack` holds what the three share, `model` converts
+//! Terraform values to render specs, `fragments` holds shared schema pieces.
 
 pub mod fragments;
+pub mod model;
 pub mod query;
 pub mod receive;
+pub mod stack;
 pub mod storage;
-
-mod pending;
 
 use std::sync::{Arc, RwLock};
 
 use tfplugin::framework::Resource;
 
 use crate::provider::Configured;
+use stack::StackResource;
 
 /// Every resource type of the provider.
 pub fn all(configured: Arc<RwLock<Configured>>) -> Vec<Arc<dyn Resource>> {
     vec![
-        Arc::new(pending::Pending::new(
-            query::TYPE_NAME,
-            query::schema,
-            configured.clone(),
-        )),
-        Arc::new(pending::Pending::new(
-            receive::TYPE_NAME,
-            receive::schema,
-            configured.clone(),
-        )),
-        Arc::new(pending::Pending::new(
-            storage::TYPE_NAME,
-            storage::schema,
-            configured,
-        )),
+        Arc::new(StackResource::<query::Query>::new(configured.clone())),
+        Arc::new(StackResource::<receive::Receive>::new(configured.clone())),
+        Arc::new(StackResource::<storage::Storage>::new(configured)),
     ]
 }

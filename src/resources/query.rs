@@ -36,7 +36,6 @@ pub fn schema() -> Schema {
                     .validate(fragments::dns_label())
                     .description("Secret holding the CA that signs the store's certificate. Setting it routes this store through the envoy sidecar with TLS."),
                 Attribute::string("ca_key")
-                    .default("ca.crt")
                     .description("Key of the CA certificate in `secret_name`. Defaults to `ca.crt`."),
                 Attribute::string("client_secret_name")
                     .validate(fragments::dns_label())
@@ -85,4 +84,43 @@ pub fn schema() -> Schema {
     .blocks(placement_blocks)
     .blocks(lifecycle_blocks);
     Schema::new(0, block)
+}
+
+/// `thanos_query` as a rendered stack.
+pub struct Query;
+
+impl super::stack::Stack for Query {
+    type Spec = thanos_render::query::QuerySpec;
+    const TYPE_NAME: &'static str = TYPE_NAME;
+    const COMPUTED: &'static [&'static str] = &["grpc_endpoint", "http_url"];
+
+    fn schema() -> Schema {
+        schema()
+    }
+
+    fn validate(spec: &Self::Spec) -> Vec<thanos_render::Invalid> {
+        thanos_render::query::validate(spec)
+    }
+
+    fn render(
+        spec: &Self::Spec,
+        context: &thanos_render::RenderContext,
+        _discovered: &super::stack::Discovered,
+    ) -> Result<thanos_render::Rendered, thanos_render::Error> {
+        thanos_render::query::render(spec, context)
+    }
+
+    fn computed(
+        spec: &Self::Spec,
+        _discovered: &super::stack::Discovered,
+    ) -> Vec<(&'static str, Value)> {
+        let mut out = Vec::new();
+        if let Some(v) = thanos_render::query::grpc_endpoint(spec) {
+            out.push(("grpc_endpoint", Value::from(v)));
+        }
+        if let Some(v) = thanos_render::query::http_url(spec) {
+            out.push(("http_url", Value::from(v)));
+        }
+        out
+    }
 }

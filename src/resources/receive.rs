@@ -3,7 +3,7 @@
 //! remote-write Ingress.
 
 use tfplugin::framework::{Attribute, Block, NestedBlock, Schema, Validator};
-use tfvalue::Type;
+use tfvalue::{Type, Value};
 
 use super::fragments;
 
@@ -57,7 +57,11 @@ fn hashring_block(hard: bool) -> Block {
         "The hashring that serves every tenant not claimed by a hard ring."
     })
     .attribute(Attribute::string("name").required().validate(Validator::not_empty()).description("Name of the hashring (`hashring` in `hashrings.json`)."))
-    .attribute(Attribute::string_list("tenants").description(tenants))
+    .attribute(
+        Attribute::string_list("tenants")
+            .default(Value::List(Vec::new()))
+            .description(tenants),
+    )
     .attribute(
         Attribute::string_list("endpoints")
             .description("Static ring members (`host:port` of the ingestors' gRPC port), e.g. another `thanos_receive`'s `ingestor_endpoints`. When set, the selectors are ignored."),
@@ -141,4 +145,78 @@ pub fn schema() -> Schema {
     .blocks(placement_blocks)
     .blocks(lifecycle_blocks);
     Schema::new(0, block)
+}
+
+/// `thanos_receive` as a rendered stack.
+pub struct Receive;
+
+impl super::stack::Stack for Receive {
+    type Spec = thanos_render::receive::ReceiveSpec;
+    const TYPE_NAME: &'static str = TYPE_NAME;
+    const COMPUTED: &'static [&'static str] = &[
+        "hashrings",
+        "ingestor_endpoints",
+        "store_endpoint",
+        "remote_write_url",
+    ];
+
+    fn schema() -> Schema {
+        schema()
+    }
+
+    fn validate(spec: &Self::Spec) -> Vec<thanos_render::Invalid> {
+        thanos_render::receive::validate(spec)
+    }
+
+    fn render(
+        spec: &Self::Spec,
+        context: &thanos_render::RenderContext,
+        discovered: &super::stack::Discovered,
+    ) -> Result<thanos_render::Rendered, thanos_render::Error> {
+        thanos_render::receive::render(spec, context, discovered)
+    }
+
+    fn computed(
+        spec: &Self::Spec,
+        discovered: &super::stack::Discovered,
+    ) -> Vec<(&'static str, Value)> {
+        use thanos_render::receive as r;
+        let mut out = Vec::new();
+        // Without a known name nothing below can be decided.
+        if spec.name.is_none() || spec.namespace.is_none() {
+            return out;
+        }
+        if let Some(v) = r::remote_write_url(spec) {
+            out.push(("remote_write_url", Value::from(v)));
+        }
+        // A router-only receive has no store and no ingestors: known null / empty, not unknown.
+        out.push((
+            "store_endpoint",
+            r::store_endpoint(spec).map_or(Value::Null, Value::from),
+        ));
+        if spec.replicas.is_some() {
+            let endpoints = r::ingestor_endpoints(spec).unwrap_or_default();
+            out.push(("ingestor_endpoints", Value::list(endpoints)));
+        }
+        // Rings that select members, or whose endpoints come from resources not yet known,
+        // stay "known after apply".
+        if let Ok(rings) = r::hashrings(spec, discovered) {
+            let rings = rings.into_iter().map(|ring| {
+                Value::object([
+                    ("name", Value::from(ring.name)),
+                    ("tenants", Value::list(ring.tenants)),
+                    ("endpoints", Value::list(ring.endpoints)),
+                ])
+            });
+            out.push(("hashrings", Value::List(rings.collect())));
+        }
+        out
+    }
+
+    fn warnings(
+        spec: &Self::Spec,
+        discovered: &super::stack::Discovered,
+    ) -> Vec<thanos_render::Invalid> {
+        thanos_render::receive::discovery_warnings(spec, discovered)
+    }
 }

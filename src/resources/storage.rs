@@ -53,3 +53,43 @@ pub fn schema() -> Schema {
     .blocks(lifecycle_blocks);
     Schema::new(0, block)
 }
+
+/// `thanos_storage` as a rendered stack.
+pub struct Storage;
+
+impl super::stack::Stack for Storage {
+    type Spec = thanos_render::storage::StorageSpec;
+    const TYPE_NAME: &'static str = TYPE_NAME;
+    const COMPUTED: &'static [&'static str] = &["store_endpoint"];
+
+    fn schema() -> Schema {
+        schema()
+    }
+
+    fn validate(spec: &Self::Spec) -> Vec<thanos_render::Invalid> {
+        thanos_render::storage::validate(spec)
+    }
+
+    fn render(
+        spec: &Self::Spec,
+        context: &thanos_render::RenderContext,
+        _discovered: &super::stack::Discovered,
+    ) -> Result<thanos_render::Rendered, thanos_render::Error> {
+        thanos_render::storage::render(spec, context)
+    }
+
+    fn computed(
+        spec: &Self::Spec,
+        _discovered: &super::stack::Discovered,
+    ) -> Vec<(&'static str, tfvalue::Value)> {
+        if spec.name.is_none() || spec.namespace.is_none() {
+            return Vec::new();
+        }
+        // Without a gateway there is no store endpoint: a known null.
+        let endpoint = thanos_render::storage::store_endpoint(spec);
+        vec![(
+            "store_endpoint",
+            endpoint.map_or(tfvalue::Value::Null, tfvalue::Value::from),
+        )]
+    }
+}

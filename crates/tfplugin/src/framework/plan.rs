@@ -302,6 +302,43 @@ impl Planner {
     }
 }
 
+/// The configuration with schema defaults filled in where the user left an attribute null
+/// (never where it is unknown). Resources validate this, so a rule about a defaulted value
+/// (an empty list, say) is reported by `terraform validate` just as the plan would see it.
+pub fn with_defaults(block: &Block, config: &Value) -> Value {
+    let Value::Object(attrs) = config else {
+        return config.clone();
+    };
+    let mut out = attrs.clone();
+    for attribute in &block.attributes {
+        if let Some(default) = &attribute.default {
+            let slot = out.entry(attribute.name.clone()).or_insert(Value::Null);
+            if slot.is_null() {
+                *slot = default.clone();
+            }
+        }
+    }
+    for nested in &block.blocks {
+        let Some(value) = out.get(&nested.name) else {
+            continue;
+        };
+        let filled = match (nested.nesting, value) {
+            (BlockNesting::Single | BlockNesting::Group, v) if v.is_known() && !v.is_null() => {
+                with_defaults(&nested.block, v)
+            }
+            (BlockNesting::List, Value::List(items)) => Value::List(
+                items
+                    .iter()
+                    .map(|v| with_defaults(&nested.block, v))
+                    .collect(),
+            ),
+            (_, v) => v.clone(),
+        };
+        out.insert(nested.name.clone(), filled);
+    }
+    Value::Object(out)
+}
+
 /// The `i`th element of a list value, if there is one. Terraform correlates list blocks and
 /// list nested attributes by index, so prior and config elements pair up this way.
 fn list_element(value: Option<&Value>, i: usize) -> Option<&Value> {
@@ -489,6 +526,25 @@ mod tests {
             .map(|d| d.path.as_ref().unwrap().to_string())
             .collect();
         assert_eq!(paths, vec!["id".to_string(), "items[1].kind".to_string()]);
+    }
+
+    #[test]
+    fn defaults_fill_nulls_but_not_unknowns() {
+        let config = obj(&[
+            ("name", "a".into()),
+            ("replicas", Value::Null),
+            (
+                "ingress",
+                Value::List(vec![obj(&[
+                    ("host", "h".into()),
+                    ("path", Value::unknown()),
+                ])]),
+            ),
+        ]);
+        let filled = with_defaults(&schema(), &config);
+        assert_eq!(filled.get_attr("replicas"), Some(&Value::from(1i64)));
+        let ingress = filled.get_attr("ingress").unwrap().as_list().unwrap();
+        assert!(ingress[0].get_attr("path").unwrap().is_unknown());
     }
 
     #[test]

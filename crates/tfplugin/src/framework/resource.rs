@@ -71,7 +71,8 @@ pub trait Provider: Send + Sync + 'static {
 }
 
 pub struct ValidateRequest<'a> {
-    /// May contain unknown values anywhere.
+    /// May contain unknown values anywhere. Schema defaults are already filled in where the
+    /// configuration left an attribute null.
     pub config: &'a Value,
 }
 

@@ -13,7 +13,7 @@ use tracing::Instrument as _;
 
 use super::convert::{decode_value, deferred_to_pb, diagnostics_to_pb, encode_value, schema_to_pb};
 use super::diag::{Diagnostic, Diagnostics};
-use super::plan::{fill_absent, plan_change, unknown_paths, validate_config};
+use super::plan::{fill_absent, plan_change, unknown_paths, validate_config, with_defaults};
 use super::resource::{
     ApplyRequest, ConfigureRequest, Context, Deferral, DeleteRequest, PlanRequest, Provider,
     ReadRequest, Resource, ValidateRequest,
@@ -245,12 +245,12 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 &mut diags,
             );
             let context = self.context(false);
-            diags.extend(
-                registered
-                    .resource
-                    .validate(&context, ValidateRequest { config: &config })
-                    .await,
-            );
+            let defaulted = with_defaults(&registered.schema.block, &config);
+            let resource_diags = registered
+                .resource
+                .validate(&context, ValidateRequest { config: &defaulted })
+                .await;
+            merge_one_error_per_path(&mut diags, resource_diags);
             diags
         }
         .instrument(span)
@@ -745,6 +745,25 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))
+    }
+}
+
+/// Adds `more` to `diags`, except errors at a path that already has an error: the schema's
+/// validators and a resource's own checks may judge the same attribute, and one clear error
+/// per attribute reads better than two saying the same thing.
+fn merge_one_error_per_path(diags: &mut Diagnostics, more: Diagnostics) {
+    use super::diag::Severity;
+    let taken: Vec<_> = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .filter_map(|d| d.path.clone())
+        .collect();
+    for d in more.0 {
+        let duplicate =
+            d.severity == Severity::Error && d.path.as_ref().is_some_and(|p| taken.contains(p));
+        if !duplicate {
+            diags.push(d);
+        }
     }
 }
 

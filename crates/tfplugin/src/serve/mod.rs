@@ -126,13 +126,13 @@ pub async fn serve<P: Provider>(provider: P, options: ServeOptions) -> Result<()
         },
     ));
 
+    ignore_or_handle_interrupts(options.debug, shutdown_tx);
     // The listener is bound and accepting: only now may Terraform learn the address.
     announce(
         &options,
         &address,
         identity_and_tls.as_ref().map(|(id, _)| id),
     )?;
-    ignore_or_handle_interrupts(options.debug, shutdown_tx);
 
     let _ = shutdown_rx.wait_for(|stop| *stop).await;
     tracing::debug!("shutting down");
@@ -170,14 +170,18 @@ fn announce(
 /// Terraform runs plugins in its own process group, so a terminal Ctrl-C reaches us too. Like
 /// go-plugin servers we ignore it: Terraform answers the interrupt by calling StopProvider (to
 /// cancel work in flight) and Shutdown. In debug mode Ctrl-C is how the developer stops us.
+///
+/// The handler is registered before this returns (and so before the handshake line), so an
+/// interrupt at any moment after Terraform sees us is ignored.
 fn ignore_or_handle_interrupts(debug: bool, shutdown: watch::Sender<bool>) {
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let Ok(mut sigint) = signal(SignalKind::interrupt()) else {
-                return;
-            };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut sigint) = signal(SignalKind::interrupt()) else {
+            tracing::warn!("cannot install the SIGINT handler");
+            return;
+        };
+        tokio::spawn(async move {
             while sigint.recv().await.is_some() {
                 if debug {
                     let _ = shutdown.send(true);
@@ -185,12 +189,12 @@ fn ignore_or_handle_interrupts(debug: bool, shutdown: watch::Sender<bool>) {
                 }
                 tracing::debug!("ignoring SIGINT: Terraform will call StopProvider");
             }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = (debug, shutdown);
-        }
-    });
+        });
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (debug, shutdown);
+    }
 }
 
 /// Makes a panic look like a Go panic on stderr (`panic: ` then the trace), which Terraform
