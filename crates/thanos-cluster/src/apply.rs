@@ -246,9 +246,21 @@ impl Cluster {
 /// Whether a 422 on a StatefulSet is Kubernetes' "updates to statefulset spec for fields other
 /// than ... are forbidden" (volumeClaimTemplates, selector, serviceName, podManagementPolicy).
 pub fn immutable_statefulset_change(causes: &[String]) -> bool {
+    const IMMUTABLE: &[&str] = &[
+        "spec.volumeClaimTemplates",
+        "spec.selector",
+        "spec.serviceName",
+        "spec.podManagementPolicy",
+    ];
     causes.iter().any(|c| {
+        // Older API servers: one "spec: Forbidden: updates to statefulset spec ..." cause;
+        // newer ones name the field ("spec.volumeClaimTemplates: ... field is immutable").
         c.contains("updates to statefulset spec for fields other than")
-            || (c.contains("spec.selector") && c.contains("immutable"))
+            || IMMUTABLE.iter().any(|f| {
+                c.strip_prefix(f)
+                    .is_some_and(|rest| rest.starts_with(':') || rest.starts_with('['))
+                    && (c.contains("immutable") || c.contains("Forbidden"))
+            })
     })
 }
 
@@ -263,8 +275,17 @@ mod tests {
                  and 'minReadySeconds' are forbidden"
             .to_owned();
         assert!(immutable_statefulset_change(&[c]));
+        assert!(immutable_statefulset_change(&[
+            "spec.volumeClaimTemplates: Invalid value: [...]: field is immutable".to_owned()
+        ]));
+        assert!(immutable_statefulset_change(&[
+            "spec.selector: Invalid value: {}: field is immutable".to_owned()
+        ]));
         assert!(!immutable_statefulset_change(&[
             "spec.replicas: Invalid value: -1".to_owned()
+        ]));
+        assert!(!immutable_statefulset_change(&[
+            "spec.template.spec.containers[0].image: Required value".to_owned()
         ]));
     }
 
