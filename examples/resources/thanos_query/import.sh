@@ -1,0 +1,2 @@
+# Import an existing query stack by <namespace>/<name>.
+terraform import thanos_query.global monitoring/global

@@ -1,0 +1,2 @@
+# Import an existing storage stack by <namespace>/<name>.
+terraform import thanos_storage.lts monitoring/lts
