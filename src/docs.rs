@@ -100,7 +100,8 @@ fn resource_page(
 fn schema_section(out: &mut String, block: &Block, heading: &str) {
     let _ = write!(out, "{heading}\n\n");
     let mut nested_sections: Vec<(String, &Block)> = Vec::new();
-    let groups: [(&str, fn(&Attribute) -> bool); 3] = [
+    type Member = fn(&Attribute) -> bool;
+    let groups: [(&str, Member); 3] = [
         ("Required", |a| a.presence == Presence::Required),
         ("Optional", |a| {
             matches!(a.presence, Presence::Optional | Presence::OptionalComputed)
@@ -133,7 +134,7 @@ fn schema_section(out: &mut String, block: &Block, heading: &str) {
     }
     nested_sections.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, nested) in nested_sections {
-        let _ = write!(out, "<a id=\"nestedblock--{name}\"></a>\n");
+        let _ = writeln!(out, "<a id=\"nestedblock--{name}\"></a>");
         schema_section_nested(out, nested, &name);
     }
 }
