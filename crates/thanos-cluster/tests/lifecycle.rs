@@ -1,0 +1,161 @@
+//! Inventory, prune and delete against the real cluster.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use thanos_cluster::{ApplyOptions, ObjectKey, PvcPolicy, WaitOptions};
+use thanos_render::meta::Kind;
+
+#[tokio::test]
+async fn prune_removes_only_unrendered_owned_objects() {
+    let Some(path) = kubeconfig("prune_removes_only_unrendered_owned_objects") else {
+        return;
+    };
+    let ns = TestNs::new(&path, "prune").await;
+    let n = ns.name.as_str();
+    let c = &ns.cluster;
+    let with_ingress = query(n, "q", 1, true);
+    c.apply(&with_ingress.objects, ApplyOptions::default(), &ns.cancel)
+        .await
+        .unwrap();
+    // Bystanders: an unlabelled ConfigMap, one of another resource, one with only managed-by.
+    for (name, labels) in [
+        ("bystander", ""),
+        (
+            "other-resource",
+            "app.kubernetes.io/managed-by=terraform-provider-thanos,app.kubernetes.io/part-of=thanos-query-other",
+        ),
+        (
+            "half-labelled",
+            "app.kubernetes.io/managed-by=terraform-provider-thanos",
+        ),
+    ] {
+        let (ok, out) = ns.kubectl(&["-n", n, "create", "configmap", name], None);
+        assert!(ok, "{out}");
+        if !labels.is_empty() {
+            let mut args = vec!["-n", n, "label", "configmap", name];
+            args.extend(labels.split(','));
+            let (ok, out) = ns.kubectl(&args, None);
+            assert!(ok, "{out}");
+        }
+    }
+    let owner = owner(Kind::Query, "q", n);
+    let inv = c.inventory(&owner, &ns.cancel).await.unwrap();
+    let mut inv_keys: Vec<ObjectKey> = inv.iter().map(|o| o.key.clone()).collect();
+    let mut rendered: Vec<ObjectKey> = with_ingress.objects.iter().map(ObjectKey::of).collect();
+    inv_keys.sort();
+    rendered.sort();
+    assert_eq!(inv_keys, rendered, "inventory is exactly what we rendered");
+
+    // The ingress is no longer rendered.
+    let without = query(n, "q", 1, false);
+    assert_eq!(without.objects.len() + 1, with_ingress.objects.len());
+    c.apply(&without.objects, ApplyOptions::default(), &ns.cancel)
+        .await
+        .unwrap();
+    let keep: Vec<ObjectKey> = without.objects.iter().map(ObjectKey::of).collect();
+    let deleted = c
+        .prune(&owner, &keep, PvcPolicy::Delete, SHORT, &ns.cancel)
+        .await
+        .unwrap();
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0].kind, "Ingress");
+    let mut left: Vec<ObjectKey> = c
+        .inventory(&owner, &ns.cancel)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    left.sort();
+    let mut keep_sorted = keep.clone();
+    keep_sorted.sort();
+    assert_eq!(left, keep_sorted);
+    for name in ["bystander", "other-resource", "half-labelled"] {
+        let (ok, out) = ns.kubectl(&["-n", n, "get", "configmap", name], None);
+        assert!(ok, "{name} must survive: {out}");
+    }
+    // Nothing left to prune: a no-op.
+    let again = c
+        .prune(&owner, &keep, PvcPolicy::Delete, SHORT, &ns.cancel)
+        .await
+        .unwrap();
+    assert!(again.is_empty());
+}
+
+#[tokio::test]
+async fn delete_waits_until_gone_and_respects_pvc_retention() {
+    let Some(path) = kubeconfig("delete_waits_until_gone_and_respects_pvc_retention") else {
+        return;
+    };
+    let ns = TestNs::new(&path, "delete").await;
+    let n = ns.name.as_str();
+    let c = &ns.cluster;
+    let ing = ingestor(n, "ing", 2, "1Gi");
+    let applied = c
+        .apply(&ing.objects, ApplyOptions::default(), &ns.cancel)
+        .await
+        .unwrap();
+    c.wait_for_rollout(
+        &thanos_cluster::wait::rollout_targets(&applied),
+        WaitOptions::with_timeout(SHORT),
+        &ns.cancel,
+    )
+    .await
+    .unwrap();
+    let owner = owner(Kind::Receive, "ing", n);
+    let inv = c.inventory(&owner, &ns.cancel).await.unwrap();
+    let pvcs = inv
+        .iter()
+        .filter(|o| o.key.kind == "PersistentVolumeClaim")
+        .count();
+    assert_eq!(pvcs, 2, "the claim templates' labels make the PVCs ours");
+
+    // Scaling down with prune never touches PVCs of a StatefulSet we keep.
+    let keep: Vec<ObjectKey> = ing.objects.iter().map(ObjectKey::of).collect();
+    let deleted = c
+        .prune(&owner, &keep, PvcPolicy::Delete, SHORT, &ns.cancel)
+        .await
+        .unwrap();
+    assert!(deleted.is_empty(), "{deleted:?}");
+
+    // Retain: everything but the PVCs goes, and is gone when delete_all returns.
+    let deleted = c
+        .delete_all(&owner, PvcPolicy::Retain, SHORT, &ns.cancel)
+        .await
+        .unwrap();
+    assert_eq!(deleted.len(), ing.objects.len());
+    let left = c.inventory(&owner, &ns.cancel).await.unwrap();
+    assert!(
+        left.iter().all(|o| o.key.kind == "PersistentVolumeClaim"),
+        "{left:?}"
+    );
+    assert_eq!(left.len(), 2);
+    // No pod is left either (foreground deletion).
+    let (ok, out) = ns.kubectl(&["-n", n, "get", "pods", "-o", "name"], None);
+    assert!(ok && out.trim().is_empty(), "pods left: {out}");
+
+    // Delete: the PVCs go too.
+    let start = Instant::now();
+    let deleted = c
+        .delete_all(&owner, PvcPolicy::Delete, SHORT, &ns.cancel)
+        .await
+        .unwrap();
+    assert_eq!(deleted.len(), 2);
+    assert!(c.inventory(&owner, &ns.cancel).await.unwrap().is_empty());
+    assert!(start.elapsed() < SHORT);
+    // Deleting what is already gone is fine.
+    assert!(
+        c.delete_all(
+            &owner,
+            PvcPolicy::Delete,
+            Duration::from_secs(5),
+            &ns.cancel
+        )
+        .await
+        .unwrap()
+        .is_empty()
+    );
+}
