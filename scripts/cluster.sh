@@ -9,6 +9,7 @@
 #   scripts/cluster.sh status [NAME]      components, pids, ports and health (exit 1 unless all healthy)
 #   scripts/cluster.sh env [NAME]         print `export KUBECONFIG=... PATH=...`: eval "$(scripts/cluster.sh env)"
 #   scripts/cluster.sh kubeconfig [NAME]  print the path of the admin kubeconfig
+#   scripts/cluster.sh ports [NAME]       print the cluster's ports (all on 127.0.0.1)
 #
 # NAME is a, b, c, d or e (fixed port bases 16000, 26000, 17000, 27000, 18000, so several
 # clusters run side by side), or anything [a-z0-9-] with CLUSTER_PORT_BASE set. Ports of
@@ -435,5 +436,6 @@ case $CMD in
   status) cmd_status ;;
   env) cmd_env ;;
   kubeconfig) echo "$KUBECONFIG_PATH" ;;
+  ports) echo "$PORT_ETCD $PORT_ETCD_PEER $PORT_API $PORT_KCM $PORT_SCHED $PORT_KWOK" ;;
   *) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -7,7 +7,8 @@
 # Prints `ok - NAME` / `not ok - NAME: reason` per check and ends with `N passed, M failed`.
 #
 # Environment: TEST_TIMEOUT (seconds per wait, default 120), KEEP_CLUSTERS=1 (leave the
-# clusters up on failure, for debugging).
+# clusters up on failure, for debugging), TEST_CLUSTER_A / TEST_CLUSTER_B (names of the two
+# clusters, default a and b; e.g. c and d to run beside someone else's a and b).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -31,8 +32,8 @@ diag() { sed 's/^/# /' >&2; }
 finish() {
   local rc=$?
   if [[ ${KEEP_CLUSTERS:-} != 1 ]]; then
-    "$CLUSTER" down b >/dev/null 2>&1 || true
-    "$CLUSTER" down a >/dev/null 2>&1 || true
+    "$CLUSTER" down "$B" >/dev/null 2>&1 || true
+    "$CLUSTER" down "$A" >/dev/null 2>&1 || true
   fi
   echo "$PASSED passed, $FAILED failed"
   if ((FAILED > 0 || rc != 0)); then exit 1; fi
@@ -44,7 +45,8 @@ t0=$SECONDS
 "$TOOLS" install 2>&1 | grep -v '^go: downloading' | diag
 echo "# tools ready in $((SECONDS - t0))s"
 KUBECTL=$("$TOOLS" path kubectl)
-KA=$("$CLUSTER" kubeconfig a) KB=$("$CLUSTER" kubeconfig b)
+A=${TEST_CLUSTER_A:-a} B=${TEST_CLUSTER_B:-b}
+KA=$("$CLUSTER" kubeconfig "$A") KB=$("$CLUSTER" kubeconfig "$B")
 ka() { "$KUBECTL" --kubeconfig "$KA" "$@"; }
 kb() { "$KUBECTL" --kubeconfig "$KB" "$@"; }
 NS=acceptance-cluster-$$
@@ -79,16 +81,16 @@ up() { # up NAME
   out=$("$CLUSTER" up "$1" 2>&1) || { REASON="cluster.sh up $1 failed: $(tail -5 <<<"$out" | tr '\n' ' ')"; return 1; }
   echo "# cluster $1 up in $((SECONDS - t))s"
 }
-check "cluster a comes up" up a
+check "cluster $A comes up" up "$A"
 if ((FAILED > 0)) && ! ka get --raw /readyz >/dev/null 2>&1; then
-  echo "# cluster a did not come up; logs in $ROOT/.cache/cluster/a/logs"
-  tail -n 20 "$ROOT"/.cache/cluster/a/logs/*.log 2>/dev/null | diag || true
+  echo "# cluster $A did not come up; logs in $ROOT/.cache/cluster/$A/logs"
+  tail -n 20 "$ROOT/.cache/cluster/$A"/logs/*.log 2>/dev/null | diag || true
   exit 1
 fi
 
 second_up_is_noop() {
   local out t=$SECONDS
-  out=$("$CLUSTER" up a 2>&1) || { REASON="second up failed: $out"; return 1; }
+  out=$("$CLUSTER" up "$A" 2>&1) || { REASON="second up failed: $out"; return 1; }
   [[ $out == *"already up"* ]] || { REASON="second up did not notice the running cluster: $out"; return 1; }
   ((SECONDS - t < 30)) || { REASON="second up took $((SECONDS - t))s"; return 1; }
 }
@@ -275,13 +277,13 @@ check "RBAC is enforced and the admin kubeconfig is system:masters" rbac
 
 loopback_only() {
   local pid pids="" listen bad
-  for f in "$ROOT"/.cache/cluster/a/run/*.pid; do pids+="$(cat "$f") "; done
+  for f in "$ROOT/.cache/cluster/$A"/run/*.pid; do pids+="$(cat "$f") "; done
   listen=$(ss -Hltnp 2>/dev/null | grep -E "pid=($(tr ' ' '|' <<<"${pids% }")),") || true
   [[ -n $listen ]] || { REASON="found no listening sockets of the cluster's processes"; return 1; }
   bad=$(awk '{print $4}' <<<"$listen" | grep -vE '^127\.0\.0\.1:' || true)
   [[ -z $bad ]] || { REASON="listening beyond loopback: $bad"; return 1; }
 }
-check "cluster a listens on 127.0.0.1 only" loopback_only
+check "cluster $A listens on 127.0.0.1 only" loopback_only
 
 # --- cluster b beside a -----------------------------------------------------------------------
 
@@ -293,11 +295,11 @@ both_answer() {
   sa=$(ka config view --minify -o jsonpath='{.clusters[0].cluster.server}')
   sb=$(kb config view --minify -o jsonpath='{.clusters[0].cluster.server}')
   [[ $sa != "$sb" ]] || { REASON="both kubeconfigs point at $sa"; return 1; }
-  ka get namespace "$NS" >/dev/null 2>&1 || { REASON="cluster a lost its namespace"; return 1; }
-  ! kb get namespace "$NS" >/dev/null 2>&1 || { REASON="cluster b shares cluster a's objects"; return 1; }
-  echo "a: $sa, b: $sb" | diag
+  ka get namespace "$NS" >/dev/null 2>&1 || { REASON="cluster $A lost its namespace"; return 1; }
+  ! kb get namespace "$NS" >/dev/null 2>&1 || { REASON="cluster $B shares cluster $A's objects"; return 1; }
+  echo "$A: $sa, $B: $sb" | diag
 }
-check "cluster b comes up beside a" up b
+check "cluster $B comes up beside $A" up "$B"
 check "both clusters answer, independently" both_answer
 
 # --- down -------------------------------------------------------------------------------------
@@ -311,7 +313,9 @@ down_clean() { # down_clean NAME PORT...
   for p in "$@"; do [[ -n $(ss -Hltn "sport = :$p") ]] && busy+=" $p"; done
   [[ -z $left && -z $busy ]] || { REASON="processes left:${left:- none}; ports still listening:${busy:- none}"; return 1; }
 }
-a_answers() { ka get --raw /readyz >/dev/null 2>&1 || { REASON="cluster a stopped answering"; return 1; }; }
-check "cluster-down b leaves no process or listening port of b" down_clean b 26379 26380 26443 26257 26259 26247
-check "cluster a still answers after b is down" a_answers
-check "cluster-down a leaves no process or listening port" down_clean a 16379 16380 16443 16257 16259 16247
+a_answers() { ka get --raw /readyz >/dev/null 2>&1 || { REASON="cluster $A stopped answering"; return 1; }; }
+# shellcheck disable=SC2046 # word splitting of the port list is intended
+check "cluster-down $B leaves no process or listening port of $B" down_clean "$B" $("$CLUSTER" ports "$B")
+check "cluster $A still answers after $B is down" a_answers
+# shellcheck disable=SC2046
+check "cluster-down $A leaves no process or listening port" down_clean "$A" $("$CLUSTER" ports "$A")
