@@ -87,6 +87,16 @@ impl Cluster {
             Ok(v) => v,
             // Gone between the read and the dry run.
             Err(e) if e.is_not_found() => return Ok(Drift::Missing),
+            // The desired StatefulSet differs in a field Kubernetes cannot change in place:
+            // certainly drifted; apply will take the replace path (see crate::apply).
+            Err(crate::Error::Invalid { causes, .. })
+                if key.kind == "StatefulSet"
+                    && crate::apply::immutable_statefulset_change(&causes) =>
+            {
+                return Ok(Drift::Drifted {
+                    paths: immutable_paths(&causes),
+                });
+            }
             Err(e) => return Err(e),
         };
         let paths = diff_paths(&normalise(live), &normalise(dry));
@@ -96,6 +106,24 @@ impl Cluster {
             Drift::Drifted { paths }
         })
     }
+}
+
+/// `/spec/volumeClaimTemplates (immutable: ...)` from the API server's causes.
+fn immutable_paths(causes: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = causes
+        .iter()
+        .map(|c| {
+            let field = c.split(':').next().unwrap_or("spec");
+            let field = field.split('[').next().unwrap_or(field);
+            format!(
+                "/{} (immutable: apply re-creates the StatefulSet, keeping its pods and PVCs)",
+                field.replace('.', "/")
+            )
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Removes what the server maintains and what we never compare.

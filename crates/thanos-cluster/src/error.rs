@@ -104,15 +104,25 @@ pub enum Error {
 
     /// The API server could not be reached (connection refused, TLS, DNS, timeout).
     #[error(
-        "cannot reach the Kubernetes API server at {host}: {source}. Check the provider's \
-         host/config_path settings and that the cluster is running. (Planning works offline; \
-         apply, refresh and destroy need the cluster.)"
+        "cannot reach the Kubernetes API server at {host}: {}. Check the provider's \
+         host/config_path settings (and cluster_ca_certificate/insecure for TLS errors) and that \
+         the cluster is running. (Planning works offline; apply, refresh and destroy need the \
+         cluster.)",
+        chain(.source)
     )]
     Unreachable {
         host: String,
         #[source]
         source: kube::Error,
     },
+
+    /// 401: the API server does not accept the credentials.
+    #[error(
+        "{object}: the Kubernetes API server rejected the provider's credentials (401 \
+         Unauthorized: {message}). Check token, client_certificate/client_key, exec or the \
+         kubeconfig user (config_context_auth_info); a token may have expired."
+    )]
+    Unauthorized { object: ObjectKey, message: String },
 
     /// Any other API error.
     #[error("{object}: Kubernetes API error {code} {reason}: {message}")]
@@ -185,7 +195,8 @@ impl Error {
     /// Whether retrying the same request may succeed (429, 5xx, connection trouble).
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Unreachable { .. } => true,
+            // A certificate problem does not go away by retrying.
+            Error::Unreachable { source, .. } => !chain(source).contains("certificate"),
             Error::Api { code, .. } => *code == 429 || *code >= 500,
             _ => false,
         }
@@ -195,6 +206,21 @@ impl Error {
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::Api { code: 404, .. })
     }
+}
+
+/// An error and its sources, `: `-separated, without repeats (hyper and rustls nest the real
+/// reason, e.g. "invalid peer certificate: UnknownIssuer", several levels down).
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = e.source();
+    }
+    parts.join(": ")
 }
 
 fn is_transport(err: &kube::Error) -> bool {
@@ -225,6 +251,10 @@ pub fn from_status(status: kube::core::Status, object: &ObjectKey) -> Error {
         409 => Error::Conflict {
             object: object.clone(),
             message: conflict_message(&status),
+        },
+        401 => Error::Unauthorized {
+            object: object.clone(),
+            message: status.message,
         },
         403 => Error::Forbidden {
             object: object.clone(),

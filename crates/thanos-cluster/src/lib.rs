@@ -110,7 +110,14 @@ impl Cluster {
                 Ok(v) => return Ok(v),
                 Err(e) => {
                     let e = Error::from_kube(e, key, &self.host);
-                    if !e.is_transient() || attempt >= ATTEMPTS {
+                    // Connection trouble gets one retry (a plan against a cluster that is down
+                    // should fail fast); 429/5xx get the full ATTEMPTS.
+                    let limit = if matches!(e, Error::Unreachable { .. }) {
+                        2
+                    } else {
+                        ATTEMPTS
+                    };
+                    if !e.is_transient() || attempt >= limit {
                         return Err(e);
                     }
                     tracing::debug!(%key, attempt, error = %e, "transient error, retrying");

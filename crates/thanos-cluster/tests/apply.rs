@@ -280,6 +280,21 @@ async fn statefulset_claim_template_change_replaces_and_keeps_pvcs() {
 
     // A bigger claim template: immutable on a StatefulSet.
     let v2 = ingestor(&ns.name, "ing", 2, "2Gi");
+    // Before applying, drift (the dry run) already says the claim templates differ.
+    let sts2 = v2
+        .objects
+        .iter()
+        .find(|o| o.kind() == "StatefulSet")
+        .unwrap();
+    match c.drift_one(sts2, &ns.cancel).await.unwrap() {
+        thanos_cluster::Drift::Drifted { paths } => {
+            assert!(
+                paths[0].starts_with("/spec/volumeClaimTemplates (immutable"),
+                "{paths:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
     let applied = c
         .apply(&v2.objects, ApplyOptions::default(), &ns.cancel)
         .await

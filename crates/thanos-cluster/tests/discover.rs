@@ -1,0 +1,129 @@
+//! Hashring discovery against the real cluster: a 2-replica ingestor StatefulSet behind its
+//! headless Service (port `grpc`) is found as `<pod>.<svc>.<ns>.svc:10901`, in the own
+//! namespace or through a namespace selector, and only when the selectors match.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::*;
+use thanos_cluster::{ApplyOptions, WaitOptions};
+use thanos_render::common::LabelSelector;
+use thanos_render::receive::Hashring;
+
+fn labels(pairs: &[(&str, &str)]) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        ),
+        match_expressions: None,
+    }
+}
+
+#[tokio::test]
+async fn discovers_statefulset_pods_behind_headless_service() {
+    let Some(path) = kubeconfig("discovers_statefulset_pods_behind_headless_service") else {
+        return;
+    };
+    let marker = format!("m{}", std::process::id());
+    let ns = TestNs::with_labels(
+        &path,
+        "discover",
+        BTreeMap::from([("thanos-cluster-test/marker".to_owned(), marker.clone())]),
+    )
+    .await;
+    let n = ns.name.as_str();
+    let c = &ns.cluster;
+    let spec = ingestor_spec(n, "ing", 2, "1Gi");
+    let r = thanos_render::receive::render(&spec, &ctx(), &BTreeMap::new()).unwrap();
+    let applied = c
+        .apply(&r.objects, ApplyOptions::default(), &ns.cancel)
+        .await
+        .unwrap();
+    c.wait_for_rollout(
+        &thanos_cluster::wait::rollout_targets(&applied),
+        WaitOptions::with_timeout(SHORT),
+        &ns.cancel,
+    )
+    .await
+    .unwrap();
+    let expected = thanos_render::receive::ingestor_endpoints(&spec).unwrap();
+    assert_eq!(expected.len(), 2);
+    assert!(
+        expected[0].ends_with(&format!(".{n}.svc:10901")),
+        "{expected:?}"
+    );
+
+    let sel = labels(&[("app.kubernetes.io/instance", "ing")]);
+    // The EndpointSlice controller catches up asynchronously after the pods are Ready.
+    let mut found = Vec::new();
+    for _ in 0..40 {
+        found = c
+            .discover_endpoints(n, &sel, None, &ns.cancel)
+            .await
+            .unwrap();
+        if found == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(found, expected);
+
+    // Through a ring, from another namespace, with a namespace selector.
+    let ring = Hashring {
+        name: Some("soft".into()),
+        endpoints_selector: Some(sel.clone()),
+        endpoints_namespace_selector: Some(labels(&[(
+            "thanos-cluster-test/marker",
+            marker.as_str(),
+        )])),
+        ..Default::default()
+    };
+    assert_eq!(
+        c.discover_ring("default", &ring, &ns.cancel).await.unwrap(),
+        expected
+    );
+    // Without the namespace selector, a ring in `default` sees nothing of ours.
+    let local = Hashring {
+        endpoints_namespace_selector: None,
+        ..ring.clone()
+    };
+    assert!(
+        c.discover_ring("default", &local, &ns.cancel)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A selector that matches no Service, and a ring without a selector, find nothing.
+    let none = labels(&[("app.kubernetes.io/instance", "nope")]);
+    assert!(
+        c.discover_endpoints(n, &none, None, &ns.cancel)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let no_selector = Hashring::default();
+    assert!(
+        c.discover_ring(n, &no_selector, &ns.cancel)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Expressions are honoured too.
+    let expr: LabelSelector = serde_json::from_value(serde_json::json!({
+        "match_expressions": [
+            { "key": "app.kubernetes.io/instance", "operator": "In", "values": ["ing", "x"] }
+        ]
+    }))
+    .unwrap();
+    assert_eq!(
+        c.discover_endpoints(n, &expr, None, &ns.cancel)
+            .await
+            .unwrap(),
+        expected
+    );
+}
