@@ -23,9 +23,9 @@
 # cleared by the next up), run/ (pid files) and etcd/ (data; removed by down, so every up
 # starts from an empty cluster).
 #
-# What up creates: NODES fake nodes kwok-0..kwok-N-1 (default 2; 32 cpu, 256Gi, 1000 pods
+# What up creates: CLUSTER_NODES fake nodes kwok-0..kwok-N-1 (default 2; 32 cpu, 256Gi, 1000 pods
 # each), a default StorageClass `standard` (no provisioner, Immediate binding) and a pool
-# of hostPath PersistentVolumes (PV_POOL, default "150x10Gi 150x100Gi 20x1Ti") with the
+# of hostPath PersistentVolumes (CLUSTER_PV_POOL, default "150x10Gi 150x100Gi 20x1Ti") with the
 # Recycle policy: a released volume is scrubbed by kube-controller-manager's recycler pod
 # (completed by kwok) and returns to the pool. A claim larger than 1Ti stays Pending.
 set -euo pipefail
@@ -63,8 +63,8 @@ STATE=$ROOT/.cache/cluster/$NAME
 PKI=$STATE/pki LOGS=$STATE/logs RUN=$STATE/run ETCD_DATA=$STATE/etcd
 KUBECONFIG_PATH=$STATE/kubeconfig
 CONTEXT=thanos-tf-$NAME
-NODES=${NODES:-2}
-PV_POOL=${PV_POOL:-150x10Gi 150x100Gi 20x1Ti}
+NODES=${CLUSTER_NODES:-2}
+PV_POOL=${CLUSTER_PV_POOL:-150x10Gi 150x100Gi 20x1Ti}
 
 # --- processes ------------------------------------------------------------------------
 
@@ -260,7 +260,7 @@ volumeBindingMode: Immediate
 EOF
   for tier in $PV_POOL; do
     count=${tier%%x*} size=${tier#*x}
-    [[ $count =~ ^[0-9]+$ && $size =~ ^[0-9]+[KMGTP]i$ ]] || die "bad PV_POOL entry '$tier' (want COUNTxSIZE, e.g. 100x10Gi)"
+    [[ $count =~ ^[0-9]+$ && $size =~ ^[0-9]+[KMGTP]i$ ]] || die "bad CLUSTER_PV_POOL entry '$tier' (want COUNTxSIZE, e.g. 100x10Gi)"
     for ((i = 0; i < count; i++)); do
       n=$(printf 'pv-%s-%03d' "${size,,}" "$i")
       cat <<EOF
