@@ -22,7 +22,7 @@ use crate::error::{ObjectKey, Result};
 use crate::{CancellationToken, Cluster};
 
 /// At most this many differing paths are listed.
-const MAX_PATHS: usize = 20;
+pub const MAX_PATHS: usize = 20;
 
 /// The drift state of one desired object.
 #[derive(Debug, Clone, PartialEq, Eq)]

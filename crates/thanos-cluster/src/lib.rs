@@ -10,6 +10,20 @@
 //!
 //! Every call that can take time takes a [`CancellationToken`] and returns
 //! [`Error::Cancelled`] promptly once it is cancelled.
+//!
+//! How a resource uses it:
+//! - configure: `ClusterConfig::from_env_and(block)`; if [`ClusterConfig::is_empty`], plan
+//!   offline and fail apply with [`Error::NotConfigured`]; else [`Cluster::connect`];
+//! - create/update: [`Cluster::apply`] (rendered objects, [`ApplyOptions`]), then
+//!   [`Cluster::prune`] with the rendered keys as `keep`, then (if `wait_for_rollout`)
+//!   [`Cluster::wait_for_rollout`] on [`wait::rollout_targets`] of the applied objects;
+//! - read/refresh: [`Cluster::drift`] of the objects rendered from state ([`Drift::Missing`]
+//!   for all of them = the resource is gone); [`Cluster::inventory`] finds owned objects that
+//!   are no longer rendered, and rebuilds state on import;
+//! - plan (when reachable): [`Cluster::drift_one`] of a *new* desired object previews whether
+//!   applying it changes anything, including immutable StatefulSet changes that apply will
+//!   replace; [`Cluster::discover_ring`] fills selector-based hashrings;
+//! - delete: [`Cluster::delete_all`] with the resource's [`PvcPolicy`].
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 // Errors carry the object, reason and message a Terraform user needs; they are built once per

@@ -286,4 +286,25 @@ async fn image_pull_back_off_fails_early() {
     assert_eq!(pod, &pod_name);
     assert_eq!(reason, "ImagePullBackOff");
     assert!(message.contains("doesnotexist"), "{message}");
+    // No kubelet will ever confirm this pod's deletion: remove it by force so the namespace
+    // goes away at once.
+    let n = ns.name.as_str();
+    let (ok, out) = ns.kubectl(
+        &["-n", n, "delete", "deployment", "--all", "--wait=false"],
+        None,
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = ns.kubectl(
+        &[
+            "-n",
+            n,
+            "delete",
+            "pods",
+            "--all",
+            "--force",
+            "--grace-period=0",
+        ],
+        None,
+    );
+    assert!(ok, "{out}");
 }
