@@ -176,6 +176,29 @@ EOF
 }
 check "a 2-replica StatefulSet behind a headless Service gets an EndpointSlice with the pods' hostnames" statefulset_endpoints
 
+# --- what only a real API server does ------------------------------------------------------
+
+ssa_conflict() {
+  local cm out
+  cm='{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"owned"},"data":{"k":"%s"}}'
+  # shellcheck disable=SC2059
+  printf "$cm" one | ka -n "$NS" apply --server-side --field-manager=first -f - >/dev/null ||
+    { REASON="server-side apply failed"; return 1; }
+  # shellcheck disable=SC2059
+  out=$(printf "$cm" two | ka -n "$NS" apply --server-side --field-manager=second -f - 2>&1) &&
+    { REASON="a second field manager took the field without a conflict"; return 1; }
+  [[ $out == *conflict* ]] || { REASON="expected a field-manager conflict, got: $out"; return 1; }
+}
+check "server-side apply reports field-manager conflicts" ssa_conflict
+
+immutable_field() {
+  local out
+  out=$(ka -n "$NS" patch statefulset peers --type=merge -p '{"spec":{"selector":{"matchLabels":{"app":"other"}}}}' 2>&1) &&
+    { REASON="the StatefulSet selector changed"; return 1; }
+  [[ $out == *"Forbidden"* || $out == *immutable* ]] || { REASON="expected an immutable-field error, got: $out"; return 1; }
+}
+check "changing an immutable field is refused" immutable_field
+
 # --- volumes --------------------------------------------------------------------------------
 
 claims_bound() { # claims_bound SELECTOR COUNT
