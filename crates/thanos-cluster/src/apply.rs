@@ -132,7 +132,17 @@ impl Cluster {
         let key = ObjectKey::of(object);
         let api = self.dynamic_api(&key)?;
         let (_, part_of) = owner_labels(object);
-        let live = self.call(&key, cancel, || api.get_opt(&key.name)).await?;
+        let mut live = self.call(&key, cancel, || api.get_opt(&key.name)).await?;
+        if live
+            .as_ref()
+            .is_some_and(|l| l.metadata.deletion_timestamp.is_some())
+        {
+            // Still being deleted (a destroy or prune just before): applying now would patch
+            // an object that is about to vanish. Wait for it to go, then create it afresh.
+            self.wait_deleted(&api, &key, "a previous deletion to finish", cancel)
+                .await?;
+            live = None;
+        }
         let mut adopted = false;
         if let Some(live) = &live
             && !is_owned_by(&live.metadata, &part_of)
@@ -215,6 +225,25 @@ impl Cluster {
             Err(e) if e.is_not_found() => {}
             Err(e) => return Err(e),
         }
+        self.wait_deleted(
+            api,
+            key,
+            "its deletion (orphaning its pods and PVCs) so it can be re-created with changed immutable fields",
+            cancel,
+        )
+        .await?;
+        let v = self.ssa(api, key, body, force, false, cancel).await?;
+        Ok((v, true))
+    }
+
+    /// Polls until `key` no longer exists (at most [`REPLACE_WAIT`]).
+    async fn wait_deleted(
+        &self,
+        api: &Api<DynamicObject>,
+        key: &ObjectKey,
+        why: &str,
+        cancel: &CancellationToken,
+    ) -> Result<()> {
         let deadline = tokio::time::Instant::now() + REPLACE_WAIT;
         loop {
             if cancel.is_cancelled() {
@@ -225,21 +254,18 @@ impl Cluster {
                 .await?
                 .is_none()
             {
-                break;
+                return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {
                 return Err(Error::Timeout {
-                    what: format!(
-                        "{key} to be deleted (orphaning its pods and PVCs) so it can be re-created with changed immutable fields"
-                    ),
+                    what: format!("{key}: {why}"),
                     waited: REPLACE_WAIT,
-                    missing: "the StatefulSet still exists (a finalizer may hold it)".into(),
+                    missing: "the object still exists (a finalizer or its dependents hold it)"
+                        .into(),
                 });
             }
             sleep(Duration::from_millis(250), cancel, key).await?;
         }
-        let v = self.ssa(api, key, body, force, false, cancel).await?;
-        Ok((v, true))
     }
 }
 

@@ -151,6 +151,34 @@ async fn inline_host_token_and_ca() {
     cms.list(&ListParams::default()).await.unwrap();
     // The token is only an admin of its namespace: elsewhere it is forbidden, and the error
     // maps to Forbidden with the RBAC hint.
+    // The same token through an exec credential plugin.
+    let dir = std::env::temp_dir().join(format!("tc-exec-{n}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("get-token.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nprintf '{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"%s\"}}' \"$TC_TOKEN\"\n",
+    )
+    .unwrap();
+    let (host, ca, _, _) = inline_from(&path);
+    let with_exec = ClusterConfig {
+        host: Some(host),
+        cluster_ca_certificate: Some(ca),
+        exec: Some(thanos_cluster::ExecAuth {
+            api_version: "client.authentication.k8s.io/v1beta1".into(),
+            command: "/bin/sh".into(),
+            args: vec![script.to_string_lossy().into_owned()],
+            env: vec![("TC_TOKEN".into(), token.trim().to_owned())],
+        }),
+        ..Default::default()
+    };
+    let exec_client = with_exec.client().await.unwrap();
+    Api::<ConfigMap>::namespaced(exec_client, n)
+        .list(&ListParams::default())
+        .await
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+
     let cluster = Cluster::new(client, "test");
     let other = thanos_cluster::Owner::new(thanos_render::meta::Kind::Query, "x", "kube-system");
     let e = cluster.inventory(&other, &ns.cancel).await.unwrap_err();

@@ -159,3 +159,77 @@ async fn delete_waits_until_gone_and_respects_pvc_retention() {
         .is_empty()
     );
 }
+
+#[tokio::test]
+async fn apply_waits_for_a_terminating_object_then_recreates_it() {
+    let Some(path) = kubeconfig("apply_waits_for_a_terminating_object_then_recreates_it") else {
+        return;
+    };
+    let ns = TestNs::new(&path, "terminating").await;
+    let n = ns.name.as_str();
+    let q = query(n, "q", 1, false);
+    let cm = q
+        .objects
+        .iter()
+        .find(|o| o.kind() == "ConfigMap")
+        .unwrap()
+        .clone();
+    ns.cluster
+        .apply(
+            std::slice::from_ref(&cm),
+            ApplyOptions::default(),
+            &ns.cancel,
+        )
+        .await
+        .unwrap();
+    // A finalizer holds the ConfigMap in Terminating after its deletion.
+    let (ok, out) = ns.kubectl(
+        &[
+            "-n",
+            n,
+            "patch",
+            "configmap",
+            cm.name(),
+            "--type=merge",
+            "-p",
+            r#"{"metadata":{"finalizers":["example.com/hold"]}}"#,
+        ],
+        None,
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = ns.kubectl(
+        &["-n", n, "delete", "configmap", cm.name(), "--wait=false"],
+        None,
+    );
+    assert!(ok, "{out}");
+    let release = async {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let (ok, out) = ns.kubectl(
+            &[
+                "-n",
+                n,
+                "patch",
+                "configmap",
+                cm.name(),
+                "--type=merge",
+                "-p",
+                r#"{"metadata":{"finalizers":null}}"#,
+            ],
+            None,
+        );
+        assert!(ok, "{out}");
+    };
+    let start = Instant::now();
+    let (_, applied) = tokio::join!(
+        release,
+        ns.cluster.apply(
+            std::slice::from_ref(&cm),
+            ApplyOptions::default(),
+            &ns.cancel
+        )
+    );
+    let applied = applied.unwrap();
+    assert!(start.elapsed() >= Duration::from_millis(1400));
+    assert!(applied[0].created, "re-created after the old one was gone");
+    assert!(applied[0].json["metadata"]["deletionTimestamp"].is_null());
+}
