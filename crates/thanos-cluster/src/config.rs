@@ -304,6 +304,8 @@ impl ClusterConfig {
         config.connect_timeout = Some(CONNECT_TIMEOUT);
         config.read_timeout = Some(READ_TIMEOUT);
         config.reset_reader_on_write = true;
+        // One retry policy, ours (crate::Cluster::call): it honours cancellation and maps errors.
+        config.default_retry = false;
         Ok(config)
     }
 

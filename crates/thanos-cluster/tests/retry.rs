@@ -1,0 +1,103 @@
+//! Retries of transient API errors, against a tiny local HTTP server (no cluster needed).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use thanos_cluster::{CancellationToken, Cluster, ClusterConfig, Error};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+const VERSION: &str = r#"{"major":"1","minor":"37","gitVersion":"v1.37.0","gitCommit":"x","gitTreeState":"clean","buildDate":"2026-01-01T00:00:00Z","goVersion":"go","compiler":"gc","platform":"linux/amd64"}"#;
+
+/// Serves `codes[i]` for the i-th request (the last one repeats); 200 answers carry /version.
+async fn server(codes: Vec<u16>) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let i = counter.fetch_add(1, Ordering::SeqCst);
+            let code = codes[i.min(codes.len() - 1)];
+            let mut buf = vec![0u8; 8192];
+            let mut read = 0;
+            while !buf[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                match sock.read(&mut buf[read..]).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => read += n,
+                }
+            }
+            let body = if code == 200 {
+                VERSION.to_owned()
+            } else {
+                format!(
+                    r#"{{"kind":"Status","apiVersion":"v1","status":"Failure","message":"try later","reason":"x","code":{code}}}"#
+                )
+            };
+            let resp = format!(
+                "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = sock.write_all(resp.as_bytes()).await;
+            let _ = sock.shutdown().await;
+        }
+    });
+    (format!("http://{addr}"), hits)
+}
+
+async fn cluster(host: &str) -> Cluster {
+    Cluster::connect(&ClusterConfig {
+        host: Some(host.to_owned()),
+        token: Some("t".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn transient_errors_are_retried() {
+    let (host, hits) = server(vec![503, 500, 429, 200]).await;
+    cluster(&host)
+        .await
+        .ping(&CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(hits.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn persistent_errors_give_up_after_a_few_attempts() {
+    let (host, hits) = server(vec![502]).await;
+    let e = cluster(&host)
+        .await
+        .ping(&CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Api { code: 502, .. }), "{e:?}");
+    assert_eq!(hits.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn client_errors_are_not_retried() {
+    let (host, hits) = server(vec![400, 200]).await;
+    let e = cluster(&host)
+        .await
+        .ping(&CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Api { code: 400, .. }), "{e:?}");
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn cancellation_interrupts_the_backoff() {
+    let (host, _) = server(vec![503]).await;
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let e = cluster(&host).await.ping(&cancel).await.unwrap_err();
+    assert!(matches!(e, Error::Cancelled { .. }), "{e:?}");
+}
