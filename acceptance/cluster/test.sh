@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Acceptance test of the local control plane (scripts/cluster.sh) and the pinned tools
 # (scripts/tools.sh): brings up cluster a (or reuses it), checks that it behaves like a real
-# cluster (Ready nodes, Deployments, StatefulSets with EndpointSlice hostnames, bound volume
-# claims, a Pending oversized claim, garbage collection, volume recycling, RBAC), brings up
-# cluster b beside it, then takes both down and checks no process or listening port is left.
+# cluster (Ready nodes, Deployments, StatefulSets with EndpointSlice hostnames, field-manager
+# conflicts, immutable fields, bound volume claims, a Pending oversized claim, volume
+# recycling, garbage collection, RBAC), brings up cluster b beside it, then takes both down
+# and checks no process or listening port is left. It takes down a cluster a that was
+# already running too: on a shared machine, use TEST_CLUSTER_A/B to pick other names.
 # Prints `ok - NAME` / `not ok - NAME: reason` per check and ends with `N passed, M failed`.
 #
 # Environment: TEST_TIMEOUT (seconds per wait, default 120), KEEP_CLUSTERS=1 (leave the
