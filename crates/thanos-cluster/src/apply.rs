@@ -177,6 +177,14 @@ impl Cluster {
                 self.replace_statefulset(&api, &key, &body, force, cancel)
                     .await?
             }
+            Err(Error::Api {
+                code: 404, message, ..
+            }) if message.contains("namespaces") => {
+                return Err(Error::NamespaceNotFound {
+                    namespace: key.namespace.clone(),
+                    object: key,
+                });
+            }
             Err(e) => return Err(e),
         };
         Ok(Applied {

@@ -116,6 +116,17 @@ pub enum Error {
         source: kube::Error,
     },
 
+    /// The object's namespace does not exist.
+    #[error(
+        "{object}: namespace {namespace:?} does not exist. Create it first (for example with a \
+         kubernetes_namespace resource that this resource depends on); the thanos provider does \
+         not create namespaces."
+    )]
+    NamespaceNotFound {
+        object: ObjectKey,
+        namespace: String,
+    },
+
     /// 401: the API server does not accept the credentials.
     #[error(
         "{object}: the Kubernetes API server rejected the provider's credentials (401 \

@@ -327,3 +327,24 @@ async fn statefulset_claim_template_change_replaces_and_keeps_pvcs() {
         .unwrap();
     assert!(again.iter().all(|a| !a.replaced));
 }
+
+#[tokio::test]
+async fn missing_namespace_is_explained() {
+    let Some(path) = kubeconfig("missing_namespace_is_explained") else {
+        return;
+    };
+    let cluster = thanos_cluster::Cluster::connect(&config(&path))
+        .await
+        .unwrap();
+    let q = query("tc-no-such-namespace", "q", 1, false);
+    let e = cluster
+        .apply(
+            &q.objects,
+            ApplyOptions::default(),
+            &thanos_cluster::CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::NamespaceNotFound { .. }), "{e:?}");
+    assert!(e.to_string().contains("tc-no-such-namespace"), "{e}");
+}
