@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
+pub mod connection;
 pub mod docs;
 pub mod provider;
 pub mod resources;

@@ -13,6 +13,7 @@ use tfplugin::framework::{
 };
 use tfvalue::Value;
 
+use crate::connection::Connection;
 use crate::resources;
 
 /// The provider's source address, used in docs, examples and debug mode.
@@ -59,12 +60,13 @@ pub fn schema() -> Schema {
 }
 
 /// What `ConfigureProvider` learned, for the resources of this process.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct Configured {
     pub thanos_image: String,
     pub envoy_image: String,
     /// The provider block holds values only known after apply.
     pub unknown: bool,
+    pub connection: Arc<Connection>,
 }
 
 pub struct ThanosProvider {
@@ -78,6 +80,7 @@ impl ThanosProvider {
                 thanos_image: DEFAULT_THANOS_IMAGE.into(),
                 envoy_image: DEFAULT_ENVOY_IMAGE.into(),
                 unknown: false,
+                connection: Arc::new(Connection::default()),
             })),
         }
     }
@@ -110,6 +113,7 @@ impl Provider for ThanosProvider {
             thanos_image: text("default_thanos_image", DEFAULT_THANOS_IMAGE),
             envoy_image: text("default_envoy_image", DEFAULT_ENVOY_IMAGE),
             unknown,
+            connection: Arc::new(Connection::from_provider_config(config)),
         };
         // A cluster created in the same run: defer when Terraform allows it; otherwise the
         // resources plan offline (rendering never needs the cluster).

@@ -426,29 +426,45 @@ async fn plan_create_update_replace_and_destroy() {
 }
 
 #[tokio::test]
-async fn apply_and_import_say_clearly_what_this_build_cannot_do() {
-    let plugin = Plugin::launch();
+async fn apply_and_import_without_a_cluster_say_what_to_configure() {
+    // No provider block settings and no KUBE_* variables: never a silent fallback to
+    // ~/.kube/config or in-cluster credentials.
+    let plugin = Plugin::launch_with(&[("KUBE_CONFIG_PATH", ""), ("KUBE_HOST", "")]);
     let mut client = plugin.provider().await;
     let schema = query::schema();
     let ty = schema.value_type();
-    let cfg = config(&schema, &[("name", "sample".into())]);
+    let planned = config(
+        &schema,
+        &[("name", "sample".into()), ("namespace", "default".into())],
+    );
     let resp = client
         .apply_resource_change(pb::apply_resource_change::Request {
             type_name: query::TYPE_NAME.into(),
             prior_state: dv(&Value::Null, &ty),
-            planned_state: dv(&cfg, &ty),
-            config: dv(&cfg, &ty),
+            planned_state: dv(&planned, &ty),
+            config: dv(&planned, &ty),
             ..Default::default()
         })
         .await
         .unwrap()
         .into_inner();
     let errs = errors(&resp.diagnostics);
-    assert_eq!(errs.len(), 1);
+    assert_eq!(errs.len(), 1, "{errs:?}");
     assert!(
-        errs[0].detail.contains("Nothing was changed"),
+        errs[0].summary.contains("no usable Kubernetes cluster"),
+        "{}",
+        errs[0].summary
+    );
+    assert!(errs[0].detail.contains("config_path"), "{}", errs[0].detail);
+    assert!(
+        errs[0].detail.contains("never falls back"),
         "{}",
         errs[0].detail
+    );
+    assert_eq!(
+        decode(&resp.new_state, &ty),
+        Value::Null,
+        "nothing was created"
     );
     let resp = client
         .import_resource_state(pb::import_resource_state::Request {
@@ -461,6 +477,21 @@ async fn apply_and_import_say_clearly_what_this_build_cannot_do() {
         .into_inner();
     assert!(resp.imported_resources.is_empty());
     assert_eq!(errors(&resp.diagnostics).len(), 1);
+    // A malformed import ID says what the ID looks like.
+    let resp = client
+        .import_resource_state(pb::import_resource_state::Request {
+            type_name: query::TYPE_NAME.into(),
+            id: "just-a-name".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        errors(&resp.diagnostics)[0]
+            .detail
+            .contains("<namespace>/<name>")
+    );
 }
 
 #[tokio::test]

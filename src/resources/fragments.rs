@@ -40,27 +40,39 @@ pub fn go_duration() -> Validator {
 }
 
 fn is_go_duration(s: &str) -> bool {
+    parse_go_duration(s).is_some()
+}
+
+/// Parses a Go duration (`10m`, `1h30m`, `1.5h`, `500ms`); `None` when it is not one.
+pub fn parse_go_duration(s: &str) -> Option<std::time::Duration> {
     let mut rest = s;
     if rest.is_empty() {
-        return false;
+        return None;
     }
+    let mut total = 0f64;
     while !rest.is_empty() {
         let digits = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
         if digits == 0 {
-            return false;
+            return None;
         }
+        let number: f64 = rest[..digits].parse().ok()?;
         rest = &rest[digits..];
-        let unit = ["ms", "us", "ns", "h", "m", "s"]
-            .iter()
-            .find(|u| rest.starts_with(**u));
-        match unit {
-            Some(u) => rest = &rest[u.len()..],
-            None => return false,
-        }
+        let (unit, seconds) = [
+            ("ms", 1e-3),
+            ("us", 1e-6),
+            ("ns", 1e-9),
+            ("h", 3600.0),
+            ("m", 60.0),
+            ("s", 1.0),
+        ]
+        .into_iter()
+        .find(|(u, _)| rest.starts_with(u))?;
+        rest = &rest[unit.len()..];
+        total += number * seconds;
     }
-    true
+    Some(std::time::Duration::from_secs_f64(total))
 }
 
 /// `name`, `namespace` and the presentation settings every resource has.
@@ -287,6 +299,19 @@ pub fn lifecycle() -> (Vec<Attribute>, Vec<NestedBlock>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_durations_parse() {
+        assert_eq!(
+            parse_go_duration("10m"),
+            Some(std::time::Duration::from_secs(600))
+        );
+        assert_eq!(
+            parse_go_duration("1h30m"),
+            Some(std::time::Duration::from_secs(5400))
+        );
+        assert_eq!(parse_go_duration("1d"), None);
+    }
 
     #[test]
     fn go_durations() {

@@ -103,10 +103,9 @@ pub fn invalid_to_diagnostic(invalid: &Invalid, warning: bool) -> Diagnostic {
 }
 
 /// The `objects` attribute: one entry per rendered object, in apply order.
-pub fn objects_value(rendered: &thanos_render::Rendered) -> Value {
+pub fn objects_value(objects: &[thanos_render::Object]) -> Value {
     Value::List(
-        rendered
-            .objects
+        objects
             .iter()
             .map(|o| {
                 Value::object([

@@ -92,6 +92,7 @@ pub struct Query;
 impl super::stack::Stack for Query {
     type Spec = thanos_render::query::QuerySpec;
     const TYPE_NAME: &'static str = TYPE_NAME;
+    const KIND: thanos_render::meta::Kind = thanos_render::meta::Kind::Query;
     const COMPUTED: &'static [&'static str] = &["grpc_endpoint", "http_url"];
 
     fn schema() -> Schema {

@@ -153,6 +153,7 @@ pub struct Receive;
 impl super::stack::Stack for Receive {
     type Spec = thanos_render::receive::ReceiveSpec;
     const TYPE_NAME: &'static str = TYPE_NAME;
+    const KIND: thanos_render::meta::Kind = thanos_render::meta::Kind::Receive;
     const COMPUTED: &'static [&'static str] = &[
         "hashrings",
         "ingestor_endpoints",
@@ -211,6 +212,31 @@ impl super::stack::Stack for Receive {
             out.push(("hashrings", Value::List(rings.collect())));
         }
         out
+    }
+
+    fn selector_rings(spec: &Self::Spec) -> Vec<thanos_render::receive::Hashring> {
+        let Some(router) = &spec.router else {
+            return Vec::new();
+        };
+        router
+            .hard_tenant_hashrings
+            .iter()
+            .flatten()
+            .chain(router.soft_tenant_hashring.iter())
+            .filter(|ring| ring.endpoints.is_none() && ring.endpoints_selector.is_some())
+            .cloned()
+            .collect()
+    }
+
+    /// The ingestors' TSDB claims follow `ingestor.pvc_retention_on_delete` (default Retain:
+    /// data not yet shipped survives a destroy).
+    fn pvc_policy_on_delete(state: &Value) -> thanos_cluster::PvcPolicy {
+        state
+            .get_attr("ingestor")
+            .and_then(|i| i.get_attr("pvc_retention_on_delete"))
+            .and_then(Value::as_str)
+            .and_then(thanos_cluster::PvcPolicy::parse)
+            .unwrap_or(thanos_cluster::PvcPolicy::Retain)
     }
 
     fn warnings(

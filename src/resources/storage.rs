@@ -60,6 +60,7 @@ pub struct Storage;
 impl super::stack::Stack for Storage {
     type Spec = thanos_render::storage::StorageSpec;
     const TYPE_NAME: &'static str = TYPE_NAME;
+    const KIND: thanos_render::meta::Kind = thanos_render::meta::Kind::Storage;
     const COMPUTED: &'static [&'static str] = &["store_endpoint"];
 
     fn schema() -> Schema {
@@ -76,6 +77,12 @@ impl super::stack::Stack for Storage {
         _discovered: &super::stack::Discovered,
     ) -> Result<thanos_render::Rendered, thanos_render::Error> {
         thanos_render::storage::render(spec, context)
+    }
+
+    /// The gateway's and compactor's volumes are caches of the bucket (which keeps the data):
+    /// they go with the resource.
+    fn pvc_policy_on_delete(_state: &tfvalue::Value) -> thanos_cluster::PvcPolicy {
+        thanos_cluster::PvcPolicy::Delete
     }
 
     fn computed(

@@ -63,6 +63,7 @@ pub enum ServeError {
 /// Serves `provider` until Terraform calls `GRPCController.Shutdown` (or, in debug mode, until
 /// Ctrl-C). Returns when the process should exit.
 pub async fn serve<P: Provider>(provider: P, options: ServeOptions) -> Result<(), ServeError> {
+    install_crypto_provider();
     let env = |k: &str| std::env::var(k).ok();
     if !options.debug && !handshake::cookie_present(env) {
         return Err(ServeError::NotLaunchedByTerraform);
@@ -142,6 +143,14 @@ pub async fn serve<P: Provider>(provider: P, options: ServeOptions) -> Result<()
     }
     drop(socket);
     Ok(())
+}
+
+/// Makes aws-lc-rs the process-wide rustls crypto provider. A provider that also talks to
+/// other servers (kube's client compiles rustls with `ring`) would otherwise have both
+/// providers compiled in, and rustls panics on first use when it cannot pick one.
+pub fn install_crypto_provider() {
+    // Err means one is installed already, which is fine.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
 /// Prints the handshake line (normal mode) or the reattach instructions (debug mode).
