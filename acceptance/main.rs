@@ -1,7 +1,9 @@
 //! Acceptance tests: the real `terraform` and `tofu` CLIs driving the real provider binary.
 //! See `harness` for how the CLIs are found and the provider installed.
 
+mod cluster_support;
 mod examples;
 mod harness;
+mod lifecycle;
 mod plan;
 mod schema;

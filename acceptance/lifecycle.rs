@@ -1,0 +1,364 @@
+//! The product on a real API server, step by step as terraform-plugin-testing runs a test:
+//! apply, check the cluster and the state, then a plan that must be empty and a refresh-free
+//! plan that must be empty. Each test runs with every available CLI.
+
+use crate::cluster_support::{Kube, Namespace, kubeconfig};
+use crate::harness::{Cli, REQUIRED_PROVIDERS, Workdir, clis};
+
+fn provider_block(kube: &Kube) -> String {
+    format!(
+        "provider \"thanos\" {{\n  config_path = \"{}\"\n}}\n",
+        kube.kubeconfig().display()
+    )
+}
+
+fn quickstart(ns: &str) -> String {
+    format!(
+        r#"
+resource "thanos_receive" "ingestor" {{
+  name      = "ingestor"
+  namespace = "{ns}"
+  replicas  = 2
+  ingestor {{
+    data_volume {{
+      pvc {{
+        size = "5Gi"
+      }}
+    }}
+  }}
+}}
+
+resource "thanos_receive" "router" {{
+  name      = "router"
+  namespace = "{ns}"
+  replicas  = 2
+  router {{
+    soft_tenant_hashring {{
+      name      = "test"
+      endpoints = thanos_receive.ingestor.ingestor_endpoints
+    }}
+  }}
+}}
+
+resource "thanos_query" "sample" {{
+  name      = "sample"
+  namespace = "{ns}"
+  stores    = [{{ address = thanos_receive.ingestor.store_endpoint }}]
+}}
+"#
+    )
+}
+
+/// terraform-plugin-testing's step contract: apply, then both plans empty.
+#[track_caller]
+fn apply_step(work: &Workdir, cli: &Cli) {
+    work.run(
+        cli,
+        &["apply", "-auto-approve", "-no-color", "-input=false"],
+    )
+    .success();
+    assert_empty_plans(work, cli);
+}
+
+#[track_caller]
+fn assert_empty_plans(work: &Workdir, cli: &Cli) {
+    for args in [
+        &["plan", "-detailed-exitcode", "-no-color", "-input=false"][..],
+        &[
+            "plan",
+            "-detailed-exitcode",
+            "-no-color",
+            "-input=false",
+            "-refresh=false",
+        ][..],
+    ] {
+        let run = work.run(cli, args);
+        assert_eq!(
+            run.code(),
+            Some(0),
+            "{}: `{}` is not empty:\n{}{}",
+            cli.name,
+            run.command,
+            run.stdout(),
+            run.stderr()
+        );
+    }
+}
+
+fn args_of(object: &serde_json::Value) -> Vec<String> {
+    object["spec"]["template"]["spec"]["containers"][0]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn quickstart_apply_drift_import_destroy() {
+    let Some(kubeconfig) = kubeconfig() else {
+        return;
+    };
+    let kube = Kube::new(kubeconfig);
+    for cli in clis() {
+        let ns = Namespace::new(&kube, "quickstart", cli.name);
+        let work = Workdir::new("quickstart-lifecycle", &cli);
+        let config = format!(
+            "{REQUIRED_PROVIDERS}{}{}",
+            provider_block(&kube),
+            quickstart(&ns.name)
+        );
+        work.write("main.tf", &config);
+        work.init(&cli);
+
+        // Step 1: create. Every expected object exists with our labels and the right args.
+        apply_step(&work, &cli);
+        let sts = kube
+            .get(&ns.name, "statefulset/thanosreceive-ingestor")
+            .expect("ingestor StatefulSet");
+        assert_eq!(
+            sts["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+            "terraform-provider-thanos"
+        );
+        assert_eq!(
+            sts["metadata"]["labels"]["app.kubernetes.io/part-of"],
+            "thanos-receive-ingestor"
+        );
+        assert_eq!(sts["status"]["readyReplicas"], 2, "{}", cli.name);
+        let local = format!(
+            "--receive.local-endpoint=$(NAME).thanosreceive-ingestor-operated.{}.svc:10901",
+            ns.name
+        );
+        let ingestor_args = args_of(&sts);
+        assert!(
+            ingestor_args
+                .iter()
+                .any(|a| a == &local || a.starts_with("--receive.local-endpoint=")),
+            "{ingestor_args:?}"
+        );
+        let hashrings = kube
+            .get(&ns.name, "configmap/thanosreceive-router-hashrings")
+            .expect("hashrings");
+        let rings: serde_json::Value =
+            serde_json::from_str(hashrings["data"]["hashrings.json"].as_str().unwrap()).unwrap();
+        assert_eq!(rings[0]["hashring"], "test");
+        assert_eq!(
+            rings[0]["endpoints"][0],
+            format!(
+                "thanosreceive-ingestor-0.thanosreceive-ingestor-operated.{}.svc:10901",
+                ns.name
+            )
+        );
+        let query = kube
+            .get(&ns.name, "deployment/thanosquery-sample")
+            .expect("query Deployment");
+        assert!(
+            args_of(&query)
+                .iter()
+                .any(|a| a == "--query.replica-label=receive_replica")
+        );
+        for claim in [
+            "thanosreceive-ingestor-tsdb-thanosreceive-ingestor-0",
+            "thanosreceive-ingestor-tsdb-thanosreceive-ingestor-1",
+        ] {
+            let pvc = kube.get(&ns.name, &format!("pvc/{claim}")).expect("claim");
+            assert_eq!(pvc["status"]["phase"], "Bound");
+        }
+
+        // Drift: one object edited, one deleted out of band; the plan reports both and the
+        // next apply repairs them.
+        kube.ok(&[
+            "-n",
+            &ns.name,
+            "scale",
+            "deployment/thanosreceive-router",
+            "--replicas=3",
+        ]);
+        kube.ok(&[
+            "-n",
+            &ns.name,
+            "delete",
+            "configmap/thanosquery-sample-store-sd",
+        ]);
+        let plan = work.run(&cli, &["plan", "-detailed-exitcode", "-no-color"]);
+        assert_eq!(
+            plan.code(),
+            Some(2),
+            "{}: drift must show:\n{}",
+            cli.name,
+            plan.stdout()
+        );
+        assert!(
+            plan.stdout()
+                .contains("changed outside Terraform: /spec/replicas"),
+            "{}",
+            plan.stdout()
+        );
+        assert!(
+            plan.stdout().contains("thanosquery-sample-store-sd"),
+            "{}",
+            plan.stdout()
+        );
+        apply_step(&work, &cli);
+        let router = kube
+            .get(&ns.name, "deployment/thanosreceive-router")
+            .unwrap();
+        assert_eq!(router["spec"]["replicas"], 2);
+        assert!(
+            kube.get(&ns.name, "configmap/thanosquery-sample-store-sd")
+                .is_some()
+        );
+
+        // Import into a fresh directory: the next plan is empty.
+        let imported = Workdir::new("quickstart-import", &cli);
+        imported.write("main.tf", &config);
+        imported.init(&cli);
+        for (address, name) in [
+            ("thanos_receive.ingestor", "ingestor"),
+            ("thanos_receive.router", "router"),
+            ("thanos_query.sample", "sample"),
+        ] {
+            imported
+                .run(
+                    &cli,
+                    &[
+                        "import",
+                        "-no-color",
+                        "-input=false",
+                        address,
+                        &format!("{}/{name}", ns.name),
+                    ],
+                )
+                .success();
+        }
+        assert_empty_plans(&imported, &cli);
+
+        // Destroy: nothing we created remains but the ingestor claims (retained by default).
+        work.run(
+            &cli,
+            &["destroy", "-auto-approve", "-no-color", "-input=false"],
+        )
+        .success();
+        let left: Vec<String> = kube
+            .owned(&ns.name)
+            .into_iter()
+            .filter(|n| !n.starts_with("persistentvolumeclaim/"))
+            .collect();
+        assert!(left.is_empty(), "{}: left behind: {left:?}", cli.name);
+    }
+}
+
+#[test]
+fn update_steps_replicas_ingress_and_mode_switch() {
+    let Some(kubeconfig) = kubeconfig() else {
+        return;
+    };
+    let kube = Kube::new(kubeconfig);
+    for cli in clis() {
+        let ns = Namespace::new(&kube, "updates", cli.name);
+        let work = Workdir::new("updates", &cli);
+        let receive = |replicas: u32, ingress: bool, router: bool| {
+            let ingress = if ingress {
+                "    remote_write_ingress {\n      host = \"rw.example.com\"\n    }\n"
+            } else {
+                ""
+            };
+            let router = if router {
+                format!(
+                    "  router {{\n{ingress}    soft_tenant_hashring {{\n      name      = \"all\"\n      endpoints = [\"a-0:10901\"]\n    }}\n  }}\n"
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "{REQUIRED_PROVIDERS}{}\nresource \"thanos_receive\" \"r\" {{\n  name      = \"r\"\n  namespace = \"{}\"\n  replicas  = {replicas}\n{router}}}\n",
+                provider_block(&kube),
+                ns.name
+            )
+        };
+        // Router only, with an ingress.
+        work.write("main.tf", &receive(1, true, true));
+        work.init(&cli);
+        apply_step(&work, &cli);
+        assert!(kube.get(&ns.name, "deployment/thanosreceive-r").is_some());
+        assert!(
+            kube.get(&ns.name, "ingress/thanosreceive-r-remote-write")
+                .is_some()
+        );
+        // More replicas, ingress removed: the Ingress is deleted in the same apply.
+        work.write("main.tf", &receive(3, false, true));
+        apply_step(&work, &cli);
+        assert_eq!(
+            kube.get(&ns.name, "deployment/thanosreceive-r").unwrap()["spec"]["replicas"],
+            3
+        );
+        assert!(
+            kube.get(&ns.name, "ingress/thanosreceive-r-remote-write")
+                .is_none(),
+            "removed ingress must be pruned"
+        );
+        // Mode switch to ingestor only: the router's Deployment and hashrings are pruned.
+        work.write("main.tf", &receive(2, false, false));
+        apply_step(&work, &cli);
+        assert!(
+            kube.get(&ns.name, "deployment/thanosreceive-r").is_none(),
+            "old mode's Deployment must be pruned"
+        );
+        assert!(
+            kube.get(&ns.name, "configmap/thanosreceive-r-hashrings")
+                .is_none()
+        );
+        assert!(kube.get(&ns.name, "statefulset/thanosreceive-r").is_some());
+        work.run(&cli, &["destroy", "-auto-approve", "-no-color"])
+            .success();
+    }
+}
+
+#[test]
+fn errors_name_the_object_and_the_reason() {
+    let Some(kubeconfig) = kubeconfig() else {
+        return;
+    };
+    let kube = Kube::new(kubeconfig);
+    let cli = clis().into_iter().next().unwrap();
+    let ns = Namespace::new(&kube, "errors", cli.name);
+    // An object with our name that this provider did not create.
+    kube.ok(&[
+        "-n",
+        &ns.name,
+        "create",
+        "configmap",
+        "thanosquery-q-store-sd",
+    ]);
+    let work = Workdir::new("errors", &cli);
+    work.write(
+        "main.tf",
+        &format!(
+            "{REQUIRED_PROVIDERS}{}\nresource \"thanos_query\" \"q\" {{\n  name      = \"q\"\n  namespace = \"{}\"\n}}\n",
+            provider_block(&kube),
+            ns.name
+        ),
+    );
+    work.init(&cli);
+    let run = work
+        .run(&cli, &["apply", "-auto-approve", "-no-color"])
+        .failure();
+    let text = format!("{}{}", run.stdout(), run.stderr());
+    assert!(text.contains("thanosquery-q-store-sd"), "{text}");
+    assert!(text.contains("adopt_existing"), "{text}");
+
+    // An unreachable cluster: a clear diagnostic naming the server, not a hang.
+    let unreachable = Workdir::new("unreachable", &cli);
+    unreachable.write(
+        "main.tf",
+        &format!(
+            "{REQUIRED_PROVIDERS}provider \"thanos\" {{\n  host     = \"https://127.0.0.1:1\"\n  token    = \"x\"\n  insecure = true\n}}\nresource \"thanos_query\" \"q\" {{\n  name = \"q\"\n}}\n"
+        ),
+    );
+    unreachable.init(&cli);
+    let run = unreachable
+        .run(&cli, &["apply", "-auto-approve", "-no-color"])
+        .failure();
+    let text = format!("{}{}", run.stdout(), run.stderr());
+    assert!(text.contains("127.0.0.1:1"), "{text}");
+}
