@@ -362,3 +362,257 @@ fn errors_name_the_object_and_the_reason() {
     let text = format!("{}{}", run.stdout(), run.stderr());
     assert!(text.contains("127.0.0.1:1"), "{text}");
 }
+
+fn ingestor(ns: &str, replicas: u32, size: &str) -> String {
+    format!(
+        r#"
+resource "thanos_receive" "ingestor" {{
+  name      = "ingestor"
+  namespace = "{ns}"
+  replicas  = {replicas}
+  ingestor {{
+    data_volume {{
+      pvc {{
+        size = "{size}"
+      }}
+    }}
+  }}
+}}
+"#
+    )
+}
+
+#[test]
+fn volume_size_change_is_planned_as_a_replacement_that_keeps_the_claims() {
+    let Some(kubeconfig) = kubeconfig() else {
+        return;
+    };
+    let kube = Kube::new(kubeconfig);
+    for cli in clis() {
+        let ns = Namespace::new(&kube, "resize", cli.name);
+        let work = Workdir::new("resize", &cli);
+        let head = format!("{REQUIRED_PROVIDERS}{}", provider_block(&kube));
+        work.write(
+            "main.tf",
+            &format!("{head}{}", ingestor(&ns.name, 1, "5Gi")),
+        );
+        work.init(&cli);
+        apply_step(&work, &cli);
+        let claim = "pvc/thanosreceive-ingestor-tsdb-thanosreceive-ingestor-0";
+        let uid = kube.get(&ns.name, claim).unwrap()["metadata"]["uid"].clone();
+
+        work.write(
+            "main.tf",
+            &format!("{head}{}", ingestor(&ns.name, 1, "8Gi")),
+        );
+        let plan = work
+            .run(&cli, &["plan", "-no-color", "-input=false"])
+            .success();
+        let text = format!("{}{}", plan.stdout(), plan.stderr());
+        assert!(
+            text.contains("StatefulSet thanosreceive-ingestor will be replaced"),
+            "{}: {text}",
+            cli.name
+        );
+        assert!(text.contains("volume claim templates"), "{text}");
+        apply_step(&work, &cli);
+        let sts = kube
+            .get(&ns.name, "statefulset/thanosreceive-ingestor")
+            .unwrap();
+        assert_eq!(
+            sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"],
+            "8Gi"
+        );
+        assert_eq!(
+            kube.get(&ns.name, claim).unwrap()["metadata"]["uid"],
+            uid,
+            "the claim and its data are kept"
+        );
+        work.run(&cli, &["destroy", "-auto-approve", "-no-color"])
+            .success();
+    }
+}
+
+#[test]
+fn scaling_the_ingestors_changes_the_discovered_hashring() {
+    let Some(kubeconfig) = kubeconfig() else {
+        return;
+    };
+    let kube = Kube::new(kubeconfig);
+    for cli in clis() {
+        let ns = Namespace::new(&kube, "discovery", cli.name);
+        let work = Workdir::new("discovery", &cli);
+        let config = |replicas: u32| {
+            format!(
+                r#"{REQUIRED_PROVIDERS}{}{}
+resource "thanos_receive" "router" {{
+  name       = "router"
+  namespace  = "{ns}"
+  depends_on = [thanos_receive.ingestor]
+  router {{
+    soft_tenant_hashring {{
+      name = "all"
+      endpoints_selector {{
+        match_labels = {{
+          "app.kubernetes.io/component" = "thanosreceive"
+          "app.kubernetes.io/instance"  = "ingestor"
+          "thanos.receive/ingestor"     = "true"
+        }}
+      }}
+    }}
+  }}
+}}
+"#,
+                provider_block(&kube),
+                ingestor(&ns.name, replicas, "5Gi"),
+                ns = ns.name
+            )
+        };
+        let ring_members = |kube: &Kube| -> usize {
+            let cm = kube
+                .get(&ns.name, "configmap/thanosreceive-router-hashrings")
+                .expect("hashrings");
+            let rings: serde_json::Value =
+                serde_json::from_str(cm["data"]["hashrings.json"].as_str().unwrap()).unwrap();
+            rings[0]["endpoints"].as_array().unwrap().len()
+        };
+        // Created together: the ring is "known after apply" in the plan, discovered at apply
+        // time once the ingestors are Ready.
+        work.write("main.tf", &config(2));
+        work.init(&cli);
+        apply_step(&work, &cli);
+        assert_eq!(ring_members(&kube), 2, "{}", cli.name);
+
+        // Scale the ingestors: that apply does not touch the router, the next plan shows the
+        // ring growing, and its apply writes it.
+        work.write("main.tf", &config(3));
+        work.run(&cli, &["apply", "-auto-approve", "-no-color"])
+            .success();
+        let plan = work.run(&cli, &["plan", "-detailed-exitcode", "-no-color"]);
+        assert_eq!(
+            plan.code(),
+            Some(2),
+            "{}: the ring change must show:\n{}",
+            cli.name,
+            plan.stdout()
+        );
+        assert!(
+            plan.stdout()
+                .contains("thanosreceive-ingestor-2.thanosreceive-ingestor-operated"),
+            "{}",
+            plan.stdout()
+        );
+        apply_step(&work, &cli);
+        assert_eq!(ring_members(&kube), 3, "{}", cli.name);
+        work.run(&cli, &["destroy", "-auto-approve", "-no-color"])
+            .success();
+    }
+}
+
+#[test]
+fn forbidden_namespace_and_unfinishable_rollout_name_the_object_and_reason() {
+    let Some(kubeconfig) = kubeconfig() else {
+        return;
+    };
+    let kube = Kube::new(kubeconfig);
+    let cli = clis().into_iter().next().unwrap();
+    let allowed = Namespace::new(&kube, "allowed", cli.name);
+    let other = Namespace::new(&kube, "other", cli.name);
+    // A service account that may do anything in `allowed` and nothing elsewhere.
+    kube.ok(&["-n", &allowed.name, "create", "serviceaccount", "deployer"]);
+    kube.ok(&[
+        "-n",
+        &allowed.name,
+        "create",
+        "rolebinding",
+        "deployer",
+        "--clusterrole=admin",
+        &format!("--serviceaccount={}:deployer", allowed.name),
+    ]);
+    let token = kube
+        .ok(&["-n", &allowed.name, "create", "token", "deployer"])
+        .trim()
+        .to_string();
+    let server = kube.ok(&[
+        "config",
+        "view",
+        "--minify",
+        "-o",
+        "jsonpath={.clusters[0].cluster.server}",
+    ]);
+    let ca = kube.ok(&[
+        "config",
+        "view",
+        "--minify",
+        "--raw",
+        "-o",
+        "jsonpath={.clusters[0].cluster.certificate-authority-data}",
+    ]);
+    let work = Workdir::new("forbidden", &cli);
+    work.write(
+        "main.tf",
+        &format!(
+            r#"{REQUIRED_PROVIDERS}
+provider "thanos" {{
+  host                   = "{server}"
+  token                  = "{token}"
+  cluster_ca_certificate = base64decode("{ca}")
+}}
+
+resource "thanos_query" "q" {{
+  name      = "q"
+  namespace = "{}"
+}}
+"#,
+            other.name
+        ),
+    );
+    work.init(&cli);
+    let run = work
+        .run(&cli, &["apply", "-auto-approve", "-no-color"])
+        .failure();
+    let text = format!("{}{}", run.stdout(), run.stderr());
+    assert!(text.to_lowercase().contains("forbidden"), "{text}");
+    assert!(text.contains(&other.name), "{text}");
+
+    // A rollout that cannot finish: no node matches, so the apply fails early with the
+    // scheduler's reason and the pod, well before the timeout.
+    let stuck = Workdir::new("stuck", &cli);
+    stuck.write(
+        "main.tf",
+        &format!(
+            r#"{REQUIRED_PROVIDERS}{}
+resource "thanos_query" "stuck" {{
+  name          = "stuck"
+  namespace     = "{}"
+  node_selector = {{ "example.com/no-such-node" = "true" }}
+  timeouts {{
+    create = "2m"
+  }}
+}}
+"#,
+            provider_block(&kube),
+            allowed.name
+        ),
+    );
+    stuck.init(&cli);
+    let started = std::time::Instant::now();
+    let run = stuck
+        .run(&cli, &["apply", "-auto-approve", "-no-color"])
+        .failure();
+    let text = format!("{}{}", run.stdout(), run.stderr());
+    assert!(text.contains("thanosquery-stuck"), "{text}");
+    assert!(
+        text.contains("Unschedulable") || text.contains("FailedScheduling"),
+        "{text}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(100),
+        "failed early, not at the timeout"
+    );
+    // The half-created resource is in state (tainted) and destroy cleans it up.
+    stuck
+        .run(&cli, &["destroy", "-auto-approve", "-no-color"])
+        .success();
+    assert!(kube.owned(&allowed.name).is_empty());
+}

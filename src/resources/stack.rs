@@ -389,6 +389,73 @@ impl<S: Stack> StackResource<S> {
     }
 }
 
+/// The hashring members a state records as applied, by ring name; `None` when the state has no
+/// known rings (after an import, or for resources without rings).
+fn applied_rings(state: &Value) -> Option<Discovered> {
+    let rings = state
+        .get_attr("hashrings")
+        .filter(|v| v.is_known() && !v.is_null())?;
+    Some(
+        rings
+            .as_list()?
+            .iter()
+            .filter_map(|ring| {
+                let name = ring.get_attr("name")?.as_str()?.to_string();
+                let endpoints = ring
+                    .get_attr("endpoints")?
+                    .as_list()?
+                    .iter()
+                    .filter_map(|e| e.as_str().map(str::to_owned))
+                    .collect();
+                Some((name, endpoints))
+            })
+            .collect(),
+    )
+}
+
+/// StatefulSet fields Kubernetes refuses to change in place.
+const IMMUTABLE_STATEFULSET_FIELDS: &[(&str, &str)] = &[
+    (
+        "/spec/volumeClaimTemplates",
+        "volume claim templates (data volume size, class or access modes)",
+    ),
+    ("/spec/selector", "selector"),
+    ("/spec/serviceName", "service name"),
+    ("/spec/podManagementPolicy", "pod management policy"),
+];
+
+/// A warning for each StatefulSet whose change Kubernetes cannot apply in place, so the plan
+/// says what the apply will do (replace it, keeping pods' claims) instead of the apply failing.
+fn statefulset_replacements(before: &[Object], after: &[Object]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for new in after.iter().filter(|o| o.kind() == "StatefulSet") {
+        let Some(old) = before
+            .iter()
+            .find(|o| o.kind() == "StatefulSet" && o.name() == new.name())
+        else {
+            continue;
+        };
+        let (old_json, new_json) = (old.to_json(), new.to_json());
+        let changed: Vec<&str> = IMMUTABLE_STATEFULSET_FIELDS
+            .iter()
+            .filter(|(pointer, _)| old_json.pointer(pointer) != new_json.pointer(pointer))
+            .map(|(_, what)| *what)
+            .collect();
+        if !changed.is_empty() {
+            out.push(Diagnostic::warning(
+                format!("StatefulSet {} will be replaced", new.name()),
+                format!(
+                    "Kubernetes cannot change the {} of a StatefulSet in place, so the apply deletes                      StatefulSet {}/{} without deleting its pods or claims and creates it again; its                      pods then roll. Existing PersistentVolumeClaims are kept as they are (with their                      data and their current size); claims for new replicas use the new template.",
+                    changed.join(" and "),
+                    new.namespace(),
+                    new.name()
+                ),
+            ));
+        }
+    }
+    out
+}
+
 /// Marks the `objects` entries of a state that a refresh found changed outside Terraform.
 const DRIFT_MARK: &str = "changed outside Terraform: ";
 
@@ -528,7 +595,16 @@ impl<S: Stack> Resource for StackResource<S> {
         // recorded by a refresh shows as a change to repair.
         if !has_unknown {
             match self.desired(&planned, &discovered) {
-                Ok(objects) => set(&mut planned, "objects", model::objects_value(&objects)),
+                Ok(objects) => {
+                    if let Some(prior) = &request.prior_state
+                        && let Ok(before) = self.desired(prior, &discovered)
+                    {
+                        for warning in statefulset_replacements(&before, &objects) {
+                            diagnostics.push(warning);
+                        }
+                    }
+                    set(&mut planned, "objects", model::objects_value(&objects))
+                }
                 Err(d)
                     if d.summary.starts_with("Cannot render")
                         && d.detail.contains("not been discovered") =>
@@ -602,12 +678,17 @@ impl<S: Stack> Resource for StackResource<S> {
             Ok(s) => s,
             Err(d) => return unchanged(state, request.private, d.into()),
         };
-        let discovered = self
-            .discover(&spec, &owner.namespace, context, false)
-            .await
-            .unwrap_or_default();
-        // A complete state (also after an import, whose record holds only configuration), with
-        // ring membership as discovered now, so a refresh shows members joining or leaving.
+        // Drift is judged against the rings as applied (recorded in state), so a membership change
+        // is not mistaken for an edit: the next plan discovers the current members and shows them
+        // joining or leaving in `hashrings`. Only a state without rings (an import) discovers now.
+        let discovered = match applied_rings(&state) {
+            Some(rings) => rings,
+            None => self
+                .discover(&spec, &owner.namespace, context, false)
+                .await
+                .unwrap_or_default(),
+        };
+        // A complete state (also after an import, whose record holds only configuration).
         let mut new_state = state.clone();
         if let Some(slot) = new_state.get_attr_mut("id") {
             *slot = Value::from(format!(
