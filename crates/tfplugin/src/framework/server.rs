@@ -124,6 +124,19 @@ fn value_error(what: &str, error: tfvalue::Error) -> Diagnostics {
     .into()
 }
 
+/// Decodes the values of one request with the resource's type; the first failure names which
+/// value could not be decoded.
+fn decode_each<const N: usize>(
+    ty: &Type,
+    values: [(Option<&pb::DynamicValue>, &str); N],
+) -> Result<[Value; N], Diagnostics> {
+    let mut out: [Value; N] = std::array::from_fn(|_| Value::Null);
+    for (slot, (dv, what)) in out.iter_mut().zip(values) {
+        *slot = decode_value(dv, ty).map_err(|e| value_error(what, e))?;
+    }
+    Ok(out)
+}
+
 fn encode_error(what: &str, error: tfvalue::Error) -> Diagnostics {
     Diagnostic::error(
         format!("Provider produced an invalid {what}"),
@@ -431,17 +444,15 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 }
             };
             let ty = &registered.ty;
-            let decoded = (|| {
-                Ok::<_, Diagnostics>((
-                    decode_value(request.prior_state.as_ref(), ty)
-                        .map_err(|e| value_error("prior state", e))?,
-                    decode_value(request.proposed_new_state.as_ref(), ty)
-                        .map_err(|e| value_error("proposed new state", e))?,
-                    decode_value(request.config.as_ref(), ty)
-                        .map_err(|e| value_error("configuration", e))?,
-                ))
-            })();
-            let (prior, proposed, config) = match decoded {
+            let decoded = decode_each(
+                ty,
+                [
+                    (request.prior_state.as_ref(), "prior state"),
+                    (request.proposed_new_state.as_ref(), "proposed new state"),
+                    (request.config.as_ref(), "configuration"),
+                ],
+            );
+            let [prior, proposed, config] = match decoded {
                 Ok(v) => v,
                 Err(d) => {
                     out.diagnostics = diagnostics_to_pb(&d);
@@ -525,17 +536,15 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 }
             };
             let ty = &registered.ty;
-            let decoded = (|| {
-                Ok::<_, Diagnostics>((
-                    decode_value(request.prior_state.as_ref(), ty)
-                        .map_err(|e| value_error("prior state", e))?,
-                    decode_value(request.planned_state.as_ref(), ty)
-                        .map_err(|e| value_error("planned state", e))?,
-                    decode_value(request.config.as_ref(), ty)
-                        .map_err(|e| value_error("configuration", e))?,
-                ))
-            })();
-            let (prior, planned, config) = match decoded {
+            let decoded = decode_each(
+                ty,
+                [
+                    (request.prior_state.as_ref(), "prior state"),
+                    (request.planned_state.as_ref(), "planned state"),
+                    (request.config.as_ref(), "configuration"),
+                ],
+            );
+            let [prior, planned, config] = match decoded {
                 Ok(v) => v,
                 Err(d) => {
                     out.diagnostics = diagnostics_to_pb(&d);
