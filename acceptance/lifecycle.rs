@@ -616,3 +616,122 @@ resource "thanos_query" "stuck" {{
         .success();
     assert!(kube.owned(&allowed.name).is_empty());
 }
+
+#[test]
+fn storage_stack_and_tls_query_apply_import_and_destroy_cleanly() {
+    let Some(kubeconfig) = kubeconfig() else {
+        return;
+    };
+    let kube = Kube::new(kubeconfig);
+    for cli in clis() {
+        let ns = Namespace::new(&kube, "storage", cli.name);
+        let work = Workdir::new("storage", &cli);
+        let config = format!(
+            r#"{REQUIRED_PROVIDERS}{}
+resource "thanos_storage" "lts" {{
+  name      = "lts"
+  namespace = "{ns}"
+  object_storage_config {{
+    name = "objstore"
+    key  = "objstore.yaml"
+  }}
+  gateway {{
+    replicas = 2
+  }}
+  compact {{
+    downsampling_disable = true
+    retention {{
+      raw          = "30d"
+      five_minutes = "90d"
+      one_hour     = "1y"
+    }}
+  }}
+}}
+
+resource "thanos_query" "global" {{
+  name      = "global"
+  namespace = "{ns}"
+  stores = [
+    {{ address = thanos_storage.lts.store_endpoint }},
+    {{ address = "store.member.example.com:443", secret_name = "member-ca" }},
+  ]
+}}
+"#,
+            provider_block(&kube),
+            ns = ns.name
+        );
+        work.write("main.tf", &config);
+        work.init(&cli);
+        apply_step(&work, &cli);
+
+        let compact = kube
+            .get(&ns.name, "statefulset/thanosstorage-lts-compact")
+            .expect("compactor");
+        assert_eq!(
+            compact["spec"]["replicas"], 1,
+            "the compactor is a singleton"
+        );
+        let args = args_of(&compact);
+        for expected in [
+            "--data-dir=/thanos",
+            "--downsampling.disable",
+            "--retention.resolution-raw=30d",
+            "--retention.resolution-5m=90d",
+            "--retention.resolution-1h=1y",
+        ] {
+            assert!(
+                args.iter().any(|a| a == expected),
+                "{expected} missing from {args:?}"
+            );
+        }
+        let gateway = kube
+            .get(&ns.name, "statefulset/thanosstorage-lts-gateway")
+            .expect("gateway");
+        assert_eq!(gateway["status"]["readyReplicas"], 2);
+        assert!(
+            kube.get(&ns.name, "configmap/thanosquery-global-envoy")
+                .is_some(),
+            "TLS store needs the envoy config"
+        );
+        let query = kube.get(&ns.name, "deployment/thanosquery-global").unwrap();
+        let containers: Vec<&str> = query["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(containers.len(), 2, "query + envoy sidecar: {containers:?}");
+
+        let imported = Workdir::new("storage-import", &cli);
+        imported.write("main.tf", &config);
+        imported.init(&cli);
+        for (address, name) in [
+            ("thanos_storage.lts", "lts"),
+            ("thanos_query.global", "global"),
+        ] {
+            imported
+                .run(
+                    &cli,
+                    &[
+                        "import",
+                        "-no-color",
+                        "-input=false",
+                        address,
+                        &format!("{}/{name}", ns.name),
+                    ],
+                )
+                .success();
+        }
+        assert_empty_plans(&imported, &cli);
+
+        // Destroy: nothing remains, the envoy ConfigMap included; the storage caches go too.
+        work.run(&cli, &["destroy", "-auto-approve", "-no-color"])
+            .success();
+        assert!(
+            kube.owned(&ns.name).is_empty(),
+            "{}: left behind: {:?}",
+            cli.name,
+            kube.owned(&ns.name)
+        );
+    }
+}
