@@ -233,6 +233,30 @@ fn quickstart_apply_drift_import_destroy() {
         }
         assert_empty_plans(&imported, &cli);
 
+        // The cluster unreachable: planning still works from the recorded state, with a warning
+        // that names the server, and shows no change.
+        let unreachable = "provider \"thanos\" {\n  host     = \"https://127.0.0.1:1\"\n  token    = \"x\"\n  insecure = true\n}\n";
+        work.write(
+            "main.tf",
+            &format!("{REQUIRED_PROVIDERS}{unreachable}{}", quickstart(&ns.name)),
+        );
+        let plan = work.run(
+            &cli,
+            &["plan", "-detailed-exitcode", "-no-color", "-input=false"],
+        );
+        let text = format!("{}{}", plan.stdout(), plan.stderr());
+        assert_eq!(
+            plan.code(),
+            Some(0),
+            "{}: an unreachable cluster must not fail the plan:\n{text}",
+            cli.name
+        );
+        assert!(
+            text.contains("Warning") && text.contains("127.0.0.1:1"),
+            "{text}"
+        );
+        work.write("main.tf", &config);
+
         // Destroy: nothing we created remains but the ingestor claims (retained by default).
         work.run(
             &cli,

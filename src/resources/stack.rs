@@ -389,6 +389,21 @@ impl<S: Stack> StackResource<S> {
     }
 }
 
+/// A refresh that could not talk to the cluster. An unreachable API server is a warning (the
+/// recorded state is used, so planning keeps working offline, as the contract promises); any
+/// other failure (forbidden, invalid credentials) is an error the user must fix.
+fn refresh_failure(summary: String, error: thanos_cluster::Error) -> Diagnostics {
+    if matches!(error, thanos_cluster::Error::Unreachable { .. }) {
+        Diagnostic::warning(
+            summary,
+            format!("{error}\n\nThe recorded state is used as it is: drift is not checked until the cluster can be reached."),
+        )
+        .into()
+    } else {
+        failure(summary, error).into()
+    }
+}
+
 /// The hashring members a state records as applied, by ring name; `None` when the state has no
 /// known rings (after an import, or for resources without rings).
 fn applied_rings(state: &Value) -> Option<Discovered> {
@@ -657,12 +672,8 @@ impl<S: Stack> Resource for StackResource<S> {
         let live = match cluster.inventory(&owner, &context.cancel).await {
             Ok(l) => l,
             Err(e) => {
-                return ReadResponse {
-                    state: Some(state),
-                    private: request.private,
-                    diagnostics: failure(format!("Failed to read {}", S::TYPE_NAME), e).into(),
-                    deferred: None,
-                };
+                let diagnostics = refresh_failure(format!("Failed to read {}", S::TYPE_NAME), e);
+                return unchanged(state, request.private, diagnostics);
             }
         };
         // Everything this resource created is gone: Terraform plans a create.
@@ -713,13 +724,8 @@ impl<S: Stack> Resource for StackResource<S> {
         let drift = match cluster.drift(&desired, &context.cancel).await {
             Ok(d) => d,
             Err(e) => {
-                return ReadResponse {
-                    state: Some(state),
-                    private: request.private,
-                    diagnostics: failure(format!("Failed to check {} for drift", S::TYPE_NAME), e)
-                        .into(),
-                    deferred: None,
-                };
+                let summary = format!("Failed to check {} for drift", S::TYPE_NAME);
+                return unchanged(state, request.private, refresh_failure(summary, e));
             }
         };
         let objects: Vec<Value> = desired
