@@ -2,6 +2,8 @@
 //! apply, check the cluster and the state, then a plan that must be empty and a refresh-free
 //! plan that must be empty. Each test runs with every available CLI.
 
+use std::process::Command;
+
 use crate::cluster_support::{Kube, Namespace, kubeconfig};
 use crate::harness::{Cli, REQUIRED_PROVIDERS, Workdir, clis};
 
@@ -757,5 +759,83 @@ resource "thanos_query" "global" {{
             cli.name,
             kube.owned(&ns.name)
         );
+    }
+}
+
+#[test]
+fn ctrl_c_stops_a_rollout_wait_promptly() {
+    let Some(kubeconfig) = kubeconfig() else {
+        return;
+    };
+    let kube = Kube::new(kubeconfig);
+    for cli in clis() {
+        let ns = Namespace::new(&kube, "interrupt", cli.name);
+        let work = Workdir::new("interrupt", &cli);
+        work.write(
+            "main.tf",
+            &format!(
+                r#"{REQUIRED_PROVIDERS}{}
+resource "thanos_query" "stuck" {{
+  name          = "stuck"
+  namespace     = "{}"
+  node_selector = {{ "example.com/no-such-node" = "true" }}
+  timeouts {{
+    create = "10m"
+  }}
+}}
+"#,
+                provider_block(&kube),
+                ns.name
+            ),
+        );
+        work.init(&cli);
+        let mut apply = work.spawn(
+            &cli,
+            &["apply", "-auto-approve", "-no-color", "-input=false"],
+        );
+        // Wait until the apply is waiting for the rollout (its Deployment exists).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while kube.get(&ns.name, "deployment/thanosquery-stuck").is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the apply never created its Deployment"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        // What a terminal Ctrl-C does to Terraform: it asks the provider to stop (StopProvider).
+        let interrupted = std::time::Instant::now();
+        let status = Command::new("kill")
+            .args(["-INT", &apply.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let output = apply.wait_with_output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        // The pod would be reported unschedulable after a 10 s grace; the interrupt must end the
+        // wait well before that.
+        assert!(
+            interrupted.elapsed() < std::time::Duration::from_secs(8),
+            "{}: the apply took {:?} to stop after Ctrl-C:\n{text}",
+            cli.name,
+            interrupted.elapsed()
+        );
+        assert!(!output.status.success(), "{text}");
+        assert!(
+            text.contains("the rollout did not finish"),
+            "{}: {text}",
+            cli.name
+        );
+        assert!(
+            text.contains("cancelled: work on Deployment"),
+            "{}: {text}",
+            cli.name
+        );
+        work.run(&cli, &["destroy", "-auto-approve", "-no-color"])
+            .success();
     }
 }

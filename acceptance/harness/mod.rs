@@ -155,9 +155,10 @@ impl Workdir {
         std::fs::read_to_string(self.dir.join(name)).unwrap_or_default()
     }
 
-    /// Runs the CLI in this directory, never interactive, never colored.
-    pub fn run(&self, cli: &Cli, args: &[&str]) -> Run {
-        let output = Command::new(&cli.path)
+    /// The CLI as a command in this directory, never interactive, never colored.
+    fn command(&self, cli: &Cli, args: &[&str]) -> Command {
+        let mut command = Command::new(&cli.path);
+        command
             .args(args)
             .current_dir(&self.dir)
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
@@ -165,7 +166,23 @@ impl Workdir {
             .env("TF_INPUT", "0")
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_PLUGIN_CACHE_DIR", "")
-            .env_remove("TF_LOG")
+            .env_remove("TF_LOG");
+        command
+    }
+
+    /// Starts the CLI without waiting (for tests that interrupt it); output is captured.
+    pub fn spawn(&self, cli: &Cli, args: &[&str]) -> std::process::Child {
+        self.command(cli, args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", cli.path.display()))
+    }
+
+    /// Runs the CLI in this directory and waits for it.
+    pub fn run(&self, cli: &Cli, args: &[&str]) -> Run {
+        let output = self
+            .command(cli, args)
             .output()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", cli.path.display()));
         Run {
