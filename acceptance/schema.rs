@@ -144,3 +144,66 @@ resource "thanos_query" "sample" {{
         );
     }
 }
+
+/// `--debug` serves without Terraform and prints `TF_REATTACH_PROVIDERS`; both CLIs attach to
+/// the one running process (for attaching a debugger), and Ctrl-C stops it.
+#[test]
+fn debug_mode_serves_both_clis_through_tf_reattach_providers() {
+    use std::io::BufRead as _;
+    let mut provider = std::process::Command::new(env!("CARGO_BIN_EXE_terraform-provider-thanos"))
+        .arg("--debug")
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = provider.stdout.take().unwrap();
+    let reattach = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("TF_REATTACH_PROVIDERS='")
+                .and_then(|rest| rest.strip_suffix('\''))
+                .map(str::to_owned)
+        })
+        .expect("debug mode prints TF_REATTACH_PROVIDERS");
+    for cli in clis() {
+        let work = Workdir::new("debug", &cli);
+        work.write(
+            "main.tf",
+            &format!(
+                "{REQUIRED_PROVIDERS}\nresource \"thanos_query\" \"q\" {{\n  name = \"q\"\n}}\n"
+            ),
+        );
+        let env = [("TF_REATTACH_PROVIDERS", reattach.as_str())];
+        work.run_env(&cli, &["init", "-no-color", "-input=false"], &env)
+            .success();
+        let plan = work
+            .run_env(&cli, &["plan", "-no-color", "-input=false"], &env)
+            .success();
+        assert!(
+            plan.stdout().contains("1 to add"),
+            "{}: {}",
+            cli.name,
+            plan.stdout()
+        );
+    }
+    // In debug mode Ctrl-C is how the developer stops the provider.
+    std::process::Command::new("kill")
+        .args(["-INT", &provider.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(status) = provider.try_wait().unwrap() {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the debug provider ignored Ctrl-C"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

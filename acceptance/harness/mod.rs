@@ -181,8 +181,14 @@ impl Workdir {
 
     /// Runs the CLI in this directory and waits for it.
     pub fn run(&self, cli: &Cli, args: &[&str]) -> Run {
+        self.run_env(cli, args, &[])
+    }
+
+    /// [`Workdir::run`] with extra environment variables.
+    pub fn run_env(&self, cli: &Cli, args: &[&str], env: &[(&str, &str)]) -> Run {
         let output = self
             .command(cli, args)
+            .envs(env.iter().copied())
             .output()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", cli.path.display()));
         Run {

@@ -91,17 +91,24 @@ pub fn handshake_line(address: &Address, cert_field: Option<&str>) -> String {
 
 /// The `TF_REATTACH_PROVIDERS` value for debug mode. `Test: true` is required for protocol 6:
 /// without it go-plugin leaves the version at 0 and Terraform 1.11 panics.
+///
+/// A `registry.terraform.io/...` address is also offered under `registry.opentofu.org/...`,
+/// which is where OpenTofu resolves the same short source (`paodin/thanos`), so one value
+/// serves both CLIs.
 pub fn reattach_config(provider_address: &str, address: &Address, pid: u32) -> String {
-    let value = serde_json::json!({
-        provider_address: {
-            "Protocol": "grpc",
-            "ProtocolVersion": APP_PROTOCOL_VERSION,
-            "Pid": pid,
-            "Test": true,
-            "Addr": { "Network": address.network(), "String": address.to_string() },
-        }
+    let entry = serde_json::json!({
+        "Protocol": "grpc",
+        "ProtocolVersion": APP_PROTOCOL_VERSION,
+        "Pid": pid,
+        "Test": true,
+        "Addr": { "Network": address.network(), "String": address.to_string() },
     });
-    value.to_string()
+    let mut map = serde_json::Map::new();
+    map.insert(provider_address.to_string(), entry.clone());
+    if let Some(rest) = provider_address.strip_prefix("registry.terraform.io/") {
+        map.insert(format!("registry.opentofu.org/{rest}"), entry);
+    }
+    serde_json::Value::Object(map).to_string()
 }
 
 #[cfg(test)]
@@ -147,5 +154,9 @@ mod tests {
         assert_eq!(p["ProtocolVersion"], 6);
         assert_eq!(p["Pid"], 42);
         assert_eq!(p["Addr"]["Network"], "unix");
+        assert_eq!(
+            v["registry.opentofu.org/paodin/thanos"], *p,
+            "OpenTofu's address too"
+        );
     }
 }
