@@ -47,7 +47,8 @@ const READY: Duration = Duration::from_secs(30);
 /// endpoint update (5s).
 const STORES_SEEN: Duration = Duration::from_secs(45);
 
-/// A temp dir that is kept (and its path printed) when the test fails, for the logs.
+/// A temp dir that is kept (and its path printed) when the test fails or `DATAPATH_KEEP` is
+/// set, for the logs.
 struct Work(Option<tempfile::TempDir>);
 
 impl Work {
@@ -66,7 +67,7 @@ impl Work {
 
 impl Drop for Work {
     fn drop(&mut self) {
-        if std::thread::panicking()
+        if (std::thread::panicking() || std::env::var_os("DATAPATH_KEEP").is_some())
             && let Some(d) = self.0.take()
         {
             eprintln!("kept the test's files and logs in {}", d.keep().display());
@@ -548,6 +549,26 @@ fn write_and_query_back(layout: Layout) {
     }
 
     stop_all(&mut procs);
+
+    // On shutdown every ingestor flushes its head and uploads one block per tenant through
+    // the rendered --objstore.config-file, labelled with its replica and the tenant.
+    let mut uploaded = Vec::new();
+    for entry in std::fs::read_dir(bucket_dir(work.path())).unwrap() {
+        let meta = entry.unwrap().path().join("meta.json");
+        let meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
+        let labels = &meta["thanos"]["labels"];
+        uploaded.push((
+            labels["receive_replica"].as_str().unwrap().to_owned(),
+            labels["tenant_id"].as_str().unwrap().to_owned(),
+        ));
+    }
+    uploaded.sort();
+    let expected: Vec<(String, String)> = ingestors
+        .iter()
+        .flat_map(|i| want.keys().map(move |t| (i.clone(), t.clone())))
+        .collect();
+    assert_eq!(uploaded, expected, "blocks in the bucket (replica, tenant)");
 }
 
 /// One series of a query result: labels and `(ms, value)` samples.

@@ -72,7 +72,7 @@ pub const RELEASE_TAGS: &[&str] = &["netgo", "slicelabels"];
 /// of range` in `labels.decodeString`) on every forwarded write, so the router answers 503.
 pub fn assert_release_build(bin: &Path) {
     let bytes = std::fs::read(bin).unwrap();
-    let needle = b"\tbuild\t-tags=";
+    let needle = b"\nbuild\t-tags=";
     let tags = bytes
         .windows(needle.len())
         .position(|w| w == needle)
