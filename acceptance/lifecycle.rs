@@ -789,7 +789,7 @@ resource "thanos_query" "stuck" {{
             ),
         );
         work.init(&cli);
-        let mut apply = work.spawn(
+        let apply = work.spawn(
             &cli,
             &["apply", "-auto-approve", "-no-color", "-input=false"],
         );

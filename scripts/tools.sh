@@ -29,11 +29,12 @@ log() { printf 'tools: %s\n' "$*" >&2; }
 die() { printf 'tools: error: %s\n' "$*" >&2; exit 1; }
 
 # tool_def TOOL sets, for TOOL: MODULE and VERSION (the upstream Go module), PKGS (main
-# packages), BINS (binaries, in PKGS order), LDFLAGS (version stamping) and STAGING (for
-# k8s.io/kubernetes: the version of its k8s.io/* staging modules). Adding a tool is a case
+# packages), BINS (binaries, in PKGS order), LDFLAGS (version stamping), TAGS (Go build tags
+# the upstream release build uses; part of the cache directory name, so changing them
+# rebuilds) and STAGING (for k8s.io/kubernetes: the version of its k8s.io/* staging modules). Adding a tool is a case
 # here, a line in tools/versions.env, `scripts/tools.sh regen TOOL` and adding it to ALL_TOOLS.
 tool_def() {
-  LDFLAGS="" STAGING=""
+  LDFLAGS="" STAGING="" TAGS=""
   case $1 in
     etcd)
       MODULE=go.etcd.io/etcd/server/v3 VERSION=$ETCD_VERSION
@@ -63,10 +64,13 @@ tool_def() {
     thanos)
       MODULE=github.com/thanos-io/thanos VERSION=$THANOS_VERSION
       PKGS=(github.com/thanos-io/thanos/cmd/thanos) BINS=(thanos)
+      # As Thanos's own release build (.promu.yml): without slicelabels, receive misreads
+      # Prometheus label storage and panics on every forwarded write.
+      TAGS=netgo,slicelabels
       LDFLAGS="-X github.com/prometheus/common/version.Version=${VERSION#v} -X github.com/prometheus/common/version.Branch=$VERSION -X github.com/prometheus/common/version.BuildUser=terraform-provider-thanos" ;;
     *) die "unknown tool '$1' (known: ${ALL_TOOLS[*]})" ;;
   esac
-  DIR=$TOOLS_CACHE/$1-$VERSION
+  DIR=$TOOLS_CACHE/$1-$VERSION${TAGS:+-${TAGS//,/-}}
 }
 wrapper_dir() { printf '%s/tools/go/%s\n' "$ROOT" "$1"; }
 
@@ -146,9 +150,9 @@ install_tool() {
   log "$t $VERSION: building ${BINS[*]} (this takes minutes on a cold machine)"
   start=$(date +%s)
   (cd "$w" && CGO_ENABLED=0 nice -n "${TOOLS_NICE:-10}" "$GO" build -mod=readonly -buildvcs=false -trimpath \
-      -ldflags "-s -w $LDFLAGS" -o "$out" "${PKGS[@]}") || { rm -rf "$tmp"; die "$t: go build failed"; }
+      ${TAGS:+-tags "$TAGS"} -ldflags "-s -w $LDFLAGS" -o "$out" "${PKGS[@]}") || { rm -rf "$tmp"; die "$t: go build failed"; }
   secs=$(($(date +%s) - start))
-  printf 'tool=%s version=%s go=%s built=%s seconds=%s\n' "$t" "$VERSION" "$("$GO" env GOVERSION)" \
+  printf 'tool=%s version=%s tags=%s go=%s built=%s seconds=%s\n' "$t" "$VERSION" "$TAGS" "$("$GO" env GOVERSION)" \
     "$(date -u +%FT%TZ)" "$secs" >"$tmp/.stamp"
   rm -rf "$dir"; mv "$tmp" "$dir"
   printf '%s %s %s %ss\n' "$(date -u +%FT%TZ)" "$t" "$VERSION" "$secs" >>"$TOOLS_CACHE/build-times.log"
