@@ -64,8 +64,6 @@ pub fn schema() -> Schema {
 pub struct Configured {
     pub thanos_image: String,
     pub envoy_image: String,
-    /// The provider block holds values only known after apply.
-    pub unknown: bool,
     pub connection: Arc<Connection>,
 }
 
@@ -79,7 +77,6 @@ impl ThanosProvider {
             configured: Arc::new(RwLock::new(Configured {
                 thanos_image: DEFAULT_THANOS_IMAGE.into(),
                 envoy_image: DEFAULT_ENVOY_IMAGE.into(),
-                unknown: false,
                 connection: Arc::new(Connection::default()),
             })),
         }
@@ -112,7 +109,6 @@ impl Provider for ThanosProvider {
         *self.configured.write().expect("configured lock") = Configured {
             thanos_image: text("default_thanos_image", DEFAULT_THANOS_IMAGE),
             envoy_image: text("default_envoy_image", DEFAULT_ENVOY_IMAGE),
-            unknown,
             connection: Arc::new(Connection::from_provider_config(config)),
         };
         // A cluster created in the same run: defer when Terraform allows it; otherwise the

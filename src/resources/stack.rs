@@ -30,7 +30,6 @@ use thanos_render::meta::Kind;
 use thanos_render::{Invalid, Object, RenderContext, Rendered};
 
 use super::model;
-use crate::connection::Connection;
 use crate::provider::Configured;
 
 /// Discovered hashring members by ring name (receive only).
@@ -73,6 +72,8 @@ pub trait Stack: Send + Sync + 'static {
 
 pub struct StackResource<S: Stack> {
     configured: Arc<RwLock<Configured>>,
+    /// The schema's value type, built once (the record and imports encode with it).
+    ty: Type,
     _stack: PhantomData<S>,
 }
 
@@ -85,6 +86,7 @@ impl<S: Stack> StackResource<S> {
     pub fn new(configured: Arc<RwLock<Configured>>) -> Self {
         Self {
             configured,
+            ty: S::schema().value_type(),
             _stack: PhantomData,
         }
     }
@@ -112,19 +114,19 @@ impl<S: Stack> StackResource<S> {
         Some(Owner::new(S::KIND, name, ns))
     }
 
-    /// The provider's connection, already connected, or a diagnostic saying what to configure.
-    async fn connected(&self, action: &str) -> Result<Arc<Connection>, Diagnostic> {
+    /// The connected cluster (a cheap clone of the provider's), or a diagnostic saying what to
+    /// configure.
+    async fn connected(&self, action: &str) -> Result<Cluster, Diagnostic> {
         let connection = self.configured().connection;
-        if let Err(message) = connection.cluster().await {
-            return Err(Diagnostic::error(
+        connection.cluster().await.cloned().map_err(|message| {
+            Diagnostic::error(
                 format!(
                     "Cannot {action} {}: no usable Kubernetes cluster",
                     S::TYPE_NAME
                 ),
                 message,
-            ));
-        }
-        Ok(connection)
+            )
+        })
     }
 
     /// Discovers the members of every selector ring. `Ok(None)`: no cluster to ask (plan
@@ -179,6 +181,11 @@ impl<S: Stack> StackResource<S> {
         Ok(found)
     }
 
+    /// Name of the record ConfigMap of resource `name`: written by every apply, read by import.
+    fn record_name(name: &str) -> String {
+        format!("{}-{name}-terraform", S::KIND.component())
+    }
+
     /// The record object: the resource's configuration (not its computed values), so an import
     /// can rebuild the state exactly.
     fn record(state: &Value, ty: &Type, namespace: &str, name: &str) -> Option<Object> {
@@ -202,7 +209,7 @@ impl<S: Stack> StackResource<S> {
         labels.insert(thanos_render::meta::INSTANCE.into(), name.into());
         Some(Object::ConfigMap(k8s_openapi::api::core::v1::ConfigMap {
             metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-                name: Some(format!("{}-{name}-terraform", S::KIND.component())),
+                name: Some(Self::record_name(name)),
                 namespace: Some(namespace.into()),
                 labels: Some(labels),
                 annotations: Some(BTreeMap::from([(
@@ -220,20 +227,26 @@ impl<S: Stack> StackResource<S> {
         }))
     }
 
-    /// Every object of a fully known state: the rendered stack and the record.
-    fn desired(&self, state: &Value, discovered: &Discovered) -> Result<Vec<Object>, Diagnostic> {
+    /// Every object of a fully known state: the rendered stack and the record. `Ok(None)` when
+    /// a hashring selects members that are not in `discovered` yet (known after apply).
+    fn desired(
+        &self,
+        state: &Value,
+        discovered: &Discovered,
+    ) -> Result<Option<Vec<Object>>, Diagnostic> {
         let (spec, _) = Self::spec(state)?;
-        let rendered = S::render(&spec, &self.render_context(), discovered)
-            .map_err(|e| failure(format!("Cannot render {}", S::TYPE_NAME), e))?;
-        let mut objects = rendered.objects;
-        let (Some(ns), Some(name)) = (
+        let mut objects = match S::render(&spec, &self.render_context(), discovered) {
+            Ok(rendered) => rendered.objects,
+            Err(thanos_render::Error::Undiscovered { .. }) => return Ok(None),
+            Err(e) => return Err(failure(format!("Cannot render {}", S::TYPE_NAME), e)),
+        };
+        if let (Some(ns), Some(name)) = (
             state.get_attr("namespace").and_then(Value::as_str),
             state.get_attr("name").and_then(Value::as_str),
-        ) else {
-            return Ok(objects);
-        };
-        objects.extend(Self::record(state, &S::schema().value_type(), ns, name));
-        Ok(objects)
+        ) {
+            objects.extend(Self::record(state, &self.ty, ns, name));
+        }
+        Ok(Some(objects))
     }
 
     /// The state after a successful apply: every computed value filled in.
@@ -271,11 +284,10 @@ impl<S: Stack> StackResource<S> {
                 ),
             );
         };
-        let connection = match self.connected(action).await {
+        let cluster = match self.connected(action).await {
             Ok(c) => c,
             Err(d) => return respond(request.prior_state, d),
         };
-        let cluster: &Cluster = connection.cluster().await.expect("connected above");
         let (spec, _) = match Self::spec(&planned) {
             Ok(s) => s,
             Err(d) => return respond(request.prior_state, d),
@@ -312,7 +324,17 @@ impl<S: Stack> StackResource<S> {
             }
         }
         let objects = match self.desired(&planned, &discovered) {
-            Ok(o) => o,
+            Ok(Some(o)) => o,
+            // Apply discovers every selector ring (an empty ring included), so this is a bug.
+            Ok(None) => {
+                return respond(
+                    request.prior_state,
+                    Diagnostic::error(
+                        format!("Cannot render {}", S::TYPE_NAME),
+                        "A hashring's members were not discovered at apply time. This is a bug in the provider; please report it.",
+                    ),
+                );
+            }
             Err(d) => return respond(request.prior_state, d),
         };
         let state = Self::applied_state(&planned, &spec, &objects, &discovered);
@@ -610,9 +632,9 @@ impl<S: Stack> Resource for StackResource<S> {
         // recorded by a refresh shows as a change to repair.
         if !has_unknown {
             match self.desired(&planned, &discovered) {
-                Ok(objects) => {
+                Ok(Some(objects)) => {
                     if let Some(prior) = &request.prior_state
-                        && let Ok(before) = self.desired(prior, &discovered)
+                        && let Ok(Some(before)) = self.desired(prior, &discovered)
                     {
                         for warning in statefulset_replacements(&before, &objects) {
                             diagnostics.push(warning);
@@ -620,12 +642,7 @@ impl<S: Stack> Resource for StackResource<S> {
                     }
                     set(&mut planned, "objects", model::objects_value(&objects))
                 }
-                Err(d)
-                    if d.summary.starts_with("Cannot render")
-                        && d.detail.contains("not been discovered") =>
-                {
-                    set(&mut planned, "objects", Value::unknown())
-                }
+                Ok(None) => set(&mut planned, "objects", Value::unknown()),
                 Err(d) => diagnostics.push(d),
             }
         } else {
@@ -717,9 +734,9 @@ impl<S: Stack> Resource for StackResource<S> {
             }
         }
         let desired = match self.desired(&state, &discovered) {
-            Ok(d) => d,
+            Ok(Some(d)) => d,
             // Not renderable with what is discoverable now: keep the recorded objects.
-            Err(_) => return unchanged(state, request.private, Diagnostics::new()),
+            Ok(None) | Err(_) => return unchanged(state, request.private, Diagnostics::new()),
         };
         let drift = match cluster.drift(&desired, &context.cancel).await {
             Ok(d) => d,
@@ -757,11 +774,10 @@ impl<S: Stack> Resource for StackResource<S> {
         let Some(owner) = Self::owner(&state) else {
             return Diagnostics::new();
         };
-        let connection = match self.connected("delete").await {
+        let cluster = match self.connected("delete").await {
             Ok(c) => c,
             Err(d) => return d.into(),
         };
-        let cluster = connection.cluster().await.expect("connected above");
         let timeout = timeout_of(&state, "delete", Duration::from_secs(300));
         match cluster
             .delete_all(
@@ -800,7 +816,7 @@ impl<S: Stack> Resource for StackResource<S> {
                 ),
             );
         };
-        let connection = match self.connected("import").await {
+        let cluster = match self.connected("import").await {
             Ok(c) => c,
             Err(d) => {
                 return ImportResponse {
@@ -810,12 +826,7 @@ impl<S: Stack> Resource for StackResource<S> {
                 };
             }
         };
-        let cluster = connection.cluster().await.expect("connected above");
-        let key = ObjectKey::new(
-            "ConfigMap",
-            namespace,
-            format!("{}-{name}-terraform", S::KIND.component()),
-        );
+        let key = ObjectKey::new("ConfigMap", namespace, Self::record_name(name));
         let record = match cluster.get(&key, &context.cancel).await {
             Ok(r) => r,
             Err(e) => {
@@ -857,8 +868,8 @@ impl<S: Stack> Resource for StackResource<S> {
                 )
             };
         };
-        let ty = S::schema().value_type();
-        match tfvalue::json::decode(text.as_bytes(), &ty) {
+        let ty = &self.ty;
+        match tfvalue::json::decode(text.as_bytes(), ty) {
             Ok(state) => ImportResponse {
                 state: Some(state),
                 private: Vec::new(),
