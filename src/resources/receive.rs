@@ -228,6 +228,11 @@ impl super::stack::Stack for Receive {
             .collect()
     }
 
+    /// Routers discover exactly these names, so an apply is complete once they are published.
+    fn published_endpoints(spec: &Self::Spec) -> Vec<String> {
+        thanos_render::receive::ingestor_endpoints(spec).unwrap_or_default()
+    }
+
     /// The ingestors' TSDB claims follow `ingestor.pvc_retention_on_delete` (default Retain:
     /// data not yet shipped survives a destroy).
     fn pvc_policy_on_delete(state: &Value) -> thanos_cluster::PvcPolicy {

@@ -64,6 +64,11 @@ pub trait Stack: Send + Sync + 'static {
     fn selector_rings(_spec: &Self::Spec) -> Vec<thanos_render::receive::Hashring> {
         Vec::new()
     }
+    /// The endpoints other resources' hashrings discover for this one once it is applied (a
+    /// receive's `ingestor_endpoints`); empty for resources nobody discovers.
+    fn published_endpoints(_spec: &Self::Spec) -> Vec<String> {
+        Vec::new()
+    }
     /// What happens to volume claims when the resource is destroyed.
     fn pvc_policy_on_delete(_state: &Value) -> PvcPolicy {
         PvcPolicy::Retain
@@ -402,11 +407,71 @@ impl<S: Stack> StackResource<S> {
                     failure(format!("{summary}: the rollout did not finish"), e),
                 );
             }
+            let expected = S::published_endpoints(&spec);
+            if !expected.is_empty()
+                && let Err(d) = wait_until_discoverable::<S>(
+                    &cluster,
+                    &owner.namespace,
+                    name,
+                    &expected,
+                    timeout,
+                    context,
+                )
+                .await
+            {
+                return respond(partial(), Diagnostic::error(summary, d));
+            }
         }
         ApplyResponse {
             state: Some(state),
             private: Vec::new(),
             diagnostics: Diagnostics::new(),
+        }
+    }
+}
+
+/// Waits until discovery through this resource's own labels returns exactly `expected`.
+///
+/// Pods are Ready before the EndpointSlice controller publishes them, so a ring applied right
+/// after its ingestors (`depends_on`) could otherwise discover only some of them and write a
+/// ring the next plan changes again. An ingestor is applied once it can be discovered under
+/// the names its `ingestor_endpoints` promise.
+async fn wait_until_discoverable<S: Stack>(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+    expected: &[String],
+    timeout: Duration,
+    context: &Context,
+) -> Result<(), String> {
+    let selector = thanos_render::common::LabelSelector {
+        match_labels: Some(thanos_render::meta::ownership_labels(S::KIND, name)),
+        match_expressions: None,
+    };
+    let mut expected = expected.to_vec();
+    expected.sort();
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let found = cluster
+            .discover_endpoints(namespace, &selector, None, &context.cancel)
+            .await
+            .map_err(|e| e.to_string())?;
+        if found == expected {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!(
+                "The pods are Ready but only {} of {} ingestor endpoints were published in \
+                 EndpointSlices within {timeout:?} (found: {}), so routers would discover an \
+                 incomplete hashring.",
+                found.len(),
+                expected.len(),
+                found.join(", ")
+            ));
+        }
+        tokio::select! {
+            _ = context.cancelled() => return Err("cancelled while waiting for the ingestors' endpoints to be published (Ctrl-C or Terraform stopped the provider)".into()),
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
         }
     }
 }
