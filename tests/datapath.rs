@@ -19,15 +19,18 @@
 mod cluster;
 #[path = "datapath/remote_write.rs"]
 mod remote_write;
+#[path = "datapath/support.rs"]
+mod support;
 #[path = "datapath/thanos.rs"]
 mod thanos;
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use cluster::{Cluster, Launch};
+use support::{Work, http_addr, now_ms, parse_matrix, spec, start, stop_all, with};
 use thanos::{IpBlock, Process};
 use thanos_render::receive::{self, HASHRINGS_PATH};
 use thanos_render::{RenderContext, Rendered, query, storage};
@@ -37,8 +40,6 @@ const OBJSTORE_SECRET: &str = "thanos-objstore";
 const OBJSTORE_KEY: &str = "objstore.yaml";
 const TENANT_HEADER: &str = "THANOS-TENANT";
 const METRIC: &str = "datapath_samples";
-/// How long a process may take to exit after SIGTERM.
-const STOP: Duration = Duration::from_secs(20);
 /// How long a process may take to become ready.
 const READY: Duration = Duration::from_secs(30);
 /// How long a query may take to use the stores of its store-sd file: Thanos 0.42 resolves
@@ -46,34 +47,6 @@ const READY: Duration = Duration::from_secs(30);
 /// rendered), and the first tick races the first read of the file, so up to 30s plus an
 /// endpoint update (5s).
 const STORES_SEEN: Duration = Duration::from_secs(45);
-
-/// A temp dir that is kept (and its path printed) when the test fails or `DATAPATH_KEEP` is
-/// set, for the logs.
-struct Work(Option<tempfile::TempDir>);
-
-impl Work {
-    fn new() -> Work {
-        Work(Some(
-            tempfile::Builder::new()
-                .prefix("datapath-")
-                .tempdir()
-                .unwrap(),
-        ))
-    }
-    fn path(&self) -> &Path {
-        self.0.as_ref().unwrap().path()
-    }
-}
-
-impl Drop for Work {
-    fn drop(&mut self) {
-        if (std::thread::panicking() || std::env::var_os("DATAPATH_KEEP").is_some())
-            && let Some(d) = self.0.take()
-        {
-            eprintln!("kept the test's files and logs in {}", d.keep().display());
-        }
-    }
-}
 
 /// How the receive side is laid out.
 #[derive(Clone, Copy, PartialEq)]
@@ -85,10 +58,6 @@ enum Layout {
     RouterIngestor,
 }
 
-fn spec<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
-    serde_json::from_value(v).unwrap()
-}
-
 fn tenancy() -> serde_json::Value {
     serde_json::json!({
         "namespace": NS,
@@ -96,13 +65,6 @@ fn tenancy() -> serde_json::Value {
         "default_tenant_id": "anonymous",
         "tenant_label_name": "tenant_id",
     })
-}
-
-fn with(mut base: serde_json::Value, extra: serde_json::Value) -> serde_json::Value {
-    for (k, v) in extra.as_object().unwrap() {
-        base[k] = v.clone();
-    }
-    base
 }
 
 fn ingestor_block() -> serde_json::Value {
@@ -207,47 +169,6 @@ fn objstore_yaml(work: &Path) -> String {
         "type: FILESYSTEM\nconfig:\n  directory: {}\n",
         bucket_dir(work).display()
     )
-}
-
-fn http_addr(l: &Launch) -> String {
-    format!("{}:10902", l.ip)
-}
-
-/// Starts a pod's process, logging to `<work>/<pod>.log`.
-fn start(bin: &Path, work: &Path, l: &Launch) -> Process {
-    Process::start(bin, &l.pod, &l.args, &work.join(format!("{}.log", l.pod)))
-}
-
-/// Stops every process with SIGTERM (all at once, as a namespace deletion would) and asserts
-/// each exits with status 0 and logged no error.
-fn stop_all(procs: &mut [Process]) {
-    for p in procs.iter_mut() {
-        p.terminate();
-    }
-    let mut failures = Vec::new();
-    for p in procs.iter_mut() {
-        let status = p.stop(STOP);
-        let bad = p.bad_log_lines();
-        if !status.success() || !bad.is_empty() {
-            failures.push(format!(
-                "{} exited with {status}; error lines:\n{}\n{}",
-                p.name,
-                bad.join("\n"),
-                p.log_tail()
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-}
-
-fn now_ms() -> i64 {
-    i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap()
 }
 
 /// Each file Thanos reads from what we render, parsed by the real binary, with a broken copy
@@ -569,38 +490,6 @@ fn write_and_query_back(layout: Layout) {
         .flat_map(|i| want.keys().map(move |t| (i.clone(), t.clone())))
         .collect();
     assert_eq!(uploaded, expected, "blocks in the bucket (replica, tenant)");
-}
-
-/// One series of a query result: labels and `(ms, value)` samples.
-type Series = (BTreeMap<String, String>, Vec<(i64, f64)>);
-
-/// Every series of a Prometheus matrix result.
-fn parse_matrix(data: &serde_json::Value) -> Vec<Series> {
-    assert_eq!(data["resultType"], "matrix", "{data}");
-    data["result"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            let labels = s["metric"]
-                .as_object()
-                .unwrap()
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
-                .collect();
-            let values = s["values"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| {
-                    let ts = v[0].as_f64().unwrap();
-                    let val: f64 = v[1].as_str().unwrap().parse().unwrap();
-                    ((ts * 1000.0).round() as i64, val)
-                })
-                .collect();
-            (labels, values)
-        })
-        .collect()
 }
 
 /// The rendered compactor (`--wait`, downsampling disabled, retention per resolution) on the

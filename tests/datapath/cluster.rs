@@ -38,7 +38,17 @@
 //!    pods (and leave loopback), so it is set to the pod address with its default port. There
 //!    is exactly one: `receive --receive.capnproto-address` (default `0.0.0.0:19391`, the
 //!    Cap'n Proto replication server, which listens even when replication uses gRPC). This
-//!    and rule 4's repetition are the only args the translation adds.
+//!    and rule 4's repetition are the only args the translation adds. For the same reason the
+//!    pod's own loopback address, `127.0.0.1` (where the envoy sidecar listens for the query
+//!    beside it), becomes the pod address, in args and in JSON files.
+//! 6. Containers. Every container of a pod can be launched ([`Cluster::launch_container`]);
+//!    they share the pod's address and its root directory, as containers of one pod share its
+//!    network namespace and volumes. Paths are mapped as in rule 3 also where a container takes
+//!    them as a separate argument (envoy's `-c <path>`) and inside the JSON files it reads
+//!    (envoy's bootstrap names its LDS/CDS files and the mounted certificates).
+
+// Shared by several test binaries (datapath, crosscluster): not all use every item.
+#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -63,10 +73,12 @@ pub struct Pod {
     pub claims: Vec<String>,
 }
 
-/// A pod turned into a command line.
+/// A pod's container turned into a command line.
 #[derive(Debug, Clone)]
 pub struct Launch {
     pub pod: String,
+    /// `<pod>` for the pod's first (Thanos) container, `<pod>/<container>` for the others.
+    pub name: String,
     pub ip: Ipv4Addr,
     /// The translated container args (`args[0]` is the Thanos subcommand).
     pub args: Vec<String>,
@@ -182,11 +194,23 @@ impl Cluster {
             })
     }
 
-    /// Writes the pod's volumes under `<dir>/pods/<pod>` and returns its translated command
-    /// line (rules 2–4 of the module doc).
+    /// Writes the volumes of the pod's first (Thanos) container under `<dir>/pods/<pod>` and
+    /// returns its translated command line (rules 2–5 of the module doc).
     pub fn launch(&self, pod_name: &str) -> Launch {
         let pod = self.pod(pod_name);
-        let container = &pod.spec.containers[0];
+        self.launch_container(pod_name, &pod.spec.containers[0].name)
+    }
+
+    /// The same for the container named `container` of the pod (rule 6), e.g. the query's
+    /// `envoy-sidecar`.
+    pub fn launch_container(&self, pod_name: &str, container: &str) -> Launch {
+        let pod = self.pod(pod_name);
+        let container = pod
+            .spec
+            .containers
+            .iter()
+            .find(|c| c.name == container)
+            .unwrap_or_else(|| panic!("pod {pod_name} has no container {container:?}"));
         let root = self.dir.join("pods").join(&pod.name);
         let mounts = self.write_volumes(pod, container, &root);
         let env = resolve_env(pod, container);
@@ -210,8 +234,14 @@ impl Cluster {
                 "{pod_name}: unexpanded variable in {a:?}"
             );
         }
+        let first = pod.spec.containers[0].name == container.name;
         Launch {
             pod: pod.name.clone(),
+            name: if first {
+                pod.name.clone()
+            } else {
+                format!("{}/{}", pod.name, container.name)
+            },
             ip: pod.ip,
             args,
             root,
@@ -219,14 +249,22 @@ impl Cluster {
     }
 
     fn write_volumes(&self, pod: &Pod, container: &Container, root: &Path) -> Vec<String> {
-        let mut paths = Vec::new();
+        let paths: Vec<String> = container
+            .volume_mounts
+            .iter()
+            .flatten()
+            .map(|m| m.mount_path.clone())
+            .collect();
+        let files = Files {
+            mounts: &paths,
+            root,
+        };
         for m in container.volume_mounts.iter().flatten() {
             let dir = root.join(m.mount_path.trim_start_matches('/'));
             std::fs::create_dir_all(&dir).unwrap();
-            paths.push(m.mount_path.clone());
             let volume = pod.spec.volumes.iter().flatten().find(|v| v.name == m.name);
             match volume {
-                Some(v) => self.fill_volume(pod, v, &dir),
+                Some(v) => self.fill_volume(pod, v, &dir, &files),
                 None => assert!(
                     pod.claims.contains(&m.name),
                     "{}: mount {:?} names no volume and no claim template",
@@ -238,7 +276,7 @@ impl Cluster {
         paths
     }
 
-    fn fill_volume(&self, pod: &Pod, v: &Volume, dir: &Path) {
+    fn fill_volume(&self, pod: &Pod, v: &Volume, dir: &Path, files: &Files<'_>) {
         if let Some(src) = &v.config_map {
             let cm = self
                 .config_maps
@@ -250,7 +288,7 @@ impl Cluster {
                 .unwrap_or_else(|| panic!("{}: no ConfigMap {:?}", pod.name, src.name));
             let data = cm.data.clone().unwrap_or_default();
             for (key, path) in items(&data, src.items.as_deref()) {
-                let text = self.translate_file(pod, &data[&key]);
+                let text = self.translate_file(pod, &data[&key], files);
                 std::fs::write(dir.join(path), text).unwrap();
             }
         } else if let Some(src) = &v.secret {
@@ -272,12 +310,14 @@ impl Cluster {
         }
     }
 
-    /// Rule 4 on a file: JSON files have every string translated; other text must not
-    /// mention a cluster name.
-    fn translate_file(&self, pod: &Pod, text: &str) -> String {
+    /// Rules 4–6 on a file: JSON files have every string translated (cluster names and the
+    /// pod's loopback, then paths inside the container's mounts); other text must not mention
+    /// a cluster name.
+    fn translate_file(&self, pod: &Pod, text: &str, files: &Files<'_>) -> String {
         match serde_json::from_str::<serde_json::Value>(text) {
             Ok(v) => {
-                let mut s = serde_json::to_string_pretty(&self.translate_json(pod, v)).unwrap();
+                let v = files.map_json(self.translate_json(pod, v));
+                let mut s = serde_json::to_string_pretty(&v).unwrap();
                 s.push('\n');
                 s
             }
@@ -331,8 +371,15 @@ impl Cluster {
         }
     }
 
-    /// The addresses a cluster DNS name stands for, or `None` if `s` is not one.
+    /// The addresses a cluster DNS name (or the pod's own loopback address) stands for, or
+    /// `None` if `s` is not one.
     pub fn translate_address(&self, from: &Pod, s: &str) -> Option<Vec<String>> {
+        if s == "127.0.0.1" {
+            return Some(vec![from.ip.to_string()]);
+        }
+        if let Some(port) = s.strip_prefix("127.0.0.1:") {
+            return Some(vec![format!("{}:{port}", from.ip)]);
+        }
         if let Some(rest) = s
             .strip_prefix("dnssrvnoa+")
             .or_else(|| s.strip_prefix("dnssrv+"))
@@ -532,25 +579,60 @@ pub fn expand(s: &str, env: &BTreeMap<String, String>) -> String {
     out
 }
 
-/// Rule 3 on one arg: an absolute path in `--flag=/path` moves under the pod root.
+/// Rules 3 and 6 on one arg: an absolute path, as `--flag=/path` or as an argument of its
+/// own, moves under the pod root.
 fn map_path(arg: &str, mounts: &[String], root: &Path) -> String {
-    let Some((flag, value)) = arg.split_once('=') else {
-        return arg.to_owned();
+    let (prefix, value) = match arg.split_once('=') {
+        Some((flag, value)) => (format!("{flag}="), value),
+        None => (String::new(), arg),
     };
     if !value.starts_with('/') {
         return arg.to_owned();
     }
-    let inside = mounts
-        .iter()
-        .any(|m| value == m || value.starts_with(&format!("{}/", m.trim_end_matches('/'))));
     assert!(
-        inside,
+        inside_mount(value, mounts),
         "{arg:?}: the path is on no volume (the root filesystem is read-only)"
     );
     format!(
-        "{flag}={}",
+        "{prefix}{}",
         root.join(value.trim_start_matches('/')).display()
     )
+}
+
+fn inside_mount(path: &str, mounts: &[String]) -> bool {
+    mounts
+        .iter()
+        .any(|m| path == m || path.starts_with(&format!("{}/", m.trim_end_matches('/'))))
+}
+
+/// What a container sees of the files of its pod: its mount paths, and where the pod's root
+/// is locally.
+struct Files<'a> {
+    mounts: &'a [String],
+    root: &'a Path,
+}
+
+impl Files<'_> {
+    /// Rule 6 on a JSON file: every string that is a path inside one of the container's
+    /// mounts moves under the pod root (other strings, `/` among them, stay).
+    fn map_json(&self, v: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match v {
+            Value::String(s) if s.starts_with('/') && inside_mount(&s, self.mounts) => {
+                Value::String(
+                    self.root
+                        .join(s.trim_start_matches('/'))
+                        .display()
+                        .to_string(),
+                )
+            }
+            Value::Array(a) => Value::Array(a.into_iter().map(|e| self.map_json(e)).collect()),
+            Value::Object(m) => {
+                Value::Object(m.into_iter().map(|(k, v)| (k, self.map_json(v))).collect())
+            }
+            other => other,
+        }
+    }
 }
 
 #[test]

@@ -1,6 +1,9 @@
 //! Prometheus remote write 1.0 (protobuf `WriteRequest`, snappy block format) and the query
 //! HTTP API, over plain HTTP on loopback.
 
+// Shared by several test binaries (datapath, crosscluster): not all use every item.
+#![allow(dead_code)]
+
 use std::time::Duration;
 
 /// `prometheus.WriteRequest` (only the fields remote write 1.0 needs).

@@ -1,6 +1,9 @@
 //! The real `thanos` binary: finding it, giving each test its own loopback addresses, and
 //! running processes that are always stopped (SIGTERM by the test, SIGKILL on drop).
 
+// Shared by several test binaries (datapath, crosscluster): not all use every item.
+#![allow(dead_code)]
+
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::net::{Ipv4Addr, TcpListener};
@@ -10,27 +13,34 @@ use std::time::{Duration, Instant};
 
 use thanos_render::common::DEFAULT_THANOS_IMAGE;
 
-/// The ports a Thanos process binds on its pod address (grpc, http, remote write, and the
-/// Cap'n Proto replication server of a receive).
-pub const PORTS: [u16; 4] = [10901, 10902, 19291, 19391];
+/// The ports a pod's processes bind on its address: Thanos's grpc, http, remote write and the
+/// Cap'n Proto replication server of a receive, and the listeners of an envoy sidecar
+/// (`127.0.0.1:11000 + i` in the pod) for up to four proxied stores.
+pub const PORTS: [u16; 8] = [10901, 10902, 19291, 19391, 11000, 11001, 11002, 11003];
 
 /// The binary `scripts/tools.sh` built for the pinned version (or `$THANOS_BINARY`), after
 /// checking that its `--version` is the tag of the provider's default image. `None` (with the
 /// reason printed) when it is not built; under CI (`CI` set) that is a failure instead.
 pub fn binary() -> Option<PathBuf> {
-    if let Some(bin) = std::env::var_os("THANOS_BINARY") {
-        let bin = PathBuf::from(bin);
-        assert_version(&bin);
-        return Some(bin);
-    }
+    let bin = match std::env::var_os("THANOS_BINARY") {
+        Some(bin) => PathBuf::from(bin),
+        None => tool_path("thanos")?,
+    };
+    assert_version(&bin);
+    Some(bin)
+}
+
+/// Where `scripts/tools.sh` put a pinned tool's binary. `None` (with the reason printed) when
+/// it is not built; under CI (`CI` set) that is a failure instead.
+pub fn tool_path(tool: &str) -> Option<PathBuf> {
     let root = env!("CARGO_MANIFEST_DIR");
     let out = Command::new(format!("{root}/scripts/tools.sh"))
-        .args(["path", "thanos"])
+        .args(["path", tool])
         .output()
         .expect("run scripts/tools.sh");
     if !out.status.success() {
         let why = format!(
-            "the thanos binary is not built ({}); run `scripts/tools.sh install thanos` (or `make tools`)",
+            "the {tool} binary is not installed ({}); run `scripts/tools.sh install {tool}` (or `make tools`)",
             String::from_utf8_lossy(&out.stderr).trim()
         );
         if std::env::var_os("CI").is_some() {
@@ -39,9 +49,7 @@ pub fn binary() -> Option<PathBuf> {
         eprintln!("SKIPPED: {why}");
         return None;
     }
-    let bin = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-    assert_version(&bin);
-    Some(bin)
+    Some(PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()))
 }
 
 /// `thanos --version` must report the tag of [`DEFAULT_THANOS_IMAGE`]: the test runs the

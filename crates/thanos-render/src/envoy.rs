@@ -24,9 +24,12 @@ use prost_reflect::{DescriptorPool, DeserializeOptions, DynamicMessage, ReflectM
 use serde::Serialize;
 use serde_json::json;
 
-/// The provider's `default_envoy_image`: the Envoy release whose API the descriptors match
-/// (data-plane-api as shipped by the `envoy-types` 0.7.7 crate, Envoy 1.37 line).
-pub const DEFAULT_ENVOY_IMAGE: &str = "envoyproxy/envoy:v1.37.2";
+/// The provider's `default_envoy_image`: the Envoy release the data-path tests run for real
+/// (`ENVOY_VERSION` in tools/versions.env must equal its tag). The descriptors below come from
+/// the data-plane-api of an earlier release (the `envoy-types` 0.7.7 crate, Envoy 1.37 line);
+/// every field we render exists there and in 1.40 alike, which the real binary's
+/// `--mode validate` confirms in the tests.
+pub const DEFAULT_ENVOY_IMAGE: &str = "envoyproxy/envoy:v1.40.0";
 
 /// Messages (and everything they import) kept in the trimmed descriptor set.
 pub const SCHEMA_ROOT_MESSAGES: &[&str] = &[
@@ -38,6 +41,7 @@ pub const SCHEMA_ROOT_MESSAGES: &[&str] = &[
     "envoy.extensions.filters.http.router.v3.Router",
     "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
     "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+    "envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
 ];
 
 /// Where the envoy ConfigMap is mounted (secrets live in a sibling directory, so the watched
@@ -272,6 +276,18 @@ fn listener(s: &ProxiedStore) -> Listener {
             "name": "envoy.filters.http.router",
             "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
         }],
+        // Envoy keeps why it could not reach a store (a TLS verification error, a refused
+        // connection, a timeout) out of the gRPC error it answers the query with, and logs it
+        // only at debug level. One line per request Envoy failed itself (any response flag
+        // set) on the sidecar's stdout says which store failed and why.
+        "access_log": [{
+            "name": "envoy.access_loggers.stdout",
+            "filter": {"response_flag_filter": {}},
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
+                "log_format": {"text_format_source": {"inline_string": failure_log_format(s)}},
+            },
+        }],
     });
     Listener {
         type_url: TYPE_LISTENER,
@@ -291,12 +307,32 @@ fn listener(s: &ProxiedStore) -> Listener {
     }
 }
 
+/// One access-log line per failed request to store `s`: the store, Envoy's response flags
+/// (e.g. `UF` upstream connection failure), the TLS or connection error, and the details.
+fn failure_log_format(s: &ProxiedStore) -> String {
+    format!(
+        "[%START_TIME%] store {} ({}:{}, server name {}) request %REQ(:PATH)% failed: \
+         flags=%RESPONSE_FLAGS% reason=\"%UPSTREAM_TRANSPORT_FAILURE_REASON%\" \
+         details=%RESPONSE_CODE_DETAILS% upstream=%UPSTREAM_HOST%\n",
+        s.index, s.host, s.port, s.server_name
+    )
+}
+
 fn cluster(s: &ProxiedStore) -> Cluster {
     let name = s.cluster_name();
     let is_ip = s.host.parse::<std::net::IpAddr>().is_ok();
     let sni_is_ip = s.server_name.parse::<std::net::IpAddr>().is_ok();
     let secret_dir = |secret: &str| format!("{SECRETS_DIR}/{secret}");
     let mut common = json!({
+        // Envoy's upstream TLS offers at most TLS 1.2 unless told otherwise, while a Thanos
+        // gRPC server accepts at least TLS 1.3 by default (`--grpc-server-tls-min-version`,
+        // cmd/thanos/flags.go and pkg/tls/options.go of the pinned Thanos): without this the
+        // handshake fails with TLSV1_ALERT_PROTOCOL_VERSION. TLS 1.2 stays allowed for stores
+        // behind proxies that stop there.
+        "tls_params": {
+            "tls_minimum_protocol_version": "TLSv1_2",
+            "tls_maximum_protocol_version": "TLSv1_3",
+        },
         // The upstream codec is HTTP/2 only: never advertise a protocol we will not speak.
         "alpn_protocols": ["h2"],
         "validation_context": {

@@ -1,0 +1,495 @@
+//! Multi-cluster for real: a host cluster's `thanos_query` reads the Store APIs of receives in
+//! two member clusters over TLS, through its envoy sidecar run as a real `envoy` process fed
+//! exactly the rendered bootstrap, listeners and clusters.
+//!
+//! The stack is rendered by `thanos-render` and run as in `tests/datapath.rs` (the translation
+//! rules are in `datapath/cluster.rs`); each cluster is a [`Cluster`] of its own on its own
+//! loopback addresses, so nothing of one is visible to the other except the addresses the host
+//! configuration names. A test CA made by the test signs the members' server certificates
+//! (SANs `store.member-<x>.test`) and the host's client certificate.
+//!
+//! Members serve their Store API with TLS the way a Thanos user configures it, with Thanos's
+//! own defaults (minimum TLS 1.3): the test adds `--grpc-server-tls-cert` and `-key` (and, on
+//! the mutual-TLS member, `--grpc-server-tls-client-ca`) to the members' rendered args, with
+//! the certificates in the work directory. Nothing else of the rendered args is changed.
+//!
+//! The host query has five TLS stores, two that must work and three negative controls, each
+//! failing for a reason of its own:
+//! - member a, pod 0: CA and server name right;
+//! - member b, pod 0: mutual TLS, the host presents its client certificate;
+//! - member a, pod 1: the store's Secret holds another CA (`CERTIFICATE_VERIFY_FAILED`);
+//! - member a, pod 2: a server name that is not among the certificate's SANs;
+//! - member b, pod 1: no client certificate against the mutual-TLS member (with TLS 1.3 the
+//!   member rejects it after the handshake: Envoy sees the connection terminated).
+//!
+//! Envoy does not pass why it could not reach a store on to the query (the query only sees
+//! "upstream connect error"); the rendered sidecar logs one line per failed request with the
+//! TLS error, which is what these negative controls check, next to the query's own log.
+//!
+//! The binaries come from `scripts/tools.sh` (`thanos` and `envoy`, each checked to be the
+//! version of the provider's default image); without them the test prints why and passes,
+//! except under CI.
+
+#[path = "datapath/cluster.rs"]
+mod cluster;
+#[path = "datapath/pki.rs"]
+mod pki;
+#[path = "datapath/remote_write.rs"]
+mod remote_write;
+#[path = "datapath/support.rs"]
+mod support;
+#[path = "datapath/thanos.rs"]
+mod thanos;
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use cluster::{Cluster, Launch};
+use pki::{Ca, Pair};
+use support::{Work, http_addr, now_ms, parse_matrix, spec, start, stop_all};
+use thanos::{IpBlock, Process};
+use thanos_render::{RenderContext, envoy, query, receive};
+
+const NS: &str = "monitoring";
+const METRIC: &str = "crosscluster_samples";
+const TENANT_HEADER: &str = "THANOS-TENANT";
+/// How long a process may take to become ready.
+const READY: Duration = Duration::from_secs(30);
+/// How long the query may take to use the stores of its store-sd file (see `STORES_SEEN` in
+/// `tests/datapath.rs`: the first DNS-SD tick races the first read of the file).
+const STORES_SEEN: Duration = Duration::from_secs(45);
+
+/// The envoy binary `scripts/tools.sh` installed, after checking that its version is the tag
+/// of the provider's default envoy image.
+fn envoy_binary() -> Option<PathBuf> {
+    let bin = thanos::tool_path("envoy")?;
+    let tag = envoy::DEFAULT_ENVOY_IMAGE
+        .rsplit_once(':')
+        .map(|(_, t)| t.trim_start_matches('v'))
+        .expect("image has a tag");
+    let out = std::process::Command::new(&bin)
+        .arg("--version")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("/{tag}/")),
+        "{} reports {text:?}, but the default envoy image is {}",
+        bin.display(),
+        envoy::DEFAULT_ENVOY_IMAGE
+    );
+    Some(bin)
+}
+
+/// One member cluster: a receive `edge` (ingestors only, `replicas` pods) that serves its
+/// Store API with TLS.
+struct Member {
+    name: &'static str,
+    cluster: Cluster,
+    server: Pair,
+    /// Client CA: the member requires client certificates (mutual TLS).
+    client_ca: Option<String>,
+}
+
+impl Member {
+    fn new(
+        work: &Path,
+        name: &'static str,
+        ips: Vec<Ipv4Addr>,
+        replicas: i64,
+        server: Pair,
+        client_ca: Option<String>,
+    ) -> Member {
+        let spec: receive::ReceiveSpec = spec(serde_json::json!({
+            "name": "edge",
+            "namespace": NS,
+            "replicas": replicas,
+            "tenant_header": TENANT_HEADER,
+            "tenant_label_name": "tenant_id",
+            "ingestor": {"local_tsdb_retention": "1d"},
+        }));
+        let rendered = receive::render(&spec, &RenderContext::default(), &BTreeMap::new()).unwrap();
+        let mut cluster = Cluster::new(&work.join(name), ips);
+        cluster.add(&rendered);
+        Member {
+            name,
+            cluster,
+            server,
+            client_ca,
+        }
+    }
+
+    fn pod(i: usize) -> String {
+        format!("{}-{i}", receive::workload_name("edge"))
+    }
+
+    fn ip(&self, i: usize) -> Ipv4Addr {
+        self.cluster.pod(&Self::pod(i)).ip
+    }
+
+    /// The rendered receive pod `i`, serving its Store API with TLS.
+    fn launch(&self, work: &Path, i: usize) -> Launch {
+        let mut l = self.cluster.launch(&Self::pod(i));
+        let dir = work.join(self.name).join("server-tls");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |name: &str, content: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, content).unwrap();
+            path.display().to_string()
+        };
+        l.args.push(format!(
+            "--grpc-server-tls-cert={}",
+            file("tls.crt", &self.server.cert)
+        ));
+        l.args.push(format!(
+            "--grpc-server-tls-key={}",
+            file("tls.key", &self.server.key)
+        ));
+        if let Some(ca) = &self.client_ca {
+            l.args.push(format!(
+                "--grpc-server-tls-client-ca={}",
+                file("client-ca.crt", ca)
+            ));
+        }
+        l
+    }
+}
+
+/// A store of the host query and what must become of it.
+struct StoreCase {
+    /// The member pod it points at.
+    member: usize,
+    pod: usize,
+    secret: &'static str,
+    client_secret: Option<&'static str>,
+    server_name: &'static str,
+    /// `None`: the store must work. `Some(reasons)`: what the sidecar must log as the reason
+    /// of the failure.
+    fails_with: Option<&'static [&'static str]>,
+}
+
+fn cases() -> Vec<StoreCase> {
+    vec![
+        StoreCase {
+            member: 0,
+            pod: 0,
+            secret: "member-a-ca",
+            client_secret: None,
+            server_name: "store.member-a.test",
+            fails_with: None,
+        },
+        StoreCase {
+            member: 1,
+            pod: 0,
+            secret: "member-b-ca",
+            client_secret: Some("global-client"),
+            server_name: "store.member-b.test",
+            fails_with: None,
+        },
+        StoreCase {
+            member: 0,
+            pod: 1,
+            secret: "other-ca",
+            client_secret: None,
+            server_name: "store.member-a.test",
+            fails_with: Some(&[
+                "CERTIFICATE_VERIFY_FAILED",
+                "unable_to_get_local_issuer_certificate",
+            ]),
+        },
+        StoreCase {
+            member: 0,
+            pod: 2,
+            secret: "member-a-ca",
+            client_secret: None,
+            server_name: "store.elsewhere.test",
+            fails_with: Some(&[
+                "CERTIFICATE_VERIFY_FAILED",
+                "SAN_matcher",
+                "certificate_SANs_are_[store.member-a.test]",
+            ]),
+        },
+        StoreCase {
+            member: 1,
+            pod: 1,
+            secret: "member-b-ca",
+            client_secret: None,
+            server_name: "store.member-b.test",
+            // TLS 1.3: the client's handshake completes before the server checks the
+            // client certificate, so Envoy sees the member close the connection at once.
+            fails_with: Some(&["flags=UC", "connection_termination"]),
+        },
+    ]
+}
+
+/// Waits until something accepts TCP connections at `addr`.
+fn wait_listening(p: &mut Process, addr: &str, deadline: Instant) {
+    loop {
+        if let Some(s) = p.exited() {
+            panic!("{} exited ({s}) before listening\n{}", p.name, p.log_tail());
+        }
+        if TcpStream::connect(addr).is_ok() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} does not listen at {addr}\n{}",
+            p.name,
+            p.log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Remote-writes one series with `cluster="<name>"` into a member pod; returns its samples.
+fn write_samples(
+    member: &Member,
+    i: usize,
+    t0: i64,
+    deadline: Instant,
+    procs: &[Process],
+) -> Vec<(i64, f64)> {
+    let url = format!(
+        "http://{}:19291/api/v1/receive",
+        member.cluster.pod(&Member::pod(i)).ip
+    );
+    let base = if member.name == "member-a" {
+        1.0
+    } else {
+        100.0
+    };
+    let samples = vec![(t0, base), (t0 + 15_000, base + 1.0)];
+    let req = remote_write::WriteRequest {
+        timeseries: vec![remote_write::series(
+            &[("__name__", METRIC), ("cluster", member.name)],
+            &samples,
+        )],
+    };
+    loop {
+        let (status, body) = remote_write::send(&url, TENANT_HEADER, "team", &req);
+        if status == 200 {
+            return samples;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "remote write into {} answered {status}: {body}\n{}",
+            member.name,
+            logs(procs)
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+fn logs(procs: &[Process]) -> String {
+    procs
+        .iter()
+        .map(Process::log_tail)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The host query's view of its stores: `/api/v1/stores`, by address.
+fn store_status(q: &Launch) -> BTreeMap<String, serde_json::Value> {
+    let mut resp = remote_write::agent()
+        .get(format!("http://{}/api/v1/stores", http_addr(q)))
+        .call()
+        .unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+    body["data"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+        .flat_map(|v| v.as_array().cloned().unwrap_or_default())
+        .map(|s| (s["name"].as_str().unwrap_or_default().to_owned(), s))
+        .collect()
+}
+
+/// The rendered envoy sidecar, fed exactly the rendered configuration, takes the host query to
+/// TLS stores in two other clusters: a PromQL query on the host returns the series written
+/// into each member, the store status lists both members with their external labels, and each
+/// negative control fails for its own reason (the query logs the failing address with it and
+/// never lists that store).
+#[test]
+fn host_query_reads_members_over_tls_through_envoy() {
+    let Some(thanos_bin) = thanos::binary() else {
+        return;
+    };
+    let Some(envoy_bin) = envoy_binary() else {
+        return;
+    };
+    let work = Work::new();
+    let block = IpBlock::acquire();
+    let mut ips = block.ips.clone();
+
+    let ca = Ca::new("member-ca");
+    let other = Ca::new("unrelated-ca");
+    let client = ca.client("global-query");
+    let members = [
+        Member::new(
+            work.path(),
+            "member-a",
+            ips.drain(..3).collect(),
+            3,
+            ca.server(&["store.member-a.test"]),
+            None,
+        ),
+        Member::new(
+            work.path(),
+            "member-b",
+            ips.drain(..2).collect(),
+            2,
+            ca.server(&["store.member-b.test"]),
+            Some(ca.pem()),
+        ),
+    ];
+
+    // The host cluster: the query with one TLS store per case.
+    let cases = cases();
+    let stores: Vec<serde_json::Value> = cases
+        .iter()
+        .map(|c| {
+            let mut s = serde_json::json!({
+                "address": format!("{}:10901", members[c.member].ip(c.pod)),
+                "secret_name": c.secret,
+                "server_name": c.server_name,
+            });
+            if let Some(cs) = c.client_secret {
+                s["client_secret_name"] = cs.into();
+            }
+            s
+        })
+        .collect();
+    let q: query::QuerySpec = spec(serde_json::json!({
+        "name": "global",
+        "namespace": NS,
+        "stores": stores,
+    }));
+    let rendered = query::render(&q, &RenderContext::default()).unwrap();
+    let mut host = Cluster::new(&work.path().join("host"), ips.drain(..1).collect());
+    for (secret, key, pem) in [
+        ("member-a-ca", "ca.crt", ca.pem()),
+        ("member-b-ca", "ca.crt", ca.pem()),
+        ("other-ca", "ca.crt", other.pem()),
+        ("global-client", "tls.crt", client.cert.clone()),
+        ("global-client", "tls.key", client.key.clone()),
+    ] {
+        host.add_secret(NS, secret, key, &pem);
+    }
+    host.add(&rendered);
+
+    let deadline = Instant::now() + READY;
+    let mut procs = Vec::new();
+    for (m, replicas) in members.iter().zip([3, 2]) {
+        for i in 0..replicas {
+            let l = m.launch(work.path(), i);
+            let mut p = start(&thanos_bin, &work.path().join(m.name), &l);
+            p.wait_ready(&http_addr(&l), deadline);
+            procs.push(p);
+        }
+    }
+    let query_pod = format!("{}-0", query::deployment_name("global"));
+    let sidecar = host.launch_container(&query_pod, "envoy-sidecar");
+    let mut envoy_proc = start(&envoy_bin, work.path(), &sidecar);
+    for i in 0..cases.len() {
+        let port = envoy::FIRST_PORT + u16::try_from(i).unwrap();
+        wait_listening(&mut envoy_proc, &format!("{}:{port}", sidecar.ip), deadline);
+    }
+    procs.push(envoy_proc);
+    let q = host.launch(&query_pod);
+    let mut query_proc = start(&thanos_bin, work.path(), &q);
+    query_proc.wait_ready(&http_addr(&q), deadline);
+    procs.push(query_proc);
+
+    // One series into each member's pod 0 (the stores that must work).
+    let t0 = now_ms() - 60_000;
+    let want: BTreeMap<String, Vec<(i64, f64)>> = members
+        .iter()
+        .map(|m| (m.name.to_owned(), write_samples(m, 0, t0, deadline, &procs)))
+        .collect();
+
+    // The host sees both members' series, deduplicated by its rendered replica labels.
+    let at = format!("{:.3}", (now_ms() + 1000) as f64 / 1000.0);
+    let range = format!("{METRIC}[5m]");
+    let query_deadline = Instant::now() + STORES_SEEN;
+    loop {
+        let answer = remote_write::query(&http_addr(&q), &[("query", &range), ("time", &at)]);
+        let last = match answer.map(|d| parse_matrix(&d)) {
+            Ok(got) if got.len() == 2 => {
+                let got: BTreeMap<String, Vec<(i64, f64)>> = got
+                    .into_iter()
+                    .map(|(labels, s)| (labels["cluster"].clone(), s))
+                    .collect();
+                assert_eq!(got, want, "series read through the host query");
+                break;
+            }
+            other => format!("{other:?}"),
+        };
+        assert!(
+            Instant::now() < query_deadline,
+            "the host query never returned both members' series; last answer: {last}\n{}",
+            logs(&procs)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    // The store status lists exactly the two working stores, with the members' labels.
+    let status = store_status(&q);
+    let listener = |i: usize| format!("{}:{}", q.ip, envoy::FIRST_PORT + u16::try_from(i).unwrap());
+    for (i, c) in cases.iter().enumerate() {
+        let addr = listener(i);
+        match c.fails_with {
+            None => {
+                let s = status
+                    .get(&addr)
+                    .unwrap_or_else(|| panic!("store {addr} is not in the status: {status:#?}"));
+                assert!(s["lastError"].is_null(), "{addr}: {s}");
+                let replica = format!("{}-{}", receive::workload_name("edge"), c.pod);
+                assert!(
+                    s["labelSets"].to_string().contains(&replica),
+                    "{addr} should carry the member's receive_replica label {replica}: {s}"
+                );
+            }
+            Some(_) => assert!(
+                !status.contains_key(&addr),
+                "the failing store {addr} is listed as a store: {:#}",
+                status[&addr]
+            ),
+        }
+    }
+
+    // Each negative control fails for its own reason: the query logs that the store's
+    // listener failed, and the sidecar's failure log says why.
+    let (envoy_index, query_index) = (procs.len() - 2, procs.len() - 1);
+    for (i, c) in cases.iter().enumerate() {
+        let Some(reasons) = c.fails_with else {
+            continue;
+        };
+        let addr = listener(i);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let query_log = procs[query_index].log_text();
+            let query_saw = query_log.lines().any(|l| {
+                l.contains("update of endpoint failed") && l.contains(&format!("address={addr}"))
+            });
+            let envoy_log = procs[envoy_index].log_text();
+            let envoy_says = envoy_log
+                .lines()
+                .find(|l| l.contains(&format!("store {i} (")) && l.contains("failed:"));
+            if query_saw && envoy_says.is_some_and(|l| reasons.iter().all(|r| l.contains(r))) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "store {i} ({addr}) should fail with {reasons:?}; the query saw the failure: \
+                 {query_saw}; the sidecar logged: {envoy_says:?}\n{}",
+                logs(&procs)
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    stop_all(&mut procs);
+}

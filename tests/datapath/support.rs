@@ -1,0 +1,128 @@
+//! What every data-path test needs: a work directory kept on failure, specs from JSON,
+//! starting and stopping pods' processes, and reading query results.
+
+// Shared by several test binaries (datapath, crosscluster): not all use every item.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::cluster::Launch;
+use crate::thanos::Process;
+
+/// How long a process may take to exit after SIGTERM.
+pub const STOP: Duration = Duration::from_secs(20);
+
+/// A temp dir that is kept (and its path printed) when the test fails or `DATAPATH_KEEP` is
+/// set, for the logs.
+pub struct Work(Option<tempfile::TempDir>);
+
+impl Work {
+    pub fn new() -> Work {
+        Work(Some(
+            tempfile::Builder::new()
+                .prefix("datapath-")
+                .tempdir()
+                .unwrap(),
+        ))
+    }
+    pub fn path(&self) -> &Path {
+        self.0.as_ref().unwrap().path()
+    }
+}
+
+impl Drop for Work {
+    fn drop(&mut self) {
+        if (std::thread::panicking() || std::env::var_os("DATAPATH_KEEP").is_some())
+            && let Some(d) = self.0.take()
+        {
+            eprintln!("kept the test's files and logs in {}", d.keep().display());
+        }
+    }
+}
+
+pub fn spec<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
+    serde_json::from_value(v).unwrap()
+}
+
+pub fn with(mut base: serde_json::Value, extra: serde_json::Value) -> serde_json::Value {
+    for (k, v) in extra.as_object().unwrap() {
+        base[k] = v.clone();
+    }
+    base
+}
+
+pub fn http_addr(l: &Launch) -> String {
+    format!("{}:10902", l.ip)
+}
+
+/// Starts a pod container's process, logging to `<work>/<pod>[.<container>].log`.
+pub fn start(bin: &Path, work: &Path, l: &Launch) -> Process {
+    let log = work.join(format!("{}.log", l.name.replace('/', ".")));
+    Process::start(bin, &l.name, &l.args, &log)
+}
+
+/// Stops every process with SIGTERM (all at once, as a namespace deletion would) and asserts
+/// each exits with status 0 and logged no error.
+pub fn stop_all(procs: &mut [Process]) {
+    for p in procs.iter_mut() {
+        p.terminate();
+    }
+    let mut failures = Vec::new();
+    for p in procs.iter_mut() {
+        let status = p.stop(STOP);
+        let bad = p.bad_log_lines();
+        if !status.success() || !bad.is_empty() {
+            failures.push(format!(
+                "{} exited with {status}; error lines:\n{}\n{}",
+                p.name,
+                bad.join("\n"),
+                p.log_tail()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+pub fn now_ms() -> i64 {
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+}
+
+/// One series of a query result: labels and `(ms, value)` samples.
+pub type Series = (BTreeMap<String, String>, Vec<(i64, f64)>);
+
+/// Every series of a Prometheus matrix result.
+pub fn parse_matrix(data: &serde_json::Value) -> Vec<Series> {
+    assert_eq!(data["resultType"], "matrix", "{data}");
+    data["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let labels = s["metric"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+                .collect();
+            let values = s["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| {
+                    let ts = v[0].as_f64().unwrap();
+                    let val: f64 = v[1].as_str().unwrap().parse().unwrap();
+                    ((ts * 1000.0).round() as i64, val)
+                })
+                .collect();
+            (labels, values)
+        })
+        .collect()
+}
