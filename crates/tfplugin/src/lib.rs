@@ -9,6 +9,10 @@
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
+// `#[derive(Model)]` names `::tfplugin`; this lets this crate's own tests use the derive.
+#[cfg(test)]
+extern crate self as tfplugin;
+
 pub mod framework;
 pub mod serve;
 

@@ -3,12 +3,14 @@
 
 mod convert;
 pub mod diag;
+pub mod model;
 pub mod plan;
 pub mod resource;
 pub mod schema;
 pub mod server;
 
 pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use model::{DecodeError, Field, Input, Model};
 pub use resource::*;
 pub use schema::*;
 pub use server::ProviderService;

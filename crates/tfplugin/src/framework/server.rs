@@ -3,6 +3,7 @@
 //! gRPC errors are reserved for RPCs we do not implement.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -124,19 +125,6 @@ fn value_error(what: &str, error: tfvalue::Error) -> Diagnostics {
     .into()
 }
 
-/// Decodes the values of one request with the resource's type; the first failure names which
-/// value could not be decoded.
-fn decode_each<const N: usize>(
-    ty: &Type,
-    values: [(Option<&pb::DynamicValue>, &str); N],
-) -> Result<[Value; N], Diagnostics> {
-    let mut out: [Value; N] = std::array::from_fn(|_| Value::Null);
-    for (slot, (dv, what)) in out.iter_mut().zip(values) {
-        *slot = decode_value(dv, ty).map_err(|e| value_error(what, e))?;
-    }
-    Ok(out)
-}
-
 fn encode_error(what: &str, error: tfvalue::Error) -> Diagnostics {
     Diagnostic::error(
         format!("Provider produced an invalid {what}"),
@@ -162,6 +150,87 @@ fn encode_or(
 
 fn null_or(value: Value) -> Option<Value> {
     if value.is_null() { None } else { Some(value) }
+}
+
+/// The one answer to every request this provider does not serve: a diagnostic saying so (never
+/// a gRPC error, which Terraform shows as a crash of the plugin).
+fn unsupported(what: &str, detail: impl Into<String>) -> Diagnostics {
+    Diagnostic::error(format!("{what} is not supported"), detail).into()
+}
+
+/// A response that carries diagnostics: what every RPC answers when its preamble fails.
+trait WithDiagnostics: Default {
+    fn set_diagnostics(&mut self, diagnostics: Vec<pb::Diagnostic>);
+
+    fn failed(diagnostics: &Diagnostics) -> Self {
+        let mut out = Self::default();
+        out.set_diagnostics(diagnostics_to_pb(diagnostics));
+        out
+    }
+}
+
+macro_rules! with_diagnostics {
+    ($($rpc:ident),* $(,)?) => {$(
+        impl WithDiagnostics for pb::$rpc::Response {
+            fn set_diagnostics(&mut self, diagnostics: Vec<pb::Diagnostic>) {
+                self.diagnostics = diagnostics;
+            }
+        }
+    )*};
+}
+
+with_diagnostics!(
+    validate_provider_config,
+    validate_resource_config,
+    validate_data_resource_config,
+    upgrade_resource_state,
+    configure_provider,
+    read_resource,
+    plan_resource_change,
+    apply_resource_change,
+    import_resource_state,
+    move_resource_state,
+    read_data_source,
+    validate_ephemeral_resource_config,
+    open_ephemeral_resource,
+    renew_ephemeral_resource,
+    close_ephemeral_resource,
+    upgrade_resource_identity,
+);
+
+impl<P: Provider> ProviderService<P> {
+    /// Every RPC's frame: a tracing span with the RPC, resource type and a request id; the body's
+    /// failure (the preamble's, usually) becomes the response's diagnostics.
+    async fn rpc<R: WithDiagnostics>(
+        &self,
+        rpc: &'static str,
+        type_name: &str,
+        body: impl Future<Output = Result<R, Diagnostics>>,
+    ) -> Result<Response<R>, Status> {
+        let out = body
+            .instrument(self.span(rpc, type_name))
+            .await
+            .unwrap_or_else(|d| R::failed(&d));
+        Ok(Response::new(out))
+    }
+
+    /// The preamble of every resource RPC: the resource type, and the request's values decoded
+    /// with its schema. Absent list, set and map blocks arrive as empty collections whatever the
+    /// client sent: Terraform sends `[]`, Pulumi's bridge `null`, and a plan must not see a
+    /// difference that is not there. The first value that cannot be decoded is named.
+    fn resource_values<const N: usize>(
+        &self,
+        type_name: &str,
+        values: [(Option<&pb::DynamicValue>, &str); N],
+    ) -> Result<(&Registered, [Value; N]), Diagnostics> {
+        let registered = self.resource(type_name)?;
+        let mut out: [Value; N] = std::array::from_fn(|_| Value::Null);
+        for (slot, (dv, what)) in out.iter_mut().zip(values) {
+            let value = decode_value(dv, &registered.ty).map_err(|e| value_error(what, e))?;
+            *slot = fill_absent(&registered.schema.block, value);
+        }
+        Ok((registered, out))
+    }
 }
 
 #[tonic::async_trait]
@@ -212,12 +281,9 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         request: Request<pb::validate_provider_config::Request>,
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
         let request = request.into_inner();
-        let span = self.span("ValidateProviderConfig", "");
-        let diagnostics = async {
-            let config = match decode_value(request.config.as_ref(), &self.provider_type) {
-                Ok(v) => v,
-                Err(e) => return value_error("provider configuration", e),
-            };
+        self.rpc("ValidateProviderConfig", "", async {
+            let config = decode_value(request.config.as_ref(), &self.provider_type)
+                .map_err(|e| value_error("provider configuration", e))?;
             let mut diags = Diagnostics::new();
             validate_config(
                 &self.provider_schema.block,
@@ -226,13 +292,11 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 &mut diags,
             );
             diags.extend(self.provider.validate(&config).await);
-            diags
-        }
-        .instrument(span)
-        .await;
-        Ok(Response::new(pb::validate_provider_config::Response {
-            diagnostics: diagnostics_to_pb(&diagnostics),
-        }))
+            Ok(pb::validate_provider_config::Response {
+                diagnostics: diagnostics_to_pb(&diags),
+            })
+        })
+        .await
     }
 
     async fn validate_resource_config(
@@ -240,16 +304,11 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         request: Request<pb::validate_resource_config::Request>,
     ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
         let request = request.into_inner();
-        let span = self.span("ValidateResourceConfig", &request.type_name);
-        let diagnostics = async {
-            let registered = match self.resource(&request.type_name) {
-                Ok(r) => r,
-                Err(d) => return d,
-            };
-            let config = match decode_value(request.config.as_ref(), &registered.ty) {
-                Ok(v) => v,
-                Err(e) => return value_error("resource configuration", e),
-            };
+        self.rpc("ValidateResourceConfig", &request.type_name, async {
+            let (registered, [config]) = self.resource_values(
+                &request.type_name,
+                [(request.config.as_ref(), "resource configuration")],
+            )?;
             let mut diags = Diagnostics::new();
             validate_config(
                 &registered.schema.block,
@@ -257,30 +316,28 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 &Default::default(),
                 &mut diags,
             );
-            let context = self.context(false);
             let defaulted = with_defaults(&registered.schema.block, &config);
             let resource_diags = registered
                 .resource
-                .validate(&context, ValidateRequest { config: &defaulted })
+                .validate(&self.context(false), ValidateRequest { config: &defaulted })
                 .await;
             merge_one_error_per_path(&mut diags, resource_diags);
-            diags
-        }
-        .instrument(span)
-        .await;
-        Ok(Response::new(pb::validate_resource_config::Response {
-            diagnostics: diagnostics_to_pb(&diagnostics),
-        }))
+            Ok(pb::validate_resource_config::Response {
+                diagnostics: diagnostics_to_pb(&diags),
+            })
+        })
+        .await
     }
 
     async fn validate_data_resource_config(
         &self,
         request: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
-        let diags: Diagnostics = no_data_sources(&request.into_inner().type_name).into();
-        Ok(Response::new(pb::validate_data_resource_config::Response {
-            diagnostics: diagnostics_to_pb(&diags),
-        }))
+        let request = request.into_inner();
+        self.rpc("ValidateDataResourceConfig", &request.type_name, async {
+            Err(no_data_sources(&request.type_name))
+        })
+        .await
     }
 
     async fn upgrade_resource_state(
@@ -288,60 +345,58 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         request: Request<pb::upgrade_resource_state::Request>,
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
         let request = request.into_inner();
-        let span = self.span("UpgradeResourceState", &request.type_name);
-        let _entered = span.enter();
-        let mut diags = Diagnostics::new();
-        let upgraded = (|| {
-            let registered = self
-                .resource(&request.type_name)
-                .map_err(|d| diags.extend(d))
-                .ok()?;
+        self.rpc("UpgradeResourceState", &request.type_name, async {
+            let registered = self.resource(&request.type_name)?;
             if request.version > registered.schema.version {
-                diags.error(
+                return Err(Diagnostic::error(
                     "Resource state written by a newer provider",
                     format!(
                         "The state of this {} was written with schema version {}, newer than this \
                          provider's {}. Upgrade the provider to the version that wrote the state.",
                         request.type_name, request.version, registered.schema.version
                     ),
-                );
-                return None;
+                )
+                .into());
             }
             let raw = request.raw_state.unwrap_or_default();
             if raw.json.is_empty() {
                 if !raw.flatmap.is_empty() {
-                    diags.error(
+                    return Err(Diagnostic::error(
                         "Unsupported legacy state",
                         "This state is in the pre-0.12 flatmap format, which this provider never \
                          wrote. Remove the resource from state and import it again.",
-                    );
+                    )
+                    .into());
                 }
-                return None;
+                return Ok(Default::default());
             }
             // Same-version upgrades: Terraform already dropped attributes no longer in the
             // schema; the lenient JSON decoder fills attributes added since with null.
-            let value = match tfvalue::json::decode(&raw.json, &registered.ty) {
-                Ok(v) => fill_absent(&registered.schema.block, v),
-                Err(e) => {
-                    diags.extend(value_error("stored state", e));
-                    return None;
-                }
-            };
-            encode_or(&mut diags, "upgraded state", &value, &registered.ty)
-        })();
-        Ok(Response::new(pb::upgrade_resource_state::Response {
-            upgraded_state: upgraded,
-            diagnostics: diagnostics_to_pb(&diags),
-        }))
+            let value = tfvalue::json::decode(&raw.json, &registered.ty)
+                .map_err(|e| value_error("stored state", e))?;
+            let value = fill_absent(&registered.schema.block, value);
+            let mut diags = Diagnostics::new();
+            let upgraded_state = encode_or(&mut diags, "upgraded state", &value, &registered.ty);
+            Ok(pb::upgrade_resource_state::Response {
+                upgraded_state,
+                diagnostics: diagnostics_to_pb(&diags),
+            })
+        })
+        .await
     }
 
     async fn upgrade_resource_identity(
         &self,
-        _request: Request<pb::upgrade_resource_identity::Request>,
+        request: Request<pb::upgrade_resource_identity::Request>,
     ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
-        Err(Status::unimplemented(
-            "this provider declares no resource identity",
-        ))
+        let request = request.into_inner();
+        self.rpc("UpgradeResourceIdentity", &request.type_name, async {
+            Err(unsupported(
+                "Resource identity",
+                "This provider declares no resource identity: import by `<namespace>/<name>`.",
+            ))
+        })
+        .await
     }
 
     async fn configure_provider(
@@ -349,12 +404,9 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         request: Request<pb::configure_provider::Request>,
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
         let request = request.into_inner();
-        let span = self.span("ConfigureProvider", "");
-        let diagnostics = async {
-            let config = match decode_value(request.config.as_ref(), &self.provider_type) {
-                Ok(v) => v,
-                Err(e) => return value_error("provider configuration", e),
-            };
+        self.rpc("ConfigureProvider", "", async {
+            let config = decode_value(request.config.as_ref(), &self.provider_type)
+                .map_err(|e| value_error("provider configuration", e))?;
             let deferral_allowed = request
                 .client_capabilities
                 .is_some_and(|c| c.deferral_allowed);
@@ -367,13 +419,11 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 })
                 .await;
             *self.deferral.lock().expect("deferral lock") = response.defer;
-            response.diagnostics
-        }
-        .instrument(span)
-        .await;
-        Ok(Response::new(pb::configure_provider::Response {
-            diagnostics: diagnostics_to_pb(&diagnostics),
-        }))
+            Ok(pb::configure_provider::Response {
+                diagnostics: diagnostics_to_pb(&response.diagnostics),
+            })
+        })
+        .await
     }
 
     async fn read_resource(
@@ -381,34 +431,23 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         request: Request<pb::read_resource::Request>,
     ) -> Result<Response<pb::read_resource::Response>, Status> {
         let request = request.into_inner();
-        let span = self.span("ReadResource", &request.type_name);
-        let response = async {
-            let mut out = pb::read_resource::Response::default();
-            let registered = match self.resource(&request.type_name) {
-                Ok(r) => r,
-                Err(d) => {
-                    out.diagnostics = diagnostics_to_pb(&d);
-                    return out;
-                }
-            };
-            let state = match decode_value(request.current_state.as_ref(), &registered.ty) {
-                Ok(v) => v,
-                Err(e) => {
-                    out.diagnostics = diagnostics_to_pb(&value_error("current state", e));
-                    return out;
-                }
-            };
+        self.rpc("ReadResource", &request.type_name, async {
+            let (registered, [state]) = self.resource_values(
+                &request.type_name,
+                [(request.current_state.as_ref(), "current state")],
+            )?;
             if let Some(deferral) = self.active_deferral(request.client_capabilities.as_ref()) {
-                out.new_state = request.current_state;
-                out.private = request.private;
-                out.deferred = Some(deferred_to_pb(deferral));
-                return out;
+                return Ok(pb::read_resource::Response {
+                    new_state: request.current_state,
+                    private: request.private,
+                    deferred: Some(deferred_to_pb(deferral)),
+                    ..Default::default()
+                });
             }
-            let context = self.context(false);
             let read = registered
                 .resource
                 .read(
-                    &context,
+                    &self.context(false),
                     ReadRequest {
                         state,
                         private: request.private,
@@ -417,15 +456,16 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 .await;
             let mut diags = read.diagnostics;
             let new_state = read.state.unwrap_or(Value::Null);
-            out.new_state = encode_or(&mut diags, "state", &new_state, &registered.ty);
-            out.private = read.private;
-            out.deferred = read.deferred.map(deferred_to_pb);
-            out.diagnostics = diagnostics_to_pb(&diags);
-            out
-        }
-        .instrument(span)
-        .await;
-        Ok(Response::new(response))
+            let new_state = encode_or(&mut diags, "state", &new_state, &registered.ty);
+            Ok(pb::read_resource::Response {
+                new_state,
+                private: read.private,
+                deferred: read.deferred.map(deferred_to_pb),
+                diagnostics: diagnostics_to_pb(&diags),
+                ..Default::default()
+            })
+        })
+        .await
     }
 
     async fn plan_resource_change(
@@ -433,38 +473,22 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         request: Request<pb::plan_resource_change::Request>,
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let request = request.into_inner();
-        let span = self.span("PlanResourceChange", &request.type_name);
-        let response = async {
-            let mut out = pb::plan_resource_change::Response::default();
-            let registered = match self.resource(&request.type_name) {
-                Ok(r) => r,
-                Err(d) => {
-                    out.diagnostics = diagnostics_to_pb(&d);
-                    return out;
-                }
-            };
-            let ty = &registered.ty;
-            let decoded = decode_each(
-                ty,
+        self.rpc("PlanResourceChange", &request.type_name, async {
+            let (registered, [prior, proposed, config]) = self.resource_values(
+                &request.type_name,
                 [
                     (request.prior_state.as_ref(), "prior state"),
                     (request.proposed_new_state.as_ref(), "proposed new state"),
                     (request.config.as_ref(), "configuration"),
                 ],
-            );
-            let [prior, proposed, config] = match decoded {
-                Ok(v) => v,
-                Err(d) => {
-                    out.diagnostics = diagnostics_to_pb(&d);
-                    return out;
-                }
-            };
-            let context = self.context(
-                request
-                    .client_capabilities
-                    .as_ref()
-                    .is_some_and(|c| c.deferral_allowed),
-            );
+            )?;
+            let ty = &registered.ty;
+            let deferral_allowed = request
+                .client_capabilities
+                .as_ref()
+                .is_some_and(|c| c.deferral_allowed);
+            let context = self.context(deferral_allowed);
+            let mut out = pb::plan_resource_change::Response::default();
             let mut diags = Diagnostics::new();
 
             // Destroy (we advertise plan_destroy): the plan must be null.
@@ -475,7 +499,7 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 out.planned_state = encode_or(&mut diags, "plan", &Value::Null, ty);
                 out.planned_private = request.prior_private;
                 out.diagnostics = diagnostics_to_pb(&diags);
-                return out;
+                return Ok(out);
             }
 
             let prior = null_or(prior);
@@ -485,7 +509,7 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 out.planned_state = encode_or(&mut diags, "plan", &framework.planned, ty);
                 out.deferred = Some(deferred_to_pb(deferral));
                 out.diagnostics = diagnostics_to_pb(&diags);
-                return out;
+                return Ok(out);
             }
             let planned = registered
                 .resource
@@ -513,11 +537,9 @@ impl<P: Provider> PbProvider for ProviderService<P> {
             out.planned_private = planned.private;
             out.deferred = planned.deferred.map(deferred_to_pb);
             out.diagnostics = diagnostics_to_pb(&diags);
-            out
-        }
-        .instrument(span)
-        .await;
-        Ok(Response::new(response))
+            Ok(out)
+        })
+        .await
     }
 
     async fn apply_resource_change(
@@ -525,33 +547,18 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         request: Request<pb::apply_resource_change::Request>,
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let request = request.into_inner();
-        let span = self.span("ApplyResourceChange", &request.type_name);
-        let response = async {
-            let mut out = pb::apply_resource_change::Response::default();
-            let registered = match self.resource(&request.type_name) {
-                Ok(r) => r,
-                Err(d) => {
-                    out.diagnostics = diagnostics_to_pb(&d);
-                    return out;
-                }
-            };
-            let ty = &registered.ty;
-            let decoded = decode_each(
-                ty,
+        self.rpc("ApplyResourceChange", &request.type_name, async {
+            let (registered, [prior, planned, config]) = self.resource_values(
+                &request.type_name,
                 [
                     (request.prior_state.as_ref(), "prior state"),
                     (request.planned_state.as_ref(), "planned state"),
                     (request.config.as_ref(), "configuration"),
                 ],
-            );
-            let [prior, planned, config] = match decoded {
-                Ok(v) => v,
-                Err(d) => {
-                    out.diagnostics = diagnostics_to_pb(&d);
-                    return out;
-                }
-            };
+            )?;
+            let ty = &registered.ty;
             let context = self.context(false);
+            let mut out = pb::apply_resource_change::Response::default();
             let mut diags = Diagnostics::new();
 
             if planned.is_null() {
@@ -571,7 +578,7 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 let state = if diags.has_errors() { prior } else { Value::Null };
                 out.new_state = encode_or(&mut diags, "state", &state, ty);
                 out.diagnostics = diagnostics_to_pb(&diags);
-                return out;
+                return Ok(out);
             }
 
             let apply = ApplyRequest {
@@ -603,11 +610,9 @@ impl<P: Provider> PbProvider for ProviderService<P> {
             out.new_state = encode_or(&mut diags, "state", &state, ty);
             out.private = result.private;
             out.diagnostics = diagnostics_to_pb(&diags);
-            out
-        }
-        .instrument(span)
-        .await;
-        Ok(Response::new(response))
+            Ok(out)
+        })
+        .await
     }
 
     async fn import_resource_state(
@@ -615,22 +620,17 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         request: Request<pb::import_resource_state::Request>,
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let request = request.into_inner();
-        let span = self.span("ImportResourceState", &request.type_name);
-        let response = async {
+        self.rpc("ImportResourceState", &request.type_name, async {
+            let (registered, []) = self.resource_values(&request.type_name, [])?;
             let mut out = pb::import_resource_state::Response::default();
-            let registered = match self.resource(&request.type_name) {
-                Ok(r) => r,
-                Err(d) => {
-                    out.diagnostics = diagnostics_to_pb(&d);
-                    return out;
-                }
-            };
             if let Some(deferral) = self.active_deferral(request.client_capabilities.as_ref()) {
                 out.deferred = Some(deferred_to_pb(deferral));
-                return out;
+                return Ok(out);
             }
-            let context = self.context(false);
-            let imported = registered.resource.import(&context, &request.id).await;
+            let imported = registered
+                .resource
+                .import(&self.context(false), &request.id)
+                .await;
             let mut diags = imported.diagnostics;
             if let Some(state) = imported.state {
                 let state = fill_absent(&registered.schema.block, state);
@@ -645,11 +645,9 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 }
             }
             out.diagnostics = diagnostics_to_pb(&diags);
-            out
-        }
-        .instrument(span)
-        .await;
-        Ok(Response::new(response))
+            Ok(out)
+        })
+        .await
     }
 
     async fn move_resource_state(
@@ -657,65 +655,73 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         request: Request<pb::move_resource_state::Request>,
     ) -> Result<Response<pb::move_resource_state::Response>, Status> {
         let request = request.into_inner();
-        let diags: Diagnostics = Diagnostic::error(
-            "Moving resources across types is not supported",
-            format!(
-                "A `moved` block cannot turn a {} into a {}. Import the objects instead.",
-                request.source_type_name, request.target_type_name
-            ),
-        )
-        .into();
-        Ok(Response::new(pb::move_resource_state::Response {
-            diagnostics: diagnostics_to_pb(&diags),
-            ..Default::default()
-        }))
+        self.rpc("MoveResourceState", &request.target_type_name, async {
+            Err(unsupported(
+                "Moving resources across types",
+                format!(
+                    "A `moved` block cannot turn a {} into a {}. Import the objects instead.",
+                    request.source_type_name, request.target_type_name
+                ),
+            ))
+        })
+        .await
     }
 
     async fn read_data_source(
         &self,
         request: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
-        let diags: Diagnostics = no_data_sources(&request.into_inner().type_name).into();
-        Ok(Response::new(pb::read_data_source::Response {
-            diagnostics: diagnostics_to_pb(&diags),
-            ..Default::default()
-        }))
+        let request = request.into_inner();
+        self.rpc("ReadDataSource", &request.type_name, async {
+            Err(no_data_sources(&request.type_name))
+        })
+        .await
     }
 
     async fn validate_ephemeral_resource_config(
         &self,
-        _request: Request<pb::validate_ephemeral_resource_config::Request>,
+        request: Request<pb::validate_ephemeral_resource_config::Request>,
     ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
-        Err(Status::unimplemented(
-            "this provider has no ephemeral resources",
-        ))
+        let request = request.into_inner();
+        self.rpc(
+            "ValidateEphemeralResourceConfig",
+            &request.type_name,
+            async { Err(no_ephemeral_resources(&request.type_name)) },
+        )
+        .await
     }
 
     async fn open_ephemeral_resource(
         &self,
-        _request: Request<pb::open_ephemeral_resource::Request>,
+        request: Request<pb::open_ephemeral_resource::Request>,
     ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
-        Err(Status::unimplemented(
-            "this provider has no ephemeral resources",
-        ))
+        let request = request.into_inner();
+        self.rpc("OpenEphemeralResource", &request.type_name, async {
+            Err(no_ephemeral_resources(&request.type_name))
+        })
+        .await
     }
 
     async fn renew_ephemeral_resource(
         &self,
-        _request: Request<pb::renew_ephemeral_resource::Request>,
+        request: Request<pb::renew_ephemeral_resource::Request>,
     ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
-        Err(Status::unimplemented(
-            "this provider has no ephemeral resources",
-        ))
+        let request = request.into_inner();
+        self.rpc("RenewEphemeralResource", &request.type_name, async {
+            Err(no_ephemeral_resources(&request.type_name))
+        })
+        .await
     }
 
     async fn close_ephemeral_resource(
         &self,
-        _request: Request<pb::close_ephemeral_resource::Request>,
+        request: Request<pb::close_ephemeral_resource::Request>,
     ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
-        Err(Status::unimplemented(
-            "this provider has no ephemeral resources",
-        ))
+        let request = request.into_inner();
+        self.rpc("CloseEphemeralResource", &request.type_name, async {
+            Err(no_ephemeral_resources(&request.type_name))
+        })
+        .await
     }
 
     async fn get_functions(
@@ -729,13 +735,20 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         &self,
         request: Request<pb::call_function::Request>,
     ) -> Result<Response<pb::call_function::Response>, Status> {
+        // The only response without diagnostics: the same words go into its error.
+        let name = request.into_inner().name;
+        let text = unsupported(
+            "Provider functions",
+            format!("This provider has no function named {name:?}."),
+        )
+        .iter()
+        .map(|d| format!("{}: {}", d.summary, d.detail))
+        .collect::<Vec<_>>()
+        .join("; ");
         Ok(Response::new(pb::call_function::Response {
             result: None,
             error: Some(pb::FunctionError {
-                text: format!(
-                    "this provider has no function named {:?}",
-                    request.into_inner().name
-                ),
+                text,
                 function_argument: None,
             }),
         }))
@@ -787,9 +800,16 @@ fn capabilities() -> pb::ServerCapabilities {
     }
 }
 
-fn no_data_sources(type_name: &str) -> Diagnostic {
-    Diagnostic::error(
-        "Unknown data source",
+fn no_data_sources(type_name: &str) -> Diagnostics {
+    unsupported(
+        "Data sources",
         format!("This provider has no data sources (asked for {type_name:?})."),
+    )
+}
+
+fn no_ephemeral_resources(type_name: &str) -> Diagnostics {
+    unsupported(
+        "Ephemeral resources",
+        format!("This provider has no ephemeral resources (asked for {type_name:?})."),
     )
 }
