@@ -134,8 +134,8 @@ if [[ -z ${BENCH_SKIP_CARGO:-} ]]; then
   say "cargo bench --bench handshake"
   cargo bench --locked --bench handshake 2>&1 | tee "$B/logs/handshake.log" >&2
   python3 bench/table.py parse-handshake "$B/logs/handshake.log" >>"$RESULTS"
-  say "cargo bench -p thanos-render (criterion)"
-  cargo bench --locked -p thanos-render --bench render -- --warm-up-time 1 --measurement-time 3 2>&1 |
+  say "cargo bench --bench render (criterion)"
+  cargo bench --locked --bench render -- --warm-up-time 1 --measurement-time 3 2>&1 |
     tee "$B/logs/render.log" >&2
   python3 bench/table.py parse-criterion "$B/logs/render.log" >>"$RESULTS"
 fi

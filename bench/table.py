@@ -2,7 +2,7 @@
 """Helpers of bench/run.sh (standard library only).
 
   table.py parse-handshake LOG         cargo bench --bench handshake output -> result rows
-  table.py parse-criterion LOG         criterion output (cargo bench -p thanos-render) -> rows
+  table.py parse-criterion LOG         criterion output (cargo bench --bench render) -> rows
   table.py export-manifests KUBECTL KUBECONFIG FROM_PREFIX TO_PREFIX N DIR
                                        the objects our provider applied in FROM_PREFIX0..N-1,
                                        as JSON manifests for namespaces TO_PREFIX0..N-1

@@ -3,9 +3,13 @@
 //! when something needs the cluster. Planning never needs it; with no reachable cluster, plans
 //! are computed offline.
 
-use tfvalue::Value;
-use thanos_cluster::{Cluster, ClusterConfig, ExecAuth};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use thanos_cluster::ClusterConfig;
 use tokio::sync::OnceCell;
+
+use crate::cluster::{ClusterApi, Clusters};
 
 /// What the provider block said about the cluster.
 pub enum Connection {
@@ -16,79 +20,37 @@ pub enum Connection {
     /// set).
     Settings {
         config: Box<ClusterConfig>,
-        cluster: OnceCell<Result<Cluster, String>>,
+        cluster: OnceCell<Result<Arc<dyn ClusterApi>, String>>,
     },
 }
 
 impl Connection {
-    /// Reads the connection settings of a decoded provider configuration.
-    pub fn from_provider_config(config: &Value) -> Self {
-        if !config.is_wholly_known() {
+    /// The connection to the cluster `block` describes (the provider block's settings; the
+    /// `KUBE_*` variables fill what it leaves out). `unknown`: some of the block is only known
+    /// after apply (plan offline now).
+    pub fn new(block: ClusterConfig, unknown: bool) -> Self {
+        if unknown {
             return Connection::Unknown;
         }
-        let text = |name: &str| {
-            config
-                .get_attr(name)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
-        let strings = |v: Option<&Value>| -> Vec<String> {
-            v.and_then(Value::as_list)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect()
-        };
-        let exec = config
-            .get_attr("exec")
-            .filter(|v| !v.is_null())
-            .map(|e| ExecAuth {
-                api_version: e
-                    .get_attr("api_version")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-                command: e
-                    .get_attr("command")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-                args: strings(e.get_attr("args")),
-                env: e
-                    .get_attr("env")
-                    .and_then(Value::as_map)
-                    .map(|m| {
-                        m.iter()
-                            .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            });
-        let block = ClusterConfig {
-            config_path: text("config_path"),
-            config_paths: strings(config.get_attr("config_paths")),
-            config_context: text("config_context"),
-            config_context_cluster: text("config_context_cluster"),
-            config_context_auth_info: text("config_context_auth_info"),
-            host: text("host"),
-            token: text("token"),
-            client_certificate: text("client_certificate"),
-            client_key: text("client_key"),
-            cluster_ca_certificate: text("cluster_ca_certificate"),
-            insecure: config.get_attr("insecure").and_then(Value::as_bool),
-            tls_server_name: text("tls_server_name"),
-            proxy_url: text("proxy_url"),
-            exec,
-        };
         Connection::Settings {
             config: Box::new(ClusterConfig::from_env_and(block)),
             cluster: OnceCell::new(),
         }
     }
+}
+
+#[async_trait]
+impl Clusters for Connection {
+    fn is_configured(&self) -> bool {
+        match self {
+            Connection::Unknown => false,
+            Connection::Settings { config, .. } => !config.is_empty(),
+        }
+    }
 
     /// The connected cluster, or why there is none (a message for a diagnostic). The first
     /// caller connects; everyone after gets the same answer.
-    pub async fn cluster(&self) -> Result<&Cluster, String> {
+    async fn cluster(&self) -> Result<Arc<dyn ClusterApi>, String> {
         match self {
             Connection::Unknown => Err(
                 "The provider configuration is not known yet (it depends on resources created in this run); \
@@ -96,18 +58,15 @@ impl Connection {
                     .into(),
             ),
             Connection::Settings { config, cluster } => cluster
-                .get_or_init(|| async { config.connect().await.map_err(|e| e.to_string()) })
+                .get_or_init(|| async {
+                    config
+                        .connect()
+                        .await
+                        .map(|c| Arc::new(c) as Arc<dyn ClusterApi>)
+                        .map_err(|e| e.to_string())
+                })
                 .await
-                .as_ref()
-                .map_err(Clone::clone),
-        }
-    }
-
-    /// Whether any connection setting was given at all (else plans never try the cluster).
-    pub fn is_configured(&self) -> bool {
-        match self {
-            Connection::Unknown => false,
-            Connection::Settings { config, .. } => !config.is_empty(),
+                .clone(),
         }
     }
 }

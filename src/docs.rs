@@ -13,6 +13,7 @@ use tfplugin::framework::{
 };
 use tfvalue::Type;
 
+use crate::lifecycle;
 use crate::resources::{query, receive, storage};
 
 /// One generated file: its path below `docs/` and its text.
@@ -29,9 +30,9 @@ pub fn generate(examples_dir: &Path) -> Vec<DocFile> {
         text: provider_page(&crate::provider::schema(), read("provider/provider.tf")),
     }];
     for (type_name, schema) in [
-        (query::TYPE_NAME, query::schema()),
-        (receive::TYPE_NAME, receive::schema()),
-        (storage::TYPE_NAME, storage::schema()),
+        (query::TYPE_NAME, lifecycle::schema::<query::Query>()),
+        (receive::TYPE_NAME, lifecycle::schema::<receive::Receive>()),
+        (storage::TYPE_NAME, lifecycle::schema::<storage::Storage>()),
     ] {
         let short = type_name.trim_start_matches("thanos_");
         files.push(DocFile {

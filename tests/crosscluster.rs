@@ -49,6 +49,7 @@ use std::time::{Duration, Instant};
 use cluster::{Cluster, Launch};
 use pki::{Ca, Pair};
 use support::{Work, http_addr, now_ms, parse_matrix, spec, start, stop_all};
+use terraform_provider_thanos::resources::{query::Query, receive::Receive};
 use thanos::{IpBlock, Process};
 use thanos_render::{RenderContext, envoy, query, receive};
 
@@ -102,7 +103,7 @@ impl Member {
         server: Pair,
         client_ca: Option<String>,
     ) -> Member {
-        let spec: receive::ReceiveSpec = spec(serde_json::json!({
+        let spec = spec::<Receive>(serde_json::json!({
             "name": "edge",
             "namespace": NS,
             "replicas": replicas,
@@ -362,7 +363,7 @@ fn host_query_reads_members_over_tls_through_envoy() {
             s
         })
         .collect();
-    let q: query::QuerySpec = spec(serde_json::json!({
+    let q = spec::<Query>(serde_json::json!({
         "name": "global",
         "namespace": NS,
         "stores": stores,

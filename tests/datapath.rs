@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use cluster::{Cluster, Launch};
 use support::{Work, http_addr, now_ms, parse_matrix, spec, start, stop_all, with};
+use terraform_provider_thanos::resources::{query::Query, receive::Receive, storage::Storage};
 use thanos::{IpBlock, Process};
 use thanos_render::receive::{self, HASHRINGS_PATH};
 use thanos_render::{RenderContext, Rendered, query, storage};
@@ -83,12 +84,12 @@ fn render(layout: Layout) -> (Vec<Rendered>, String, String) {
     let mut out = Vec::new();
     let (writer, data_service) = match layout {
         Layout::RouterAndIngestors => {
-            let ingestor: receive::ReceiveSpec = spec(with(
+            let ingestor = spec::<Receive>(with(
                 tenancy(),
                 serde_json::json!({"name": "ingestor", "replicas": 2, "ingestor": ingestor_block()}),
             ));
-            let endpoints = receive::ingestor_endpoints(&ingestor).unwrap();
-            let router: receive::ReceiveSpec = spec(with(
+            let endpoints = ingestor_endpoints(&ingestor);
+            let router = spec::<Receive>(with(
                 tenancy(),
                 serde_json::json!({
                     "name": "router",
@@ -108,15 +109,22 @@ fn render(layout: Layout) -> (Vec<Rendered>, String, String) {
             )
         }
         Layout::RouterIngestor => {
-            let mut ring: receive::ReceiveSpec = spec(with(
+            // The ring lists the resource's own pods: their endpoints come from its name,
+            // namespace and replicas alone.
+            let endpoints =
+                receive::ingestor_endpoints("ring", NS, 2, receive::Mode::RouterIngestor);
+            let ring = spec::<Receive>(with(
                 tenancy(),
-                serde_json::json!({"name": "ring", "replicas": 2, "ingestor": ingestor_block()}),
+                serde_json::json!({
+                    "name": "ring",
+                    "replicas": 2,
+                    "ingestor": ingestor_block(),
+                    "router": {
+                        "replication_factor": 2,
+                        "soft_tenant_hashring": {"name": "default", "endpoints": endpoints},
+                    },
+                }),
             ));
-            let endpoints = receive::ingestor_endpoints(&ring).unwrap();
-            ring.router = Some(spec(serde_json::json!({
-                "replication_factor": 2,
-                "soft_tenant_hashring": {"name": "default", "endpoints": endpoints},
-            })));
             out.push(receive::render(&ring, &ctx, &none).unwrap());
             (
                 "thanosreceive-ring-0".to_owned(),
@@ -125,7 +133,7 @@ fn render(layout: Layout) -> (Vec<Rendered>, String, String) {
         }
     };
     // Both store forms users write: a fully qualified dnssrv+ name and a short dnssrvnoa+ one.
-    let query: query::QuerySpec = spec(serde_json::json!({
+    let query = spec::<Query>(serde_json::json!({
         "name": "dp",
         "namespace": NS,
         "stores": [
@@ -134,7 +142,7 @@ fn render(layout: Layout) -> (Vec<Rendered>, String, String) {
         ],
     }));
     out.push(query::render(&query, &ctx).unwrap());
-    let storage: storage::StorageSpec = spec(serde_json::json!({
+    let storage = spec::<Storage>(serde_json::json!({
         "name": "fs",
         "namespace": NS,
         "object_storage_config": {"name": OBJSTORE_SECRET, "key": OBJSTORE_KEY},
@@ -144,8 +152,18 @@ fn render(layout: Layout) -> (Vec<Rendered>, String, String) {
             "retention": {"raw": "30d", "five_minutes": "90d", "one_hour": "1y"},
         },
     }));
-    out.push(storage::render(&storage, &ctx).unwrap());
+    out.push(storage::render(&storage, &ctx));
     (out, writer, data_service)
+}
+
+/// The per-pod endpoints of a receive's ingestors.
+fn ingestor_endpoints(r: &receive::ReceiveSpec) -> Vec<String> {
+    receive::ingestor_endpoints(
+        &r.common.name,
+        &r.common.namespace,
+        i64::from(r.replicas),
+        r.mode(),
+    )
 }
 
 /// The rendered stack as a local cluster, with the objstore Secret pointing at a FILESYSTEM

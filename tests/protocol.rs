@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use terraform_provider_thanos::lifecycle;
 use terraform_provider_thanos::resources::{query, receive, storage};
 use tfplugin::pb::plugin::grpc_controller_client::GrpcControllerClient;
 use tfplugin::pb::tfplugin6 as pb;
@@ -202,7 +203,7 @@ async fn schema_lists_the_three_resources_with_descriptions_everywhere() {
 async fn validation_reports_attribute_paths_and_tolerates_unknowns() {
     let plugin = Plugin::launch();
     let mut client = plugin.provider().await;
-    let schema = receive::schema();
+    let schema = lifecycle::schema::<receive::Receive>();
     let ty = schema.value_type();
 
     // Unknown values (variables during `terraform validate`) are never errors.
@@ -256,7 +257,7 @@ async fn validation_reports_attribute_paths_and_tolerates_unknowns() {
 async fn upgrade_resource_state_reads_raw_json_with_the_current_schema() {
     let plugin = Plugin::launch();
     let mut client = plugin.provider().await;
-    let ty = storage::schema().value_type();
+    let ty = lifecycle::schema::<storage::Storage>().value_type();
     // A state from before some attribute existed, with one attribute since removed.
     let raw = serde_json::json!({
         "id": "monitoring/lts", "name": "lts", "namespace": "monitoring",
@@ -312,7 +313,7 @@ async fn upgrade_resource_state_reads_raw_json_with_the_current_schema() {
 async fn plan_create_update_replace_and_destroy() {
     let plugin = Plugin::launch();
     let mut client = plugin.provider().await;
-    let schema = query::schema();
+    let schema = lifecycle::schema::<query::Query>();
     let ty = schema.value_type();
     let cfg = config(
         &schema,
@@ -425,13 +426,120 @@ async fn plan_create_update_replace_and_destroy() {
     assert_eq!(decode(&resp.planned_state, &ty), Value::Null);
 }
 
+/// Pulumi's Terraform bridge sends a list block the program leaves out as null where
+/// Terraform sends `[]`. Every RPC reads both the same way, so a plan from null blocks is
+/// exactly the plan from empty ones (else every preview after an update shows a change).
+#[tokio::test]
+async fn null_list_blocks_plan_exactly_like_empty_lists() {
+    let plugin = Plugin::launch();
+    let mut client = plugin.provider().await;
+    let schema = lifecycle::schema::<receive::Receive>();
+    let ty = schema.value_type();
+    let router = Value::object([
+        ("hashrings_refresh_interval", Value::Null),
+        ("replication_factor", Value::Null),
+        ("remote_write_ingress", Value::Null),
+        ("hard_tenant_hashrings", Value::List(Vec::new())),
+        (
+            "soft_tenant_hashring",
+            Value::object([
+                ("name", Value::from("all")),
+                ("tenants", Value::Null),
+                ("endpoints", Value::list(["a.b:10901"])),
+                ("endpoints_selector", Value::Null),
+                ("endpoints_namespace_selector", Value::Null),
+            ]),
+        ),
+    ]);
+    let empty = config(
+        &schema,
+        &[("name", "router".into()), ("router", router.clone())],
+    );
+    // The same configuration with every list block null, as the bridge sends it.
+    let mut null = empty.clone();
+    for block in ["tolerations", "topology_spread_constraints"] {
+        *null.get_attr_mut(block).unwrap() = Value::Null;
+    }
+    *null
+        .get_attr_mut("router")
+        .unwrap()
+        .get_attr_mut("hard_tenant_hashrings")
+        .unwrap() = Value::Null;
+    assert_ne!(null, empty);
+    let mut planned = Vec::new();
+    for cfg in [&empty, &null] {
+        let resp = client
+            .plan_resource_change(pb::plan_resource_change::Request {
+                type_name: receive::TYPE_NAME.into(),
+                prior_state: dv(&Value::Null, &ty),
+                proposed_new_state: dv(cfg, &ty),
+                config: dv(cfg, &ty),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            errors(&resp.diagnostics).is_empty(),
+            "{:?}",
+            resp.diagnostics
+        );
+        planned.push(decode(&resp.planned_state, &ty));
+    }
+    assert_eq!(planned[0], planned[1]);
+    assert_eq!(
+        planned[1].get_attr("tolerations"),
+        Some(&Value::List(Vec::new()))
+    );
+    // An update whose prior state has the empty lists and whose configuration has null ones
+    // is no change at all.
+    let prior = planned[0]
+        .clone()
+        .transform(&mut |_, v| if v.is_unknown() { Value::Null } else { v });
+    let resp = client
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: receive::TYPE_NAME.into(),
+            prior_state: dv(&prior, &ty),
+            proposed_new_state: dv(&null, &ty),
+            config: dv(&null, &ty),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        errors(&resp.diagnostics).is_empty(),
+        "{:?}",
+        resp.diagnostics
+    );
+    let again = decode(&resp.planned_state, &ty);
+    for block in ["tolerations", "topology_spread_constraints", "router"] {
+        assert_eq!(again.get_attr(block), prior.get_attr(block), "{block}");
+    }
+    // Validation reads null blocks too.
+    let resp = client
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: receive::TYPE_NAME.into(),
+            config: dv(&null, &ty),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        errors(&resp.diagnostics).is_empty(),
+        "{:?}",
+        resp.diagnostics
+    );
+}
+
 #[tokio::test]
 async fn apply_and_import_without_a_cluster_say_what_to_configure() {
     // No provider block settings and no KUBE_* variables: never a silent fallback to
     // ~/.kube/config or in-cluster credentials.
     let plugin = Plugin::launch_with(&[("KUBE_CONFIG_PATH", ""), ("KUBE_HOST", "")]);
     let mut client = plugin.provider().await;
-    let schema = query::schema();
+    let schema = lifecycle::schema::<query::Query>();
     let ty = schema.value_type();
     let planned = config(
         &schema,
@@ -515,7 +623,7 @@ async fn unknown_provider_config_defers_when_terraform_allows_it() {
         .unwrap()
         .into_inner();
     assert!(errors(&resp.diagnostics).is_empty());
-    let schema = query::schema();
+    let schema = lifecycle::schema::<query::Query>();
     let ty = schema.value_type();
     let cfg = config(&schema, &[("name", "sample".into())]);
     let resp = client
@@ -541,7 +649,7 @@ async fn unknown_provider_config_defers_when_terraform_allows_it() {
 async fn messages_larger_than_tonic_defaults_are_accepted() {
     let plugin = Plugin::launch();
     let mut client = plugin.provider().await;
-    let schema = query::schema();
+    let schema = lifecycle::schema::<query::Query>();
     let ty = schema.value_type();
     let big = "x".repeat(6 << 20);
     let cfg = config(

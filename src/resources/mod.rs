@@ -1,26 +1,27 @@
-//! One module per Terraform resource type: its schema and its connection to rendering
-//! (`thanos-render`) and cluster IO. `stack` holds what the three share, `model` converts
-//! Terraform values to render specs, `fragments` holds shared schema pieces.
+//! One module per Terraform resource type: its model (every field declared once, with its
+//! description), the validation that turns the model into the renderer's spec, and the
+//! computed attributes it decides. [`shared`] holds the fields all of them have, [`blocks`] the
+//! blocks they reuse, [`checks`] the steps validation is made of. The lifecycle they share is
+//! in [`crate::lifecycle`].
 
-pub mod fragments;
-pub mod model;
+pub mod blocks;
+pub mod checks;
 pub mod query;
 pub mod receive;
-pub mod stack;
+pub mod shared;
 pub mod storage;
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use tfplugin::framework::Resource;
 
-use crate::provider::Configured;
-use stack::StackResource;
+use crate::lifecycle::{SharedEnv, StackResource};
 
 /// Every resource type of the provider.
-pub fn all(configured: Arc<RwLock<Configured>>) -> Vec<Arc<dyn Resource>> {
+pub fn all(env: SharedEnv) -> Vec<Arc<dyn Resource>> {
     vec![
-        Arc::new(StackResource::<query::Query>::new(configured.clone())),
-        Arc::new(StackResource::<receive::Receive>::new(configured.clone())),
-        Arc::new(StackResource::<storage::Storage>::new(configured)),
+        Arc::new(StackResource::<query::Query>::new(env.clone())),
+        Arc::new(StackResource::<receive::Receive>::new(env.clone())),
+        Arc::new(StackResource::<storage::Storage>::new(env)),
     ]
 }

@@ -1,127 +1,331 @@
 //! `thanos_query`: a Thanos Querier Deployment and Service, the store-discovery ConfigMap, the
 //! envoy sidecar that reaches TLS-protected stores, and optional Ingresses.
 
-use tfplugin::framework::{Attribute, Block, NestedBlock, ObjectNesting, Schema, Validator};
-use tfvalue::Value;
+use std::collections::BTreeMap;
 
-use super::fragments;
+use tfplugin::framework::{Input, Model, Validator};
+use tfvalue::Value;
+use thanos_render::args::DENY_ALWAYS;
+use thanos_render::common::Common;
+use thanos_render::query::{self as render, Envoy, QuerySpec, Store, StoreTls};
+use thanos_render::receive::Discovered;
+use thanos_render::validate::{self, Path, Report};
+use thanos_render::{RenderContext, Rendered};
+
+use super::blocks::{self, IngressModel, ResourcesModel};
+use super::checks::{self, Checked};
+use super::shared::{self, CommonModel, PULL_POLICIES};
+use crate::lifecycle::Kind;
+use crate::lifecycle::settings::LifecycleModel;
 
 pub const TYPE_NAME: &str = "thanos_query";
 
-pub fn schema() -> Schema {
-    let (placement_attrs, placement_blocks) = fragments::placement();
-    let (lifecycle_attrs, lifecycle_blocks) = fragments::lifecycle();
-    let block = Block::new(
-        "A Thanos Query (querier) deployment: it answers PromQL over every configured store. \
-         Stores reached with TLS (`secret_name` set) go through an envoy sidecar that terminates \
-         the query's plaintext gRPC and speaks TLS to the store.",
-    )
-    .attributes(fragments::identity_and_image("Thanos Query", "thanosquery"))
-    .attribute(
-        Attribute::number("replicas")
-            .default(1i64)
-            .validate(Validator::int_at_least(0))
-            .description("Number of querier pods. Defaults to `1`."),
-    )
-    .attribute(
-        Attribute::nested(
-            "stores",
-            ObjectNesting::List,
-            [
-                Attribute::string("address")
-                    .required()
-                    .validate(Validator::not_empty())
-                    .description("Store API address: `host:port`, or a Thanos DNS discovery form (`dns+`, `dnssrv+`, `dnssrvnoa+`) for stores reached directly. A store with `secret_name` must be `host:port`."),
-                Attribute::string("secret_name")
-                    .validate(fragments::dns_label())
-                    .description("Secret holding the CA that signs the store's certificate. Setting it routes this store through the envoy sidecar with TLS."),
-                Attribute::string("ca_key")
-                    .description("Key of the CA certificate in `secret_name`. Defaults to `ca.crt`."),
-                Attribute::string("client_secret_name")
-                    .validate(fragments::dns_label())
-                    .description("Secret with `tls.crt` and `tls.key` presented to the store (mutual TLS). Needs `secret_name`."),
-                Attribute::string("server_name")
-                    .description("Name sent as SNI and checked against the store certificate's subject alternative names. Defaults to the host of `address`."),
-            ],
-        )
-        .description("Store API endpoints the querier fans out to, in order."),
-    )
-    .attribute(
-        Attribute::string_map("selector_labels")
-            .description("Only query series matching these labels (`--selector-label`, rendered sorted)."),
-    )
-    .attribute(
-        Attribute::string_list("replica_labels")
-            .default(Value::list(["prometheus_replica", "receive_replica"]))
-            .description("Labels that mark replicas of the same series, removed when deduplicating (`--query.replica-label`). Defaults to `[\"prometheus_replica\", \"receive_replica\"]`, which deduplicates Prometheus HA pairs and replicated Thanos Receive data."),
-    )
-    .attributes(placement_attrs)
-    .attributes(lifecycle_attrs)
-    .attribute(
-        Attribute::string("grpc_endpoint")
-            .computed()
-            .description("The querier's Store API address inside the cluster (`host:port`), for a higher-level query."),
-    )
-    .attribute(
-        Attribute::string("http_url")
-            .computed()
-            .description("The querier's HTTP API URL inside the cluster."),
-    )
-    .block(fragments::resources_block("the querier container"))
-    .block(fragments::ingress_block("http_ingress", "the querier's HTTP API and UI (port 10902)"))
-    .block(fragments::ingress_block("grpc_ingress", "the querier's Store API over gRPC (port 10901)"))
-    .block(NestedBlock::single(
-        "envoy",
-        Block::new("The envoy sidecar, present only when some store has `secret_name`.")
-            .attribute(Attribute::string("image").description("Envoy image. Defaults to the provider's `default_envoy_image`."))
-            .attribute(
-                Attribute::string("image_pull_policy")
-                    .validate(Validator::one_of(fragments::PULL_POLICIES))
-                    .description("Pull policy of the envoy image. Defaults to `IfNotPresent`."),
-            )
-            .block(fragments::resources_block("the envoy sidecar")),
-    ))
-    .blocks(placement_blocks)
-    .blocks(lifecycle_blocks);
-    Schema::new(0, block)
+/// A Thanos Query (querier) deployment: it answers PromQL over every configured store. Stores
+/// reached with TLS (`secret_name` set) go through an envoy sidecar that terminates the
+/// query's plaintext gRPC and speaks TLS to the store.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct QueryModel {
+    #[tf(flatten)]
+    pub common: CommonModel,
+    /// Number of querier pods. Defaults to `1`.
+    #[tf(default = thanos_render::common::DEFAULT_REPLICAS, validate = Validator::int_at_least(0))]
+    pub replicas: Input<i64>,
+    /// Store API endpoints the querier fans out to, in order.
+    #[tf(nested)]
+    pub stores: Input<Vec<StoreModel>>,
+    /// Only query series matching these labels (`--selector-label`, rendered sorted).
+    pub selector_labels: Input<BTreeMap<String, String>>,
+    /// Labels that mark replicas of the same series, removed when deduplicating
+    /// (`--query.replica-label`). Defaults to `["prometheus_replica", "receive_replica"]`, which
+    /// deduplicates Prometheus HA pairs and replicated Thanos Receive data.
+    #[tf(default = Value::list(render::DEFAULT_REPLICA_LABELS.iter().copied()))]
+    pub replica_labels: Input<Vec<String>>,
+    /// The querier's Store API address inside the cluster (`host:port`), for a higher-level
+    /// query.
+    #[tf(computed)]
+    pub grpc_endpoint: Input<String>,
+    /// The querier's HTTP API URL inside the cluster.
+    #[tf(computed)]
+    pub http_url: Input<String>,
+    /// Compute resources of the querier container.
+    #[tf(block)]
+    pub resources: Input<ResourcesModel>,
+    /// An Ingress exposing the querier's HTTP API and UI (port 10902). Removing the block
+    /// deletes the Ingress.
+    #[tf(block)]
+    pub http_ingress: Input<IngressModel>,
+    /// An Ingress exposing the querier's Store API over gRPC (port 10901). Removing the block
+    /// deletes the Ingress.
+    #[tf(block)]
+    pub grpc_ingress: Input<IngressModel>,
+    #[tf(block)]
+    pub envoy: Input<EnvoyModel>,
 }
 
-/// `thanos_query` as a rendered stack.
+/// One store of `stores`.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct StoreModel {
+    /// Store API address: `host:port`, or a Thanos DNS discovery form (`dns+`, `dnssrv+`,
+    /// `dnssrvnoa+`) for stores reached directly. A store with `secret_name` must be
+    /// `host:port`.
+    #[tf(required, validate = Validator::not_empty())]
+    pub address: Input<String>,
+    /// Secret holding the CA that signs the store's certificate. Setting it routes this store
+    /// through the envoy sidecar with TLS.
+    #[tf(validate = checks::dns_label_validator())]
+    pub secret_name: Input<String>,
+    /// Key of the CA certificate in `secret_name`. Defaults to `ca.crt`.
+    pub ca_key: Input<String>,
+    /// Secret with `tls.crt` and `tls.key` presented to the store (mutual TLS). Needs
+    /// `secret_name`.
+    #[tf(validate = checks::dns_label_validator())]
+    pub client_secret_name: Input<String>,
+    /// Name sent as SNI and checked against the store certificate's subject alternative names.
+    /// Defaults to the host of `address`.
+    pub server_name: Input<String>,
+}
+
+/// The envoy sidecar, present only when some store has `secret_name`.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct EnvoyModel {
+    /// Envoy image. Defaults to the provider's `default_envoy_image`.
+    pub image: Input<String>,
+    /// Pull policy of the envoy image. Defaults to `IfNotPresent`.
+    #[tf(validate = Validator::one_of(PULL_POLICIES))]
+    pub image_pull_policy: Input<String>,
+    /// Compute resources of the envoy sidecar.
+    #[tf(block)]
+    pub resources: Input<ResourcesModel>,
+}
+
+/// `thanos_query` as a resource.
 pub struct Query;
 
-impl super::stack::Stack for Query {
-    type Spec = thanos_render::query::QuerySpec;
+impl Kind for Query {
+    type Model = QueryModel;
+    type Spec = QuerySpec;
     const TYPE_NAME: &'static str = TYPE_NAME;
-    const KIND: thanos_render::meta::Kind = thanos_render::meta::Kind::Query;
-    const COMPUTED: &'static [&'static str] = &["grpc_endpoint", "http_url"];
+    const OWNER: thanos_render::meta::Kind = thanos_render::meta::Kind::Query;
 
-    fn schema() -> Schema {
-        schema()
+    fn identity(model: &QueryModel) -> Option<(String, String)> {
+        model.common.identity()
     }
 
-    fn validate(spec: &Self::Spec) -> Vec<thanos_render::Invalid> {
-        thanos_render::query::validate(spec)
+    fn lifecycle(model: &QueryModel) -> &LifecycleModel {
+        &model.common.lifecycle
+    }
+
+    fn lifecycle_mut(model: &mut QueryModel) -> &mut LifecycleModel {
+        &mut model.common.lifecycle
+    }
+
+    fn spec_common(spec: &QuerySpec) -> &Common {
+        &spec.common
+    }
+
+    fn validate(m: &QueryModel, r: &mut Report) -> Option<QuerySpec> {
+        validate(m, r)
     }
 
     fn render(
-        spec: &Self::Spec,
-        context: &thanos_render::RenderContext,
-        _discovered: &super::stack::Discovered,
-    ) -> Result<thanos_render::Rendered, thanos_render::Error> {
-        thanos_render::query::render(spec, context)
+        spec: &QuerySpec,
+        context: &RenderContext,
+        _discovered: &Discovered,
+    ) -> Result<Rendered, thanos_render::Error> {
+        render::render(spec, context)
     }
 
-    fn computed(
-        spec: &Self::Spec,
-        _discovered: &super::stack::Discovered,
-    ) -> Vec<(&'static str, Value)> {
-        let mut out = Vec::new();
-        if let Some(v) = thanos_render::query::grpc_endpoint(spec) {
-            out.push(("grpc_endpoint", Value::from(v)));
+    fn set_computed(m: &mut QueryModel, _discovered: &Discovered) {
+        if let (Some(name), Some(ns)) = (m.common.name.known(), m.common.namespace.known()) {
+            m.grpc_endpoint = Input::Known(render::grpc_endpoint(name, ns));
+            m.http_url = Input::Known(render::http_url(name, ns));
         }
-        if let Some(v) = thanos_render::query::http_url(spec) {
-            out.push(("http_url", Value::from(v)));
-        }
-        out
     }
+}
+
+/// Every rule of a `thanos_query`.
+pub fn validate(m: &QueryModel, r: &mut Report) -> Option<QuerySpec> {
+    let root = Path::root();
+    let common = shared::common(
+        &m.common,
+        r,
+        render::derived_names,
+        &[DENY_ALWAYS, render::DENY_QUERY],
+    );
+    let resources = blocks::resources(&m.resources, &root.attr("resources"), r);
+    let replicas = checks::replicas(r, &root.attr("replicas"), &m.replicas);
+    let stores = stores(r, &root.attr("stores"), &m.stores);
+    // Any string is a valid value: it is Go-quoted when rendered.
+    let selector_labels = checks::map(
+        r,
+        &root.attr("selector_labels"),
+        &m.selector_labels,
+        |k, _| match validate::prometheus_label_name(k) {
+            Ok(()) => Vec::new(),
+            Err(e) => vec![("Invalid selector label", e)],
+        },
+    );
+    let replica_labels = checks::unique_strings(
+        r,
+        &root.attr("replica_labels"),
+        &m.replica_labels,
+        "replica label",
+        |l| validate::prometheus_label_name(l).map_err(|e| ("Invalid replica label", e)),
+    );
+    let http_ingress = blocks::ingress(&m.http_ingress, &root.attr("http_ingress"), r);
+    let grpc_ingress = blocks::ingress(&m.grpc_ingress, &root.attr("grpc_ingress"), r);
+    let envoy = envoy(r, &root.attr("envoy"), &m.envoy);
+    Some(QuerySpec {
+        common: common.into_value()?,
+        replicas: replicas.into_value()?,
+        resources: resources.into_value()?,
+        stores: stores.into_value()?,
+        selector_labels: selector_labels.into_value()?,
+        replica_labels: replica_labels.into_option()?.unwrap_or_else(|| {
+            render::DEFAULT_REPLICA_LABELS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect()
+        }),
+        http_ingress: http_ingress.into_option()?,
+        grpc_ingress: grpc_ingress.into_option()?,
+        envoy: envoy.into_value()?,
+    })
+}
+
+fn stores(r: &mut Report, path: &Path, v: &Input<Vec<StoreModel>>) -> Checked<Vec<Store>> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut index = 0;
+    checks::list(r, path, v, |s, p, r| {
+        let i = index;
+        index += 1;
+        store(s, p, r, i, &mut seen)
+    })
+}
+
+fn store(
+    s: &StoreModel,
+    p: &Path,
+    r: &mut Report,
+    i: usize,
+    seen: &mut BTreeMap<String, usize>,
+) -> Checked<Store> {
+    let proxied = s.secret_name.known().is_some();
+    let address = match &s.address {
+        Input::Known(a) => {
+            let before = r.0.len();
+            let at = p.attr("address");
+            if let Some(first) = seen.insert(a.clone(), i) {
+                r.push(
+                    &at,
+                    "Duplicate store",
+                    format!(
+                        "{a:?} is already stores[{first}]; each store may be listed once (duplicate proxied stores would also give Envoy duplicate listeners)"
+                    ),
+                );
+            }
+            if proxied {
+                if let Err(e) = validate::host_port(a) {
+                    r.push(
+                        &at,
+                        "Invalid proxied store address",
+                        format!(
+                            "a store with secret_name is reached through the TLS sidecar, so its address must be a plain host:port without a dns+/dnssrv+ prefix: {e}"
+                        ),
+                    );
+                }
+            } else if s.secret_name.is_null()
+                && let Err(e) = render::direct_address(a)
+            {
+                r.push(&at, "Invalid store address", e);
+            }
+            if r.0.len() == before {
+                Checked::Known(a.clone())
+            } else {
+                Checked::Missing
+            }
+        }
+        Input::Null => Checked::Unset,
+        Input::Unknown => Checked::Missing,
+    }
+    .required(r, &p.attr("address"));
+    if s.secret_name.is_null() {
+        for (attr, v) in [
+            ("ca_key", &s.ca_key),
+            ("client_secret_name", &s.client_secret_name),
+            ("server_name", &s.server_name),
+        ] {
+            if v.known().is_some() {
+                r.push(
+                    &p.attr(attr),
+                    "Unused TLS setting",
+                    format!(
+                        "{attr} only applies to a store reached with TLS: set secret_name (the Secret holding the CA bundle) too"
+                    ),
+                );
+            }
+        }
+    }
+    let secret = checks::string(r, &p.attr("secret_name"), &s.secret_name, |n| {
+        validate::dns_subdomain(n).map_err(|e| ("Invalid Secret name", e))
+    });
+    let client = checks::string(
+        r,
+        &p.attr("client_secret_name"),
+        &s.client_secret_name,
+        |n| validate::dns_subdomain(n).map_err(|e| ("Invalid Secret name", e)),
+    );
+    let ca_key = checks::string(r, &p.attr("ca_key"), &s.ca_key, |k| {
+        validate::config_key(k).map_err(|e| ("Invalid ca_key", e))
+    });
+    let server_name = checks::string(r, &p.attr("server_name"), &s.server_name, |n| {
+        validate::host(n).map_err(|e| ("Invalid server_name", e))
+    });
+    Checked::all(|| {
+        let tls = match secret.into_option()? {
+            None => None,
+            Some(secret_name) => Some(StoreTls {
+                secret_name,
+                ca_key: ca_key
+                    .into_option()?
+                    .unwrap_or_else(|| render::DEFAULT_CA_KEY.to_owned()),
+                client_secret_name: client.into_option()?,
+                server_name: server_name.into_option()?,
+            }),
+        };
+        Some(Store {
+            address: address.into_value()?,
+            tls,
+        })
+    })
+}
+
+fn envoy(r: &mut Report, p: &Path, v: &Input<EnvoyModel>) -> Checked<Envoy> {
+    checks::block(v, |e| {
+        let image = checks::string(r, &p.attr("image"), &e.image, |i| {
+            if i.is_empty() || i.chars().any(char::is_whitespace) {
+                Err((
+                    "Invalid image",
+                    format!("{i:?} must be a non-empty image reference without spaces"),
+                ))
+            } else {
+                Ok(())
+            }
+        });
+        let pull = checks::one_of(
+            r,
+            &p.attr("image_pull_policy"),
+            &e.image_pull_policy,
+            PULL_POLICIES,
+        );
+        let resources = blocks::resources(&e.resources, &p.attr("resources"), r);
+        Checked::all(|| {
+            Some(Envoy {
+                image: image.into_option()?,
+                image_pull_policy: pull.into_option()?,
+                resources: resources.into_value()?,
+            })
+        })
+    })
+    .or(Envoy::default)
 }

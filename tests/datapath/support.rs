@@ -42,8 +42,11 @@ impl Drop for Work {
     }
 }
 
-pub fn spec<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
-    serde_json::from_value(v).unwrap()
+/// The validated spec of a configuration written as JSON (see
+/// `terraform_provider_thanos::testing`), as a plan makes it.
+pub fn spec<K: terraform_provider_thanos::lifecycle::Kind>(v: serde_json::Value) -> K::Spec {
+    terraform_provider_thanos::testing::spec::<K>(&v)
+        .unwrap_or_else(|e| panic!("invalid configuration: {e:#?}"))
 }
 
 pub fn with(mut base: serde_json::Value, extra: serde_json::Value) -> serde_json::Value {

@@ -107,22 +107,7 @@ impl Cluster {
         self.call(key, cancel, || api.get_opt(&key.name)).await
     }
 
-    /// Applies `objects` in order (see the module docs). Stops at the first error; objects
-    /// before it stay applied.
-    pub async fn apply(
-        &self,
-        objects: &[Object],
-        options: ApplyOptions,
-        cancel: &CancellationToken,
-    ) -> Result<Vec<Applied>> {
-        let mut out = Vec::with_capacity(objects.len());
-        for object in objects {
-            out.push(self.apply_one(object, options, cancel).await?);
-        }
-        Ok(out)
-    }
-
-    /// Applies one object (see [`Cluster::apply`]).
+    /// Applies one object (see the module docs).
     pub async fn apply_one(
         &self,
         object: &Object,

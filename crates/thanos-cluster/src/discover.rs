@@ -52,9 +52,8 @@ impl Cluster {
             let api: Api<EndpointSlice> = Api::namespaced(self.client.clone(), ns);
             // The server filters on match_labels; expressions are checked here.
             let mut lp = ListParams::default();
-            if let Some(labels) = &endpoints_selector.match_labels
-                && !labels.is_empty()
-            {
+            let labels = &endpoints_selector.match_labels;
+            if !labels.is_empty() {
                 lp = lp.labels(
                     &labels
                         .iter()
@@ -75,21 +74,17 @@ impl Cluster {
         Ok(endpoints_from_slices(&slices))
     }
 
-    /// [`Cluster::discover_endpoints`] for a ring; a ring without `endpoints_selector` selects
-    /// nothing.
+    /// [`Cluster::discover_endpoints`] for a ring that selects its members.
     pub async fn discover_ring(
         &self,
         own_namespace: &str,
-        ring: &thanos_render::receive::Hashring,
+        ring: &thanos_render::receive::RingSelector,
         cancel: &CancellationToken,
     ) -> Result<Vec<String>> {
-        let Some(sel) = &ring.endpoints_selector else {
-            return Ok(Vec::new());
-        };
         self.discover_endpoints(
             own_namespace,
-            sel,
-            ring.endpoints_namespace_selector.as_ref(),
+            &ring.endpoints_selector,
+            ring.namespace_selector.as_ref(),
             cancel,
         )
         .await

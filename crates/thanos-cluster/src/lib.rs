@@ -1,29 +1,33 @@
 //! Kubernetes IO for terraform-provider-thanos: everything that talks to a cluster.
 //!
 //! [`thanos_render`] turns a resource's spec into typed objects offline; this crate
-//! connects ([`config::ClusterConfig`]), applies them with server-side apply
-//! ([`Cluster::apply`]), finds what one resource owns ([`Cluster::inventory`]), deletes what is
-//! no longer rendered ([`Cluster::prune`]) or everything ([`Cluster::delete_all`]), detects
-//! drift without false positives ([`Cluster::drift`]), waits for rollouts with early, explained
-//! failures ([`Cluster::wait_for_rollout`]) and discovers hashring members
-//! ([`Cluster::discover_endpoints`]). It knows nothing of Terraform.
+//! connects ([`config::ClusterConfig`]), applies them one by one with server-side apply
+//! ([`Cluster::apply_one`]), finds what one resource owns ([`Cluster::inventory`]), deletes what
+//! is no longer rendered ([`Cluster::prune`]; everything, for a destroy), detects drift without
+//! false positives ([`Cluster::drift`]), waits for rollouts with early, explained failures
+//! ([`Cluster::wait_for_rollout`]) and discovers hashring members
+//! ([`Cluster::discover_endpoints`], [`Cluster::discover_ring`]). It knows nothing of
+//! Terraform.
 //!
 //! Every call that can take time takes a [`CancellationToken`] and returns
 //! [`Error::Cancelled`] promptly once it is cancelled.
 //!
-//! How a resource uses it:
-//! - configure: `ClusterConfig::from_env_and(block)`; if [`ClusterConfig::is_empty`], plan
-//!   offline and fail apply with [`Error::NotConfigured`]; else [`Cluster::connect`];
-//! - create/update: [`Cluster::apply`] (rendered objects, [`ApplyOptions`]), then
-//!   [`Cluster::prune`] with the rendered keys as `keep`, then (if `wait_for_rollout`)
-//!   [`Cluster::wait_for_rollout`] on [`wait::rollout_targets`] of the applied objects;
-//! - read/refresh: [`Cluster::drift`] of the objects rendered from state ([`Drift::Missing`]
-//!   for all of them = the resource is gone); [`Cluster::inventory`] finds owned objects that
-//!   are no longer rendered, and rebuilds state on import;
-//! - plan (when reachable): [`Cluster::drift_one`] of a *new* desired object previews whether
-//!   applying it changes anything, including immutable StatefulSet changes that apply will
-//!   replace; [`Cluster::discover_ring`] fills selector-based hashrings;
-//! - delete: [`Cluster::delete_all`] with the resource's [`PvcPolicy`].
+//! How the provider uses it (its `cluster` module wraps these calls in one trait, and its
+//! `lifecycle` module calls them):
+//! - configure: `ClusterConfig::from_env_and(block)`; if [`ClusterConfig::is_empty`], plans are
+//!   offline and apply fails with [`Error::NotConfigured`]; else [`Cluster::connect`] when
+//!   something first needs the cluster;
+//! - plan (when reachable): [`Cluster::discover_ring`] fills selector hashrings;
+//! - create/update: [`Cluster::apply_one`] for every rendered object (with `force` for the ones
+//!   a refresh found drifted), then [`Cluster::prune`] with the rendered keys as `keep`, then
+//!   (if `wait_for_rollout`) [`Cluster::wait_for_rollout`] on the rendered keys, and for
+//!   ingestors [`Cluster::discover_endpoints`] until routers can find every one of them;
+//! - read/refresh: [`Cluster::inventory`] (nothing left = the resource is gone), then
+//!   [`Cluster::drift`] of the objects rendered from state;
+//! - import: [`Cluster::get`] of the record ConfigMap; [`Cluster::inventory`] to explain a
+//!   missing one;
+//! - delete: [`Cluster::prune`] with nothing to keep (what [`Cluster::delete_all`] does) and the
+//!   resource's [`PvcPolicy`].
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 // Errors carry the object, reason and message a Terraform user needs; they are built once per

@@ -27,7 +27,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::api::{Api, ListParams};
 use tokio::time::Instant;
 
-use crate::apply::Applied;
 use crate::error::{Error, ObjectKey, Result};
 use crate::{CancellationToken, Cluster, sleep};
 
@@ -70,15 +69,6 @@ pub const FATAL_WAITING_REASONS: &[&str] = &[
     "CreateContainerError",
     "InvalidImageName",
 ];
-
-/// The Deployments and StatefulSets among applied objects, in order.
-pub fn rollout_targets(applied: &[Applied]) -> Vec<ObjectKey> {
-    applied
-        .iter()
-        .map(|a| a.key.clone())
-        .filter(|k| k.kind == "Deployment" || k.kind == "StatefulSet")
-        .collect()
-}
 
 /// What one poll found about one workload.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,27 +21,39 @@ async fn quickstart_applies_and_second_apply_is_a_no_op() {
     let c = &ns.cluster;
     let ing_spec = ingestor_spec(&ns.name, "ingestor", 2, "1Gi");
     let ing = thanos_render::receive::render(&ing_spec, &ctx(), &BTreeMap::new()).unwrap();
-    let router_spec: thanos_render::receive::ReceiveSpec = serde_json::from_value(serde_json::json!({
-        "name": "router",
-        "namespace": ns.name,
-        "router": {
-            "soft_tenant_hashring": {
-                "name": "test",
-                "endpoints_selector": { "match_labels": { "app.kubernetes.io/instance": "ingestor" } }
-            }
+    let router_spec = {
+        use thanos_render::common::{Common, LabelSelector};
+        use thanos_render::receive::{Hashring, Members, ReceiveSpec, RingSelector, Router};
+        ReceiveSpec {
+            router: Some(Router {
+                hashrings_refresh_interval: None,
+                replication_factor: 1,
+                remote_write_ingress: None,
+                hard_tenant_hashrings: Vec::new(),
+                soft_tenant_hashring: Some(Hashring {
+                    name: "test".to_owned(),
+                    tenants: Vec::new(),
+                    members: Members::Selected(RingSelector {
+                        endpoints_selector: LabelSelector {
+                            match_labels: BTreeMap::from([(
+                                "app.kubernetes.io/instance".to_owned(),
+                                "ingestor".to_owned(),
+                            )]),
+                            match_expressions: Vec::new(),
+                        },
+                        namespace_selector: None,
+                    }),
+                }),
+            }),
+            ..ReceiveSpec::new(Common::new("router", &ns.name))
         }
-    }))
-    .unwrap();
-    let discovered = BTreeMap::from([(
-        "test".to_owned(),
-        thanos_render::receive::ingestor_endpoints(&ing_spec).unwrap(),
-    )]);
+    };
+    let discovered = BTreeMap::from([("test".to_owned(), ingestor_endpoints(&ing_spec))]);
     let router = thanos_render::receive::render(&router_spec, &ctx(), &discovered).unwrap();
     let q = query(&ns.name, "sample", 1, true);
     let all: Vec<Object> = [ing.objects, router.objects, q.objects].concat();
 
-    let first = c
-        .apply(&all, ApplyOptions::default(), &ns.cancel)
+    let first = apply_all(c, &all, ApplyOptions::default(), &ns.cancel)
         .await
         .unwrap();
     assert_eq!(first.len(), all.len());
@@ -60,7 +72,7 @@ async fn quickstart_applies_and_second_apply_is_a_no_op() {
     }
 
     // The workloads roll out (kwok makes pods Ready; PVCs bind).
-    let targets = thanos_cluster::wait::rollout_targets(&first);
+    let targets = rollout_targets(&first);
     assert!(targets.len() >= 3, "{targets:?}");
     c.wait_for_rollout(&targets, WaitOptions::with_timeout(SHORT), &ns.cancel)
         .await
@@ -78,8 +90,7 @@ async fn quickstart_applies_and_second_apply_is_a_no_op() {
             let live = c.get(&key, &ns.cancel).await.unwrap().expect("exists");
             before.push(live.metadata.resource_version.unwrap());
         }
-        let second = c
-            .apply(&all, ApplyOptions::default(), &ns.cancel)
+        let second = apply_all(c, &all, ApplyOptions::default(), &ns.cancel)
             .await
             .unwrap();
         assert!(second.iter().all(|b| !b.created));
@@ -127,15 +138,14 @@ async fn refuses_foreign_objects_unless_adopting() {
         None,
     );
     assert!(ok, "{out}");
-    let e = ns
-        .cluster
-        .apply(
-            std::slice::from_ref(&cm),
-            ApplyOptions::default(),
-            &ns.cancel,
-        )
-        .await
-        .unwrap_err();
+    let e = apply_all(
+        &ns.cluster,
+        std::slice::from_ref(&cm),
+        ApplyOptions::default(),
+        &ns.cancel,
+    )
+    .await
+    .unwrap_err();
     match &e {
         Error::NotOurs {
             kind,
@@ -166,15 +176,14 @@ async fn refuses_foreign_objects_unless_adopting() {
         None,
     );
     assert!(ok, "{out}");
-    let e = ns
-        .cluster
-        .apply(
-            std::slice::from_ref(&cm),
-            ApplyOptions::default(),
-            &ns.cancel,
-        )
-        .await
-        .unwrap_err();
+    let e = apply_all(
+        &ns.cluster,
+        std::slice::from_ref(&cm),
+        ApplyOptions::default(),
+        &ns.cancel,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, Error::NotOurs { .. }), "{e:?}");
     assert!(e.to_string().contains("thanos-query-someone-else"), "{e}");
 
@@ -183,23 +192,21 @@ async fn refuses_foreign_objects_unless_adopting() {
         adopt_existing: true,
         ..Default::default()
     };
-    let applied = ns
-        .cluster
-        .apply(std::slice::from_ref(&cm), adopt, &ns.cancel)
+    let applied = apply_all(&ns.cluster, std::slice::from_ref(&cm), adopt, &ns.cancel)
         .await
         .unwrap();
     assert!(applied[0].adopted && !applied[0].created);
     let labels = &applied[0].json["metadata"]["labels"];
     assert_eq!(labels["app.kubernetes.io/part-of"], "thanos-query-q");
     // From now on it is ours: a plain apply works.
-    ns.cluster
-        .apply(
-            std::slice::from_ref(&cm),
-            ApplyOptions::default(),
-            &ns.cancel,
-        )
-        .await
-        .unwrap();
+    apply_all(
+        &ns.cluster,
+        std::slice::from_ref(&cm),
+        ApplyOptions::default(),
+        &ns.cancel,
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -209,8 +216,7 @@ async fn conflict_with_another_field_manager() {
     };
     let ns = TestNs::new(&path, "conflict").await;
     let q = query(&ns.name, "q", 1, false);
-    ns.cluster
-        .apply(&q.objects, ApplyOptions::default(), &ns.cancel)
+    apply_all(&ns.cluster, &q.objects, ApplyOptions::default(), &ns.cancel)
         .await
         .unwrap();
     let dep = q.get("Deployment", "thanosquery-q").unwrap().clone();
@@ -232,15 +238,14 @@ async fn conflict_with_another_field_manager() {
     );
     assert!(ok, "{out}");
 
-    let e = ns
-        .cluster
-        .apply(
-            std::slice::from_ref(&dep),
-            ApplyOptions::default(),
-            &ns.cancel,
-        )
-        .await
-        .unwrap_err();
+    let e = apply_all(
+        &ns.cluster,
+        std::slice::from_ref(&dep),
+        ApplyOptions::default(),
+        &ns.cancel,
+    )
+    .await
+    .unwrap_err();
     let Error::Conflict { object, message } = &e else {
         panic!("{e:?}")
     };
@@ -253,9 +258,7 @@ async fn conflict_with_another_field_manager() {
         force_conflicts: true,
         ..Default::default()
     };
-    let applied = ns
-        .cluster
-        .apply(std::slice::from_ref(&dep), force, &ns.cancel)
+    let applied = apply_all(&ns.cluster, std::slice::from_ref(&dep), force, &ns.cancel)
         .await
         .unwrap();
     assert_eq!(applied[0].json["spec"]["replicas"], 1);
@@ -269,12 +272,11 @@ async fn statefulset_claim_template_change_replaces_and_keeps_pvcs() {
     let ns = TestNs::new(&path, "replace").await;
     let c = &ns.cluster;
     let v1 = ingestor(&ns.name, "ing", 2, "1Gi");
-    let applied = c
-        .apply(&v1.objects, ApplyOptions::default(), &ns.cancel)
+    let applied = apply_all(c, &v1.objects, ApplyOptions::default(), &ns.cancel)
         .await
         .unwrap();
     c.wait_for_rollout(
-        &thanos_cluster::wait::rollout_targets(&applied),
+        &rollout_targets(&applied),
         WaitOptions::with_timeout(SHORT),
         &ns.cancel,
     )
@@ -308,8 +310,7 @@ async fn statefulset_claim_template_change_replaces_and_keeps_pvcs() {
         }
         other => panic!("{other:?}"),
     }
-    let applied = c
-        .apply(&v2.objects, ApplyOptions::default(), &ns.cancel)
+    let applied = apply_all(c, &v2.objects, ApplyOptions::default(), &ns.cancel)
         .await
         .unwrap();
     let sts = applied
@@ -323,7 +324,7 @@ async fn statefulset_claim_template_change_replaces_and_keeps_pvcs() {
         "2Gi"
     );
     c.wait_for_rollout(
-        &thanos_cluster::wait::rollout_targets(&applied),
+        &rollout_targets(&applied),
         WaitOptions::with_timeout(SHORT),
         &ns.cancel,
     )
@@ -334,8 +335,7 @@ async fn statefulset_claim_template_change_replaces_and_keeps_pvcs() {
     let after_uids: Vec<_> = after.iter().map(|p| p.metadata.uid.clone()).collect();
     assert_eq!(before_uids, after_uids);
     // A second apply of v2 is a plain no-op apply.
-    let again = c
-        .apply(&v2.objects, ApplyOptions::default(), &ns.cancel)
+    let again = apply_all(c, &v2.objects, ApplyOptions::default(), &ns.cancel)
         .await
         .unwrap();
     assert!(again.iter().all(|a| !a.replaced));
@@ -350,14 +350,14 @@ async fn missing_namespace_is_explained() {
         .await
         .unwrap();
     let q = query("tc-no-such-namespace", "q", 1, false);
-    let e = cluster
-        .apply(
-            &q.objects,
-            ApplyOptions::default(),
-            &thanos_cluster::CancellationToken::new(),
-        )
-        .await
-        .unwrap_err();
+    let e = apply_all(
+        &cluster,
+        &q.objects,
+        ApplyOptions::default(),
+        &thanos_cluster::CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, Error::NamespaceNotFound { .. }), "{e:?}");
     assert!(e.to_string().contains("tc-no-such-namespace"), "{e}");
 }

@@ -9,18 +9,16 @@ use std::time::Duration;
 
 use common::*;
 use thanos_cluster::{ApplyOptions, WaitOptions};
-use thanos_render::common::LabelSelector;
-use thanos_render::receive::Hashring;
+use thanos_render::common::{LabelSelector, LabelSelectorRequirement};
+use thanos_render::receive::RingSelector;
 
 fn labels(pairs: &[(&str, &str)]) -> LabelSelector {
     LabelSelector {
-        match_labels: Some(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        ),
-        match_expressions: None,
+        match_labels: pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        match_expressions: Vec::new(),
     }
 }
 
@@ -40,18 +38,17 @@ async fn discovers_statefulset_pods_behind_headless_service() {
     let c = &ns.cluster;
     let spec = ingestor_spec(n, "ing", 2, "1Gi");
     let r = thanos_render::receive::render(&spec, &ctx(), &BTreeMap::new()).unwrap();
-    let applied = c
-        .apply(&r.objects, ApplyOptions::default(), &ns.cancel)
+    let applied = apply_all(c, &r.objects, ApplyOptions::default(), &ns.cancel)
         .await
         .unwrap();
     c.wait_for_rollout(
-        &thanos_cluster::wait::rollout_targets(&applied),
+        &rollout_targets(&applied),
         WaitOptions::with_timeout(SHORT),
         &ns.cancel,
     )
     .await
     .unwrap();
-    let expected = thanos_render::receive::ingestor_endpoints(&spec).unwrap();
+    let expected = ingestor_endpoints(&spec);
     assert_eq!(expected.len(), 2);
     assert!(
         expected[0].ends_with(&format!(".{n}.svc:10901")),
@@ -74,22 +71,17 @@ async fn discovers_statefulset_pods_behind_headless_service() {
     assert_eq!(found, expected);
 
     // Through a ring, from another namespace, with a namespace selector.
-    let ring = Hashring {
-        name: Some("soft".into()),
-        endpoints_selector: Some(sel.clone()),
-        endpoints_namespace_selector: Some(labels(&[(
-            "thanos-cluster-test/marker",
-            marker.as_str(),
-        )])),
-        ..Default::default()
+    let ring = RingSelector {
+        endpoints_selector: sel.clone(),
+        namespace_selector: Some(labels(&[("thanos-cluster-test/marker", marker.as_str())])),
     };
     assert_eq!(
         c.discover_ring("default", &ring, &ns.cancel).await.unwrap(),
         expected
     );
     // Without the namespace selector, a ring in `default` sees nothing of ours.
-    let local = Hashring {
-        endpoints_namespace_selector: None,
+    let local = RingSelector {
+        namespace_selector: None,
         ..ring.clone()
     };
     assert!(
@@ -98,7 +90,8 @@ async fn discovers_statefulset_pods_behind_headless_service() {
             .unwrap()
             .is_empty()
     );
-    // A selector that matches no Service, and a ring without a selector, find nothing.
+    // A selector that matches no Service finds nothing. (A ring without a selector cannot
+    // be asked: validation makes it a static ring or an error.)
     let none = labels(&[("app.kubernetes.io/instance", "nope")]);
     assert!(
         c.discover_endpoints(n, &none, None, &ns.cancel)
@@ -106,20 +99,15 @@ async fn discovers_statefulset_pods_behind_headless_service() {
             .unwrap()
             .is_empty()
     );
-    let no_selector = Hashring::default();
-    assert!(
-        c.discover_ring(n, &no_selector, &ns.cancel)
-            .await
-            .unwrap()
-            .is_empty()
-    );
     // Expressions are honoured too.
-    let expr: LabelSelector = serde_json::from_value(serde_json::json!({
-        "match_expressions": [
-            { "key": "app.kubernetes.io/instance", "operator": "In", "values": ["ing", "x"] }
-        ]
-    }))
-    .unwrap();
+    let expr = LabelSelector {
+        match_labels: BTreeMap::new(),
+        match_expressions: vec![LabelSelectorRequirement {
+            key: "app.kubernetes.io/instance".to_owned(),
+            operator: "In".to_owned(),
+            values: vec!["ing".to_owned(), "x".to_owned()],
+        }],
+    };
     assert_eq!(
         c.discover_endpoints(n, &expr, None, &ns.cancel)
             .await

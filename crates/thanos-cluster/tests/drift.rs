@@ -9,17 +9,15 @@ use thanos_render::Object;
 
 fn query_with_quantities(ns: &str) -> thanos_render::Rendered {
     // Quantities the server rewrites (1000m -> 1, 1024Mi -> 1Gi) must not look like drift.
-    let spec: thanos_render::query::QuerySpec = serde_json::from_value(serde_json::json!({
-        "name": "q",
-        "namespace": ns,
-        "replicas": 2,
-        "stores": [ { "address": "dnssrvnoa+_grpc._tcp.thanosreceive-ingestor-operated" } ],
-        "resources": {
-            "requests": { "cpu": "1000m", "memory": "1024Mi" },
-            "limits": { "cpu": "2000m", "memory": "2048Mi" }
-        }
-    }))
-    .unwrap();
+    let mut spec = query_spec(ns, "q", 2);
+    spec.resources = thanos_render::common::Resources {
+        requests: [("cpu", "1000m"), ("memory", "1024Mi")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .into(),
+        limits: [("cpu", "2000m"), ("memory", "2048Mi")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .into(),
+    };
     thanos_render::query::render(&spec, &ctx()).unwrap()
 }
 
@@ -42,8 +40,7 @@ async fn drift_is_truthful() {
     let dep = q.get("Deployment", "thanosquery-q").unwrap().clone();
     assert_eq!(drift_of(&ns, &dep).await, Drift::Missing);
 
-    ns.cluster
-        .apply(&all, ApplyOptions::default(), &ns.cancel)
+    apply_all(&ns.cluster, &all, ApplyOptions::default(), &ns.cancel)
         .await
         .unwrap();
     // Freshly applied (server defaults everywhere, normalised quantities, a Service with an
@@ -176,17 +173,17 @@ async fn drift_is_truthful() {
     assert_eq!(drift_of(&ns, &svc).await, Drift::Missing);
 
     // Re-applying (force, as after a plan that shows the drift) heals everything.
-    ns.cluster
-        .apply(
-            &all,
-            ApplyOptions {
-                force_conflicts: true,
-                ..Default::default()
-            },
-            &ns.cancel,
-        )
-        .await
-        .unwrap();
+    apply_all(
+        &ns.cluster,
+        &all,
+        ApplyOptions {
+            force_conflicts: true,
+            ..Default::default()
+        },
+        &ns.cancel,
+    )
+    .await
+    .unwrap();
     for (key, d) in ns.cluster.drift(&all, &ns.cancel).await.unwrap() {
         assert_eq!(d, Drift::InSync, "{key}");
     }

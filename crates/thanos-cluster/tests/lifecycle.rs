@@ -17,9 +17,14 @@ async fn prune_removes_only_unrendered_owned_objects() {
     let n = ns.name.as_str();
     let c = &ns.cluster;
     let with_ingress = query(n, "q", 1, true);
-    c.apply(&with_ingress.objects, ApplyOptions::default(), &ns.cancel)
-        .await
-        .unwrap();
+    apply_all(
+        c,
+        &with_ingress.objects,
+        ApplyOptions::default(),
+        &ns.cancel,
+    )
+    .await
+    .unwrap();
     // Bystanders: an unlabelled ConfigMap, one of another resource, one with only managed-by.
     for (name, labels) in [
         ("bystander", ""),
@@ -52,7 +57,7 @@ async fn prune_removes_only_unrendered_owned_objects() {
     // The ingress is no longer rendered.
     let without = query(n, "q", 1, false);
     assert_eq!(without.objects.len() + 1, with_ingress.objects.len());
-    c.apply(&without.objects, ApplyOptions::default(), &ns.cancel)
+    apply_all(c, &without.objects, ApplyOptions::default(), &ns.cancel)
         .await
         .unwrap();
     let keep: Vec<ObjectKey> = without.objects.iter().map(ObjectKey::of).collect();
@@ -94,12 +99,11 @@ async fn delete_waits_until_gone_and_respects_pvc_retention() {
     let n = ns.name.as_str();
     let c = &ns.cluster;
     let ing = ingestor(n, "ing", 2, "1Gi");
-    let applied = c
-        .apply(&ing.objects, ApplyOptions::default(), &ns.cancel)
+    let applied = apply_all(c, &ing.objects, ApplyOptions::default(), &ns.cancel)
         .await
         .unwrap();
     c.wait_for_rollout(
-        &thanos_cluster::wait::rollout_targets(&applied),
+        &rollout_targets(&applied),
         WaitOptions::with_timeout(SHORT),
         &ns.cancel,
     )
@@ -174,14 +178,14 @@ async fn apply_waits_for_a_terminating_object_then_recreates_it() {
         .find(|o| o.kind() == "ConfigMap")
         .unwrap()
         .clone();
-    ns.cluster
-        .apply(
-            std::slice::from_ref(&cm),
-            ApplyOptions::default(),
-            &ns.cancel,
-        )
-        .await
-        .unwrap();
+    apply_all(
+        &ns.cluster,
+        std::slice::from_ref(&cm),
+        ApplyOptions::default(),
+        &ns.cancel,
+    )
+    .await
+    .unwrap();
     // A finalizer holds the ConfigMap in Terminating after its deletion.
     let (ok, out) = ns.kubectl(
         &[
@@ -222,7 +226,8 @@ async fn apply_waits_for_a_terminating_object_then_recreates_it() {
     let start = Instant::now();
     let (_, applied) = tokio::join!(
         release,
-        ns.cluster.apply(
+        apply_all(
+            &ns.cluster,
             std::slice::from_ref(&cm),
             ApplyOptions::default(),
             &ns.cancel

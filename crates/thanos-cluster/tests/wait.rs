@@ -18,14 +18,9 @@ use thanos_cluster::{ApplyOptions, CancellationToken, Error, ObjectKey, WaitOpti
 use thanos_render::Object;
 
 fn unschedulable_query(ns: &str) -> thanos_render::Rendered {
-    let spec: thanos_render::query::QuerySpec = serde_json::from_value(serde_json::json!({
-        "name": "stuck",
-        "namespace": ns,
-        "replicas": 1,
-        "stores": [ { "address": "dnssrvnoa+_grpc._tcp.thanosreceive-ingestor-operated" } ],
-        "node_selector": { "example.com/no-such-node": "true" }
-    }))
-    .unwrap();
+    let mut spec = query_spec(ns, "stuck", 1);
+    spec.common.placement.node_selector =
+        [("example.com/no-such-node".to_owned(), "true".to_owned())].into();
     thanos_render::query::render(&spec, &ctx()).unwrap()
 }
 
@@ -40,14 +35,12 @@ async fn rollout_succeeds() {
     };
     let ns = TestNs::new(&path, "wait-ok").await;
     let q = query(&ns.name, "q", 2, false);
-    let applied = ns
-        .cluster
-        .apply(&q.objects, ApplyOptions::default(), &ns.cancel)
+    let applied = apply_all(&ns.cluster, &q.objects, ApplyOptions::default(), &ns.cancel)
         .await
         .unwrap();
     ns.cluster
         .wait_for_rollout(
-            &thanos_cluster::wait::rollout_targets(&applied),
+            &rollout_targets(&applied),
             WaitOptions::with_timeout(SHORT),
             &ns.cancel,
         )
@@ -62,8 +55,7 @@ async fn unschedulable_fails_early_with_the_scheduler_message() {
     };
     let ns = TestNs::new(&path, "wait-sched").await;
     let q = unschedulable_query(&ns.name);
-    ns.cluster
-        .apply(&q.objects, ApplyOptions::default(), &ns.cancel)
+    apply_all(&ns.cluster, &q.objects, ApplyOptions::default(), &ns.cancel)
         .await
         .unwrap();
     let opts = WaitOptions {
@@ -109,8 +101,7 @@ async fn timeout_says_what_is_missing() {
     };
     let ns = TestNs::new(&path, "wait-timeout").await;
     let q = unschedulable_query(&ns.name);
-    ns.cluster
-        .apply(&q.objects, ApplyOptions::default(), &ns.cancel)
+    apply_all(&ns.cluster, &q.objects, ApplyOptions::default(), &ns.cancel)
         .await
         .unwrap();
     let opts = WaitOptions {
@@ -139,8 +130,7 @@ async fn cancellation_returns_promptly() {
     };
     let ns = TestNs::new(&path, "wait-cancel").await;
     let q = unschedulable_query(&ns.name);
-    ns.cluster
-        .apply(&q.objects, ApplyOptions::default(), &ns.cancel)
+    apply_all(&ns.cluster, &q.objects, ApplyOptions::default(), &ns.cancel)
         .await
         .unwrap();
     let cancel = CancellationToken::new();
@@ -188,8 +178,7 @@ async fn progress_deadline_exceeded_fails_early() {
             d.spec.as_mut().unwrap().progress_deadline_seconds = Some(1);
         }
     }
-    ns.cluster
-        .apply(&q.objects, ApplyOptions::default(), &ns.cancel)
+    apply_all(&ns.cluster, &q.objects, ApplyOptions::default(), &ns.cancel)
         .await
         .unwrap();
     let opts = WaitOptions {
@@ -228,8 +217,7 @@ async fn image_pull_back_off_fails_early() {
             pod.node_name = Some("tc-no-such-node".into());
         }
     }
-    ns.cluster
-        .apply(&q.objects, ApplyOptions::default(), &ns.cancel)
+    apply_all(&ns.cluster, &q.objects, ApplyOptions::default(), &ns.cancel)
         .await
         .unwrap();
     let key = deployment_key(&q);

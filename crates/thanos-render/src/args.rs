@@ -29,13 +29,13 @@ pub const REPEATABLE: &[&str] = &[
 ];
 
 /// A flag the user may not set, and why.
-pub(crate) struct Denied {
+pub struct Denied {
     pub flag: &'static str,
     pub why: &'static str,
 }
 
 /// Denied on every Thanos container.
-pub(crate) const DENY_ALWAYS: &[Denied] = &[
+pub const DENY_ALWAYS: &[Denied] = &[
     Denied {
         flag: "--grpc-address",
         why: "the gRPC listen address is managed: Services, probes and the hashring point at port 10901 on the pod IP",
@@ -51,10 +51,8 @@ pub fn flag_name(arg: &str) -> &str {
     arg.split_once('=').map_or(arg, |(n, _)| n)
 }
 
-/// Validates `extra_args` against the deny list.
-pub(crate) fn validate_extra_args(r: &mut Report, extra: &Option<Vec<String>>, deny: &[&[Denied]]) {
-    let Some(extra) = extra else { return };
-    let path = Path::root().attr("extra_args");
+/// Validates `extra_args` (at `path`) against the deny lists.
+pub fn validate_extra_args(r: &mut Report, path: &Path, extra: &[String], deny: &[&[Denied]]) {
     for (i, a) in extra.iter().enumerate() {
         let p = path.index(i);
         let name = flag_name(a);
@@ -80,10 +78,10 @@ pub(crate) fn validate_extra_args(r: &mut Report, extra: &Option<Vec<String>>, d
 
 /// Appends `extra` to `rendered`; non-repeatable user flags replace rendered flags of the same
 /// name. The first rendered argument (the subcommand) is always kept.
-pub fn merge_extra_args(rendered: Vec<String>, extra: &Option<Vec<String>>) -> Vec<String> {
-    let Some(extra) = extra.as_ref().filter(|e| !e.is_empty()) else {
+pub fn merge_extra_args(rendered: Vec<String>, extra: &[String]) -> Vec<String> {
+    if extra.is_empty() {
         return rendered;
-    };
+    }
     let replaced: Vec<&str> = extra
         .iter()
         .map(|a| flag_name(a))
@@ -110,11 +108,11 @@ mod tests {
             "--log.level=info".to_owned(),
             "--query.replica-label=a".to_owned(),
         ];
-        let extra = Some(vec![
+        let extra = vec![
             "--log.level=debug".to_owned(),
             "--query.replica-label=b".to_owned(),
             "--query.auto-downsampling".to_owned(),
-        ]);
+        ];
         assert_eq!(
             merge_extra_args(rendered, &extra),
             [

@@ -23,17 +23,14 @@ pub fn selector_matches(selector: &LabelSelector, labels: &BTreeMap<String, Stri
     let labels_ok = selector
         .match_labels
         .iter()
-        .flatten()
         .all(|(k, v)| labels.get(k) == Some(v));
-    let exprs_ok = selector.match_expressions.iter().flatten().all(|e| {
-        let key = e.key.as_deref().unwrap_or_default();
-        let values = e.values.as_deref().unwrap_or_default();
-        let value = labels.get(key);
-        match e.operator.as_deref() {
-            Some("In") => value.is_some_and(|v| values.contains(v)),
-            Some("NotIn") => value.is_none_or(|v| !values.contains(v)),
-            Some("Exists") => value.is_some(),
-            Some("DoesNotExist") => value.is_none(),
+    let exprs_ok = selector.match_expressions.iter().all(|e| {
+        let value = labels.get(&e.key);
+        match e.operator.as_str() {
+            "In" => value.is_some_and(|v| e.values.contains(v)),
+            "NotIn" => value.is_none_or(|v| !e.values.contains(v)),
+            "Exists" => value.is_some(),
+            "DoesNotExist" => value.is_none(),
             // Unknown operators never match (validation rejects them earlier).
             _ => false,
         }
@@ -93,71 +90,4 @@ pub fn endpoints_from_slices(slices: &[EndpointSlice]) -> Vec<String> {
     out.sort();
     out.dedup();
     out
-}
-
-/// Whether a ring of a receive in `own_namespace` selects `slice`, given the labels of the
-/// slice's Namespace: the namespace must be the receive's own (no
-/// `endpoints_namespace_selector`) or match that selector (`{}` = every namespace), and the
-/// slice's labels (which the EndpointSlice controller copies from its Service) must match
-/// `endpoints_selector`. A ring without `endpoints_selector` selects nothing.
-pub fn ring_selects_slice(
-    ring: &crate::receive::Hashring,
-    own_namespace: &str,
-    slice: &EndpointSlice,
-    namespace_labels: &BTreeMap<String, String>,
-) -> bool {
-    let Some(selector) = &ring.endpoints_selector else {
-        return false;
-    };
-    let ns = slice.metadata.namespace.as_deref().unwrap_or_default();
-    let ns_ok = match &ring.endpoints_namespace_selector {
-        None => ns == own_namespace,
-        Some(s) => selector_matches(s, namespace_labels),
-    };
-    let empty = BTreeMap::new();
-    ns_ok && selector_matches(selector, slice.metadata.labels.as_ref().unwrap_or(&empty))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::receive::Hashring;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-
-    fn slice(ns: &str, labels: &[(&str, &str)]) -> EndpointSlice {
-        EndpointSlice {
-            metadata: ObjectMeta {
-                namespace: Some(ns.into()),
-                labels: Some(
-                    labels
-                        .iter()
-                        .map(|(k, v)| ((*k).into(), (*v).into()))
-                        .collect(),
-                ),
-                ..Default::default()
-            },
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn ring_selection_respects_namespaces() {
-        let sel = LabelSelector {
-            match_labels: Some(BTreeMap::from([("app".into(), "ingestor".into())])),
-            match_expressions: None,
-        };
-        let mut ring = Hashring {
-            endpoints_selector: Some(sel),
-            ..Default::default()
-        };
-        let here = slice("mon", &[("app", "ingestor")]);
-        let there = slice("other", &[("app", "ingestor")]);
-        let none = BTreeMap::new();
-        assert!(ring_selects_slice(&ring, "mon", &here, &none));
-        assert!(!ring_selects_slice(&ring, "mon", &there, &none));
-        ring.endpoints_namespace_selector = Some(LabelSelector::default());
-        assert!(ring_selects_slice(&ring, "mon", &there, &none));
-        ring.endpoints_selector = None;
-        assert!(!ring_selects_slice(&ring, "mon", &here, &none));
-    }
 }

@@ -1,20 +1,28 @@
 //! Pure rendering of the Thanos stacks managed by terraform-provider-thanos.
 //!
-//! Typed spec in ([`query::QuerySpec`], [`receive::ReceiveSpec`], [`storage::StorageSpec`],
-//! whose fields mirror the Terraform schema 1:1), typed Kubernetes objects out
-//! ([`object::Rendered`]). No IO, no Terraform types, no clock, no randomness: the same input
-//! renders byte-identical output, so `terraform plan` works offline and shows exactly what will
-//! change. Cluster knowledge (discovered hashring members) is an explicit input.
+//! Validated specs in ([`query::QuerySpec`], [`receive::ReceiveSpec`],
+//! [`storage::StorageSpec`]: fully known values, the parts every resource shares in one
+//! [`common::Common`]), typed Kubernetes objects out ([`object::Rendered`]). No IO, no
+//! Terraform types, no clock, no randomness: the same input renders byte-identical output, so
+//! `terraform plan` works offline and shows exactly what will change. Cluster knowledge
+//! (discovered hashring members) is an explicit input.
+//!
+//! The provider's resource layer turns a Terraform configuration into these specs and checks
+//! every rule on the way (with the syntax checkers of [`validate`] and the per-resource rules
+//! this crate exports, such as the `extra_args` deny lists and derived-name limits); rendering
+//! therefore never re-validates and fails only for reasons that need the cluster (a discovered
+//! ring that is empty).
 //!
 //! Modules:
-//! - [`query`], [`receive`], [`storage`]: one per Terraform resource (spec, `validate`,
-//!   `render`, computed attributes);
-//! - [`common`]: shared spec parts and [`common::RenderContext`] (provider defaults);
+//! - [`query`], [`receive`], [`storage`]: one per Terraform resource (spec, `render`, computed
+//!   attributes, the rules only that resource has);
+//! - [`common`]: the shared spec parts and [`common::RenderContext`] (provider defaults);
 //! - [`envoy`]: the query's TLS store-proxy sidecar config, validated against Envoy's protobuf
 //!   schema; [`hashring`]: `hashrings.json`; [`discovery`]: label selectors and EndpointSlices →
 //!   endpoint strings;
 //! - [`meta`]: names, labels, annotation keys; [`args`]: `extra_args` rules;
-//!   [`validate`]: [`validate::Invalid`] with attribute paths and the syntax checkers;
+//!   [`validate`]: findings with attribute paths ([`validate::Invalid`]) and the syntax
+//!   checkers;
 //! - [`object`]: [`object::Object`], [`object::Rendered`].
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
@@ -39,12 +47,9 @@ pub use validate::{Invalid, PathSegment};
 /// Why rendering failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The configuration breaks validation rules (the same list `validate` returns).
+    /// What only the cluster could tell is wrong (a discovered ring without members).
     #[error("invalid configuration: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<Invalid>),
-    /// A required value is unset or still unknown; render needs a fully known spec.
-    #[error("{path} is required")]
-    Missing { path: String },
     /// A hashring that selects its members has no discovered endpoints in the input yet (the
     /// caller plans it as known after apply, or discovers it first).
     #[error("hashring {ring:?} selects its endpoints and has not been discovered yet")]
@@ -53,4 +58,7 @@ pub enum Error {
     /// such a config is never returned).
     #[error(transparent)]
     Envoy(#[from] envoy::SchemaError),
+    /// The spec breaks a rule that validation guarantees (a bug in the caller).
+    #[error("the spec was not validated: {0}")]
+    Unvalidated(String),
 }

@@ -100,9 +100,9 @@ pub fn object_labels(
     name: &str,
     subcomponent: Option<&str>,
     extra: &BTreeMap<String, String>,
-    user: &Option<BTreeMap<String, String>>,
+    user: &BTreeMap<String, String>,
 ) -> BTreeMap<String, String> {
-    let mut m = user.clone().unwrap_or_default();
+    let mut m = user.clone();
     m.extend(selector_labels(kind, name, subcomponent));
     m.extend(extra.clone());
     m.extend(ownership_labels(kind, name));
@@ -114,26 +114,26 @@ pub fn object_meta(
     name: String,
     namespace: &str,
     labels: BTreeMap<String, String>,
-    annotations: &Option<BTreeMap<String, String>>,
+    annotations: &BTreeMap<String, String>,
 ) -> ObjectMeta {
     ObjectMeta {
         name: Some(name),
         namespace: Some(namespace.to_owned()),
         labels: Some(labels),
-        annotations: annotations.clone().filter(|a| !a.is_empty()),
+        annotations: Some(annotations.clone()).filter(|a| !a.is_empty()),
         ..Default::default()
     }
 }
 
 /// A name Kubernetes derives from ours, and the limit it must respect.
-pub(crate) struct DerivedName {
+pub struct DerivedName {
     pub name: String,
     pub limit: usize,
     pub what: &'static str,
 }
 
 /// Reports every derived name that is too long, on the `name` attribute.
-pub(crate) fn check_derived_names(r: &mut crate::validate::Report, names: &[DerivedName]) {
+pub fn check_derived_names(r: &mut crate::validate::Report, names: &[DerivedName]) {
     for d in names {
         if d.name.len() > d.limit {
             r.push(

@@ -6,18 +6,14 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
-use serde::Deserialize;
 
 use crate::Error;
-use crate::args::{self, DENY_ALWAYS, Denied};
-use crate::common::{
-    self, CommonRef, IngressSpec, RenderContext, Resources, Toleration, TopologySpreadConstraint,
-    required,
-};
+use crate::args::{self, Denied};
+use crate::common::{self, Common, Ingress, IngressTarget, RenderContext, Resources};
 use crate::envoy::{self, ProxiedStore};
 use crate::meta::{self, DerivedName, GRPC_PORT, HTTP_PORT, Kind};
 use crate::object::{Object, Rendered};
-use crate::validate::{self, Invalid, Path, Report};
+use crate::validate;
 use crate::workload::{self, ThanosContainer};
 
 /// Replica labels deduplicated by default: Prometheus HA pairs and replicated receive data.
@@ -27,78 +23,80 @@ pub const STORE_SD_PATH: &str = "/etc/thanos/store-sd.yaml";
 /// Default key of the CA bundle in a store's `secret_name`.
 pub const DEFAULT_CA_KEY: &str = "ca.crt";
 
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// A validated `thanos_query`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct QuerySpec {
-    pub name: Option<String>,
-    pub namespace: Option<String>,
-    pub image: Option<String>,
-    pub image_pull_policy: Option<String>,
-    pub log_level: Option<String>,
-    pub log_format: Option<String>,
-    pub labels: Option<BTreeMap<String, String>>,
-    pub annotations: Option<BTreeMap<String, String>>,
-    pub node_selector: Option<BTreeMap<String, String>>,
-    pub tolerations: Option<Vec<Toleration>>,
-    pub affinity: Option<String>,
-    pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
-    pub resources: Option<Resources>,
-    pub extra_args: Option<Vec<String>>,
-    /// Default 1.
-    pub replicas: Option<i64>,
-    pub stores: Option<Vec<Store>>,
-    pub selector_labels: Option<BTreeMap<String, String>>,
-    /// Default [`DEFAULT_REPLICA_LABELS`].
-    pub replica_labels: Option<Vec<String>>,
-    pub http_ingress: Option<IngressSpec>,
-    pub grpc_ingress: Option<IngressSpec>,
-    pub envoy: Option<EnvoySpec>,
-}
-
-/// One entry of `stores`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Store {
-    /// Required. Direct stores: `host:port`, `dns+host:port`, `dnssrv+name`, `dnssrvnoa+name`.
-    /// TLS-proxied stores: `host:port`.
-    pub address: Option<String>,
-    /// Secret with the CA bundle: the store is reached through the envoy sidecar with TLS.
-    pub secret_name: Option<String>,
-    /// Default `ca.crt`.
-    pub ca_key: Option<String>,
-    /// Secret with `tls.crt`/`tls.key`: the sidecar presents it (mTLS).
-    pub client_secret_name: Option<String>,
-    /// SNI and the name the server certificate must carry; default: the host of `address`.
-    pub server_name: Option<String>,
-}
-
-/// `envoy` block.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct EnvoySpec {
-    pub image: Option<String>,
-    /// Default `IfNotPresent`.
-    pub image_pull_policy: Option<String>,
-    pub resources: Option<Resources>,
+    pub common: Common,
+    pub replicas: i32,
+    pub resources: Resources,
+    pub stores: Vec<Store>,
+    /// Rendered sorted, Go-quoted.
+    pub selector_labels: BTreeMap<String, String>,
+    pub replica_labels: Vec<String>,
+    pub http_ingress: Option<Ingress>,
+    pub grpc_ingress: Option<Ingress>,
+    pub envoy: Envoy,
 }
 
 impl QuerySpec {
-    fn common(&self) -> CommonRef<'_> {
-        CommonRef {
-            name: &self.name,
-            namespace: &self.namespace,
-            image: &self.image,
-            image_pull_policy: &self.image_pull_policy,
-            log_level: &self.log_level,
-            log_format: &self.log_format,
-            labels: &self.labels,
-            annotations: &self.annotations,
-            node_selector: &self.node_selector,
-            tolerations: &self.tolerations,
-            affinity: &self.affinity,
-            topology_spread_constraints: &self.topology_spread_constraints,
+    /// A query named `name` with every setting at its default.
+    pub fn new(common: Common) -> Self {
+        QuerySpec {
+            common,
+            replicas: 1,
+            resources: Resources::default(),
+            stores: Vec::new(),
+            selector_labels: BTreeMap::new(),
+            replica_labels: DEFAULT_REPLICA_LABELS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            http_ingress: None,
+            grpc_ingress: None,
+            envoy: Envoy::default(),
         }
     }
+}
+
+/// One entry of `stores`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Store {
+    /// Direct stores: `host:port`, `dns+host:port`, `dnssrv+name`, `dnssrvnoa+name`.
+    /// TLS-proxied stores: `host:port`.
+    pub address: String,
+    /// Set: the store is reached with TLS through the envoy sidecar.
+    pub tls: Option<StoreTls>,
+}
+
+impl Store {
+    pub fn direct(address: &str) -> Self {
+        Store {
+            address: address.to_owned(),
+            tls: None,
+        }
+    }
+}
+
+/// How a store is reached with TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreTls {
+    /// Secret with the CA bundle, and the key holding it.
+    pub secret_name: String,
+    pub ca_key: String,
+    /// Secret with `tls.crt`/`tls.key`: the sidecar presents it (mTLS).
+    pub client_secret_name: Option<String>,
+    /// SNI and the name the server certificate must carry; `None`: the host of `address`.
+    pub server_name: Option<String>,
+}
+
+/// The envoy sidecar's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Envoy {
+    /// `None`: the provider's default envoy image.
+    pub image: Option<String>,
+    /// `None`: `IfNotPresent`.
+    pub image_pull_policy: Option<String>,
+    pub resources: Resources,
 }
 
 /// Object names.
@@ -116,171 +114,39 @@ pub fn envoy_config_map_name(name: &str) -> String {
 }
 
 /// Computed `grpc_endpoint`: `thanosquery-<name>-operated.<namespace>.svc:10901`.
-pub fn grpc_endpoint(spec: &QuerySpec) -> Option<String> {
-    let name = spec.name.as_deref()?;
-    let ns = common::namespace_of(&spec.namespace);
-    Some(format!("{}.{ns}.svc:{GRPC_PORT}", service_name(name)))
+pub fn grpc_endpoint(name: &str, namespace: &str) -> String {
+    format!("{}.{namespace}.svc:{GRPC_PORT}", service_name(name))
 }
 
 /// Computed `http_url`: `http://thanosquery-<name>-operated.<namespace>.svc:10902`.
-pub fn http_url(spec: &QuerySpec) -> Option<String> {
-    let name = spec.name.as_deref()?;
-    let ns = common::namespace_of(&spec.namespace);
-    Some(format!(
-        "http://{}.{ns}.svc:{HTTP_PORT}",
-        service_name(name)
-    ))
+pub fn http_url(name: &str, namespace: &str) -> String {
+    format!("http://{}.{namespace}.svc:{HTTP_PORT}", service_name(name))
 }
 
-const DENY_QUERY: &[Denied] = &[Denied {
+/// Names Kubernetes derives from a query's name, with their limits.
+pub fn derived_names(name: &str) -> Vec<DerivedName> {
+    vec![
+        DerivedName {
+            name: service_name(name),
+            limit: 63,
+            what: "Service name",
+        },
+        DerivedName {
+            name: meta::part_of(Kind::Query, name),
+            limit: 63,
+            what: "ownership label value",
+        },
+    ]
+}
+
+/// Flags of the query container that `extra_args` may not set, besides [`args::DENY_ALWAYS`].
+pub const DENY_QUERY: &[Denied] = &[Denied {
     flag: "--store.sd-files",
     why: "the store list is managed through `stores`; add further stores there or with --endpoint",
 }];
 
-/// Plan-time validation; skips unknown (`None`) values.
-pub fn validate(spec: &QuerySpec) -> Vec<Invalid> {
-    let mut r = Report::default();
-    let root = Path::root();
-    let c = spec.common();
-    c.validate(&mut r);
-    args::validate_extra_args(&mut r, &spec.extra_args, &[DENY_ALWAYS, DENY_QUERY]);
-    common::validate_resources(&mut r, &root.attr("resources"), &spec.resources);
-    common::validate_replicas(&mut r, &root.attr("replicas"), spec.replicas);
-    if let Some(name) = &spec.name {
-        meta::check_derived_names(
-            &mut r,
-            &[
-                DerivedName {
-                    name: service_name(name),
-                    limit: 63,
-                    what: "Service name",
-                },
-                DerivedName {
-                    name: meta::part_of(Kind::Query, name),
-                    limit: 63,
-                    what: "ownership label value",
-                },
-            ],
-        );
-    }
-    if let Some(stores) = &spec.stores {
-        validate_stores(&mut r, &root.attr("stores"), stores);
-    }
-    if let Some(m) = &spec.selector_labels {
-        // Any string is a valid value: it is Go-quoted when rendered.
-        for k in m.keys() {
-            if let Err(e) = validate::prometheus_label_name(k) {
-                r.push(
-                    &root.attr("selector_labels").key(k),
-                    "Invalid selector label",
-                    e,
-                );
-            }
-        }
-    }
-    if let Some(ls) = &spec.replica_labels {
-        let mut seen = std::collections::BTreeSet::new();
-        for (i, l) in ls.iter().enumerate() {
-            let p = root.attr("replica_labels").index(i);
-            if let Err(e) = validate::prometheus_label_name(l) {
-                r.push(&p, "Invalid replica label", e);
-            }
-            if !seen.insert(l) {
-                r.push(
-                    &p,
-                    "Duplicate replica label",
-                    format!("{l:?} is listed twice"),
-                );
-            }
-        }
-    }
-    common::validate_ingress(&mut r, &root.attr("http_ingress"), &spec.http_ingress);
-    common::validate_ingress(&mut r, &root.attr("grpc_ingress"), &spec.grpc_ingress);
-    if let Some(e) = &spec.envoy {
-        let p = root.attr("envoy");
-        if let Some(i) = &e.image
-            && (i.is_empty() || i.chars().any(char::is_whitespace))
-        {
-            r.push(
-                &p.attr("image"),
-                "Invalid image",
-                format!("{i:?} must be a non-empty image reference without spaces"),
-            );
-        }
-        common::check_enum(
-            &mut r,
-            &p.attr("image_pull_policy"),
-            &e.image_pull_policy,
-            common::PULL_POLICIES,
-        );
-        common::validate_resources(&mut r, &p.attr("resources"), &e.resources);
-    }
-    r.0
-}
-
-fn validate_stores(r: &mut Report, path: &Path, stores: &[Store]) {
-    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
-    for (i, s) in stores.iter().enumerate() {
-        let p = path.index(i);
-        if let Some(a) = &s.address {
-            if let Some(first) = seen.insert(a.as_str(), i) {
-                r.push(
-                    &p.attr("address"),
-                    "Duplicate store",
-                    format!("{a:?} is already stores[{first}]; each store may be listed once (duplicate proxied stores would also give Envoy duplicate listeners)"),
-                );
-            }
-            if s.secret_name.is_some() {
-                if let Err(e) = validate::host_port(a) {
-                    r.push(
-                        &p.attr("address"),
-                        "Invalid proxied store address",
-                        format!("a store with secret_name is reached through the TLS sidecar, so its address must be a plain host:port without a dns+/dnssrv+ prefix: {e}"),
-                    );
-                }
-            } else if let Err(e) = direct_address(a) {
-                r.push(&p.attr("address"), "Invalid store address", e);
-            }
-        }
-        if s.secret_name.is_none() {
-            for (attr, v) in [
-                ("ca_key", &s.ca_key),
-                ("client_secret_name", &s.client_secret_name),
-                ("server_name", &s.server_name),
-            ] {
-                if v.is_some() {
-                    r.push(
-                        &p.attr(attr),
-                        "Unused TLS setting",
-                        format!("{attr} only applies to a store reached with TLS: set secret_name (the Secret holding the CA bundle) too"),
-                    );
-                }
-            }
-        }
-        for (attr, v) in [
-            ("secret_name", &s.secret_name),
-            ("client_secret_name", &s.client_secret_name),
-        ] {
-            if let Some(n) = v
-                && let Err(e) = validate::dns_subdomain(n)
-            {
-                r.push(&p.attr(attr), "Invalid Secret name", e);
-            }
-        }
-        if let Some(k) = &s.ca_key
-            && let Err(e) = validate::config_key(k)
-        {
-            r.push(&p.attr("ca_key"), "Invalid ca_key", e);
-        }
-        if let Some(n) = &s.server_name
-            && let Err(e) = validate::host(n)
-        {
-            r.push(&p.attr("server_name"), "Invalid server_name", e);
-        }
-    }
-}
-
-fn direct_address(a: &str) -> Result<(), String> {
+/// Checks the address of a store reached directly (no TLS through the sidecar).
+pub fn direct_address(a: &str) -> Result<(), String> {
     if let Some(name) = a
         .strip_prefix("dnssrv+")
         .or_else(|| a.strip_prefix("dnssrvnoa+"))
@@ -318,27 +184,21 @@ pub fn store_targets(spec: &QuerySpec) -> Result<StoreTargets, Error> {
         direct: Vec::new(),
         proxied: Vec::new(),
     };
-    for (i, s) in spec.stores.iter().flatten().enumerate() {
-        let p = Path::root().attr("stores").index(i);
-        let address = required(&s.address, &p.attr("address"))?;
-        match &s.secret_name {
-            None => t.direct.push(address.clone()),
-            Some(secret) => {
-                let (host, port) = validate::host_port(address).map_err(|e| {
-                    Error::Invalid(vec![Invalid {
-                        path: p.attr("address").0,
-                        summary: "Invalid proxied store address".into(),
-                        detail: e,
-                    }])
+    for s in &spec.stores {
+        match &s.tls {
+            None => t.direct.push(s.address.clone()),
+            Some(tls) => {
+                let (host, port) = validate::host_port(&s.address).map_err(|e| {
+                    Error::Unvalidated(format!("proxied store address {:?}: {e}", s.address))
                 })?;
                 t.proxied.push(ProxiedStore {
                     index: t.proxied.len(),
-                    server_name: s.server_name.clone().unwrap_or_else(|| host.clone()),
+                    server_name: tls.server_name.clone().unwrap_or_else(|| host.clone()),
                     host,
                     port,
-                    ca_secret: secret.clone(),
-                    ca_key: s.ca_key.clone().unwrap_or_else(|| DEFAULT_CA_KEY.into()),
-                    client_secret: s.client_secret_name.clone(),
+                    ca_secret: tls.secret_name.clone(),
+                    ca_key: tls.ca_key.clone(),
+                    client_secret: tls.client_secret_name.clone(),
                 });
             }
         }
@@ -362,16 +222,12 @@ pub fn store_sd_text(t: &StoreTargets) -> String {
 }
 
 pub fn render(spec: &QuerySpec, ctx: &RenderContext) -> Result<Rendered, Error> {
-    let invalid = validate(spec);
-    if !invalid.is_empty() {
-        return Err(Error::Invalid(invalid));
-    }
-    let root = Path::root();
-    let name = required(&spec.name, &root.attr("name"))?.as_str();
-    let ns = common::namespace_of(&spec.namespace);
-    let labels = meta::object_labels(Kind::Query, name, None, &BTreeMap::new(), &spec.labels);
+    let c = &spec.common;
+    let name = c.name.as_str();
+    let ns = c.namespace.as_str();
+    let labels = meta::object_labels(Kind::Query, name, None, &BTreeMap::new(), &c.labels);
     let selector = meta::selector_labels(Kind::Query, name, None);
-    let om = |n: String| meta::object_meta(n, ns, labels.clone(), &spec.annotations);
+    let om = |n: String| meta::object_meta(n, ns, labels.clone(), &c.annotations);
 
     let targets = store_targets(spec)?;
     let mut objects = Vec::new();
@@ -408,14 +264,8 @@ pub fn render(spec: &QuerySpec, ctx: &RenderContext) -> Result<Rendered, Error> 
         format!("--store.sd-files={STORE_SD_PATH}"),
         "--store.sd-interval=2m".to_owned(),
     ];
-    let replica_labels = spec.replica_labels.clone().unwrap_or_else(|| {
-        DEFAULT_REPLICA_LABELS
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect()
-    });
     a.extend(
-        replica_labels
+        spec.replica_labels
             .iter()
             .map(|l| format!("--query.replica-label={l}")),
     );
@@ -423,20 +273,16 @@ pub fn render(spec: &QuerySpec, ctx: &RenderContext) -> Result<Rendered, Error> 
     a.extend(
         spec.selector_labels
             .iter()
-            .flatten()
             .map(|(k, v)| format!("--selector-label={k}={}", meta::go_quote(v))),
     );
-    a.extend(workload::log_args(&spec.log_level, &spec.log_format));
-    let a = args::merge_extra_args(a, &spec.extra_args);
+    a.extend(workload::log_args(&c.log_level, &c.log_format));
+    let a = args::merge_extra_args(a, &c.extra_args);
 
     let mut containers = vec![
         ThanosContainer {
             name: "thanosquery",
-            image: spec
-                .image
-                .clone()
-                .unwrap_or_else(|| ctx.thanos_image.clone()),
-            image_pull_policy: spec.image_pull_policy.clone(),
+            image: c.image(ctx),
+            image_pull_policy: c.image_pull_policy.clone(),
             args: a,
             ports: workload::grpc_http_ports(),
             pod_name_env: false,
@@ -480,11 +326,15 @@ pub fn render(spec: &QuerySpec, ctx: &RenderContext) -> Result<Rendered, Error> 
                 true,
             ));
         }
-        let e = spec.envoy.clone().unwrap_or_default();
+        let e = &spec.envoy;
         containers.push(core::Container {
             name: "envoy-sidecar".into(),
-            image: Some(e.image.unwrap_or_else(|| ctx.envoy_image.clone())),
-            image_pull_policy: Some(e.image_pull_policy.unwrap_or_else(|| "IfNotPresent".into())),
+            image: Some(e.image.clone().unwrap_or_else(|| ctx.envoy_image.clone())),
+            image_pull_policy: Some(
+                e.image_pull_policy
+                    .clone()
+                    .unwrap_or_else(|| "IfNotPresent".into()),
+            ),
             args: Some(vec![
                 "-c".into(),
                 format!("{}/{}", envoy::CONFIG_DIR, envoy::BOOTSTRAP_KEY),
@@ -508,8 +358,8 @@ pub fn render(spec: &QuerySpec, ctx: &RenderContext) -> Result<Rendered, Error> 
         &secret_refs,
     );
     let mut pod = workload::base_pod_spec(containers, volumes);
-    common::apply_placement(&spec.common(), &selector, &mut pod)?;
-    let replicas = workload::replicas_i32(spec.replicas);
+    common::apply_placement(&c.placement, &selector, &mut pod);
+    let replicas = spec.replicas;
     let deployment = apps::Deployment {
         metadata: om(deployment_name(name)),
         spec: Some(apps::DeploymentSpec {
@@ -539,35 +389,34 @@ pub fn render(spec: &QuerySpec, ctx: &RenderContext) -> Result<Rendered, Error> 
             1,
         )));
     }
+    let target = |name: String, default_annotations, port| IngressTarget {
+        name,
+        namespace: ns,
+        labels: &labels,
+        object_annotations: &c.annotations,
+        default_annotations,
+        service: service_name(c.name.as_str()),
+        port,
+    };
     if let Some(ing) = &spec.http_ingress {
         objects.push(Object::Ingress(common::build_ingress(
-            &format!("thanosquery-{name}-http"),
-            ns,
-            &labels,
-            &spec.annotations,
-            &[],
+            target(format!("thanosquery-{name}-http"), &[], HTTP_PORT),
             ing,
-            &service_name(name),
-            HTTP_PORT,
-            &root.attr("http_ingress"),
-        )?));
+        )));
     }
     if let Some(ing) = &spec.grpc_ingress {
         objects.push(Object::Ingress(common::build_ingress(
-            &format!("thanosquery-{name}-grpc"),
-            ns,
-            &labels,
-            &spec.annotations,
-            // ingress-nginx: gRPC to the backend (cleartext HTTP/2), TLS at the edge.
-            &[
-                ("nginx.ingress.kubernetes.io/backend-protocol", "GRPC"),
-                ("nginx.ingress.kubernetes.io/force-ssl-redirect", "true"),
-            ],
+            target(
+                format!("thanosquery-{name}-grpc"),
+                // ingress-nginx: gRPC to the backend (cleartext HTTP/2), TLS at the edge.
+                &[
+                    ("nginx.ingress.kubernetes.io/backend-protocol", "GRPC"),
+                    ("nginx.ingress.kubernetes.io/force-ssl-redirect", "true"),
+                ],
+                GRPC_PORT,
+            ),
             ing,
-            &service_name(name),
-            GRPC_PORT,
-            &root.attr("grpc_ingress"),
-        )?));
+        )));
     }
     Ok(Rendered { objects })
 }

@@ -1,7 +1,8 @@
-//! Plan-time validation results and the small syntax checkers every resource shares.
+//! Validation findings with their attribute paths, and the syntax checkers every resource
+//! shares (Kubernetes names and quantities, Prometheus durations and label names, addresses).
 //!
-//! Every check skips values that are `None` (unset or not yet known at plan time), so
-//! `validate` can run on a partially-unknown configuration. Paths use the Terraform attribute
+//! Checkers take a known value and return `Err(sentence)` a user can act on; the resource
+//! layer decides which values are known and where they sit. Paths use the Terraform attribute
 //! names, list blocks are indexed by position and maps by key.
 
 use std::fmt;

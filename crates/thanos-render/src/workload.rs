@@ -267,8 +267,3 @@ pub(crate) fn log_args(level: &Option<String>, format: &Option<String>) -> Vec<S
     }
     v
 }
-
-pub(crate) fn replicas_i32(v: Option<i64>) -> i32 {
-    // Validated to 0..=i32::MAX before rendering.
-    i32::try_from(v.unwrap_or(1)).unwrap_or(1)
-}

@@ -162,23 +162,30 @@ pub fn ctx() -> thanos_render::RenderContext {
     thanos_render::RenderContext::default()
 }
 
-/// The quickstart ingestor (`replicas` pods, 1Gi PVC each) in `ns`.
+/// The quickstart ingestor (`replicas` pods, a `size` PVC each) in `ns`.
 pub fn ingestor_spec(
     ns: &str,
     name: &str,
-    replicas: i64,
+    replicas: i32,
     size: &str,
 ) -> thanos_render::receive::ReceiveSpec {
-    serde_json::from_value(serde_json::json!({
-        "name": name,
-        "namespace": ns,
-        "replicas": replicas,
-        "ingestor": { "data_volume": { "pvc": { "size": size } } }
-    }))
-    .expect("ingestor spec")
+    use thanos_render::common::{Common, DataVolume, Pvc};
+    use thanos_render::receive::{Ingestor, ReceiveSpec};
+    ReceiveSpec {
+        replicas,
+        ingestor: Some(Ingestor {
+            data_volume: DataVolume::Pvc(Pvc {
+                storage_class: None,
+                size: size.to_owned(),
+                access_modes: vec!["ReadWriteOnce".to_owned()],
+            }),
+            ..Default::default()
+        }),
+        ..ReceiveSpec::new(Common::new(name, ns))
+    }
 }
 
-pub fn ingestor(ns: &str, name: &str, replicas: i64, size: &str) -> thanos_render::Rendered {
+pub fn ingestor(ns: &str, name: &str, replicas: i32, size: &str) -> thanos_render::Rendered {
     thanos_render::receive::render(
         &ingestor_spec(ns, name, replicas, size),
         &ctx(),
@@ -187,19 +194,65 @@ pub fn ingestor(ns: &str, name: &str, replicas: i64, size: &str) -> thanos_rende
     .expect("render ingestor")
 }
 
-/// A query with one store, `replicas` pods, optional HTTP ingress.
-pub fn query(ns: &str, name: &str, replicas: i64, ingress: bool) -> thanos_render::Rendered {
-    let mut spec = serde_json::json!({
-        "name": name,
-        "namespace": ns,
-        "replicas": replicas,
-        "stores": [ { "address": "dnssrvnoa+_grpc._tcp.thanosreceive-ingestor-operated" } ]
-    });
-    if ingress {
-        spec["http_ingress"] = serde_json::json!({ "host": "query.example.com" });
+/// The per-pod endpoints of a receive's ingestors.
+pub fn ingestor_endpoints(r: &thanos_render::receive::ReceiveSpec) -> Vec<String> {
+    thanos_render::receive::ingestor_endpoints(
+        &r.common.name,
+        &r.common.namespace,
+        i64::from(r.replicas),
+        r.mode(),
+    )
+}
+
+/// A query named `name` in `ns` with one store and `replicas` pods.
+pub fn query_spec(ns: &str, name: &str, replicas: i32) -> thanos_render::query::QuerySpec {
+    use thanos_render::common::Common;
+    use thanos_render::query::{QuerySpec, Store};
+    QuerySpec {
+        replicas,
+        stores: vec![Store::direct(
+            "dnssrvnoa+_grpc._tcp.thanosreceive-ingestor-operated",
+        )],
+        ..QuerySpec::new(Common::new(name, ns))
     }
-    let spec: thanos_render::query::QuerySpec = serde_json::from_value(spec).expect("query spec");
+}
+
+/// A query with one store, `replicas` pods, optional HTTP ingress.
+pub fn query(ns: &str, name: &str, replicas: i32, ingress: bool) -> thanos_render::Rendered {
+    let mut spec = query_spec(ns, name, replicas);
+    if ingress {
+        spec.http_ingress = Some(thanos_render::common::Ingress {
+            host: "query.example.com".to_owned(),
+            path: "/".to_owned(),
+            secret_name: None,
+            class_name: None,
+            annotations: BTreeMap::new(),
+        });
+    }
     thanos_render::query::render(&spec, &ctx()).expect("render query")
+}
+
+/// Applies `objects` in order, stopping at the first error (objects before it stay applied).
+pub async fn apply_all(
+    c: &Cluster,
+    objects: &[thanos_render::Object],
+    options: thanos_cluster::ApplyOptions,
+    cancel: &CancellationToken,
+) -> thanos_cluster::Result<Vec<thanos_cluster::Applied>> {
+    let mut out = Vec::with_capacity(objects.len());
+    for object in objects {
+        out.push(c.apply_one(object, options, cancel).await?);
+    }
+    Ok(out)
+}
+
+/// The Deployments and StatefulSets among applied objects, in order.
+pub fn rollout_targets(applied: &[thanos_cluster::Applied]) -> Vec<thanos_cluster::ObjectKey> {
+    applied
+        .iter()
+        .map(|a| a.key.clone())
+        .filter(|k| k.kind == "Deployment" || k.kind == "StatefulSet")
+        .collect()
 }
 
 pub fn owner(kind: thanos_render::meta::Kind, name: &str, ns: &str) -> thanos_cluster::Owner {

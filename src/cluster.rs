@@ -1,0 +1,173 @@
+//! The cluster as the resource lifecycle sees it: the few calls it makes, behind a trait so the
+//! phases can be unit-tested against an in-memory cluster. The real implementation is the
+//! `thanos-cluster` crate's [`Cluster`]; the acceptance tests are the proof on a real API
+//! server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use thanos_cluster::{
+    ApplyOptions, CancellationToken, Cluster, Drift, Error, LiveObject, ObjectKey, Owner,
+    PvcPolicy, WaitOptions,
+};
+use thanos_render::Object;
+use thanos_render::common::LabelSelector;
+use thanos_render::receive::RingSelector;
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Every call the lifecycle makes on a cluster. Each takes the request's cancellation token
+/// and returns promptly with [`Error::Cancelled`] once it is cancelled.
+#[async_trait]
+pub trait ClusterApi: Send + Sync {
+    /// The ready endpoints a selector ring of a receive in `namespace` selects.
+    async fn discover_ring(
+        &self,
+        namespace: &str,
+        ring: &RingSelector,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<String>>;
+
+    /// The ready endpoints of the EndpointSlices in `namespace` that `selector` matches.
+    async fn discover_endpoints(
+        &self,
+        namespace: &str,
+        selector: &LabelSelector,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<String>>;
+
+    /// Server-side apply of one object.
+    async fn apply(
+        &self,
+        object: &Object,
+        options: ApplyOptions,
+        cancel: &CancellationToken,
+    ) -> Result<()>;
+
+    /// Deletes what `owner` owns that is not in `keep` and waits until it is gone.
+    async fn prune(
+        &self,
+        owner: &Owner,
+        keep: &[ObjectKey],
+        pvc_policy: PvcPolicy,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<()>;
+
+    /// Waits until the workloads among `keys` have rolled out and their pods are Ready.
+    async fn wait_for_rollout(
+        &self,
+        keys: &[ObjectKey],
+        options: WaitOptions,
+        cancel: &CancellationToken,
+    ) -> Result<()>;
+
+    /// Every object `owner` owns.
+    async fn inventory(&self, owner: &Owner, cancel: &CancellationToken)
+    -> Result<Vec<LiveObject>>;
+
+    /// The drift state of each desired object (same order).
+    async fn drift(
+        &self,
+        desired: &[Object],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<(ObjectKey, Drift)>>;
+
+    /// One object, if it exists.
+    async fn get(&self, key: &ObjectKey, cancel: &CancellationToken) -> Result<Option<LiveObject>>;
+}
+
+/// Where a resource gets its cluster: connected when something first needs it, never to a
+/// cluster nobody configured.
+#[async_trait]
+pub trait Clusters: Send + Sync {
+    /// Whether any connection setting was given at all (else plans never try the cluster).
+    fn is_configured(&self) -> bool;
+
+    /// The cluster, or why there is none (a sentence for a diagnostic).
+    async fn cluster(&self) -> std::result::Result<Arc<dyn ClusterApi>, String>;
+}
+
+#[async_trait]
+impl ClusterApi for Cluster {
+    async fn discover_ring(
+        &self,
+        namespace: &str,
+        ring: &RingSelector,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<String>> {
+        Cluster::discover_endpoints(
+            self,
+            namespace,
+            &ring.endpoints_selector,
+            ring.namespace_selector.as_ref(),
+            cancel,
+        )
+        .await
+    }
+
+    async fn discover_endpoints(
+        &self,
+        namespace: &str,
+        selector: &LabelSelector,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<String>> {
+        Cluster::discover_endpoints(self, namespace, selector, None, cancel).await
+    }
+
+    async fn apply(
+        &self,
+        object: &Object,
+        options: ApplyOptions,
+        cancel: &CancellationToken,
+    ) -> Result<()> {
+        self.apply_one(object, options, cancel).await.map(|_| ())
+    }
+
+    async fn prune(
+        &self,
+        owner: &Owner,
+        keep: &[ObjectKey],
+        pvc_policy: PvcPolicy,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<()> {
+        Cluster::prune(self, owner, keep, pvc_policy, timeout, cancel)
+            .await
+            .map(|_| ())
+    }
+
+    async fn wait_for_rollout(
+        &self,
+        keys: &[ObjectKey],
+        options: WaitOptions,
+        cancel: &CancellationToken,
+    ) -> Result<()> {
+        Cluster::wait_for_rollout(self, keys, options, cancel).await
+    }
+
+    async fn inventory(
+        &self,
+        owner: &Owner,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<LiveObject>> {
+        Cluster::inventory(self, owner, cancel).await
+    }
+
+    async fn drift(
+        &self,
+        desired: &[Object],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<(ObjectKey, Drift)>> {
+        Cluster::drift(self, desired, cancel).await
+    }
+
+    async fn get(&self, key: &ObjectKey, cancel: &CancellationToken) -> Result<Option<LiveObject>> {
+        let found = Cluster::get(self, key, cancel).await?;
+        Ok(found.map(|object| LiveObject {
+            key: key.clone(),
+            json: serde_json::to_value(object).unwrap_or_default(),
+        }))
+    }
+}

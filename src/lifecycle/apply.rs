@@ -1,0 +1,222 @@
+//! Create and update: render from the plan, server-side apply every object and the record,
+//! delete owned objects no longer rendered, and wait for the rollout (and, for ingestors, until
+//! routers can discover them). Discovered rings must still be the ones the plan showed.
+
+use std::time::Duration;
+
+use tfplugin::framework::{
+    ApplyRequest, ApplyResponse, Context, Diagnostic, Diagnostics, Input, Schema,
+};
+use tfvalue::Value;
+use thanos_cluster::{ApplyOptions, ObjectKey, PvcPolicy, WaitOptions};
+use thanos_render::common::LabelSelector;
+use thanos_render::validate::Report;
+
+use super::discover::{self, Need};
+use super::plan::{desired, write_computed};
+use super::{Env, Kind, decode, diagnostics, failure, identity, objects, owner};
+use crate::cluster::ClusterApi;
+
+/// How long a create or update waits at most when `timeouts` says nothing.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+pub async fn apply<K: Kind>(
+    env: &Env,
+    schema: &Schema,
+    context: &Context,
+    request: ApplyRequest,
+    action: &str,
+) -> ApplyResponse {
+    let respond = |state: Option<Value>, d: Diagnostics| ApplyResponse {
+        state,
+        private: Vec::new(),
+        diagnostics: d,
+    };
+    let prior = request.prior_state;
+    let planned = request.planned;
+    let model = match decode::<K>(&planned) {
+        Ok(m) => m,
+        Err(d) => return respond(prior, d),
+    };
+    let (Some(owner), Some((name, namespace))) = (owner::<K>(&model), identity::<K>(&model)) else {
+        return respond(
+            prior,
+            Diagnostic::error(
+                "Invalid plan",
+                "name and namespace must be known at apply time",
+            )
+            .into(),
+        );
+    };
+    let mut report = Report::default();
+    let Some(spec) = K::validate(&model, &mut report) else {
+        let mut d = diagnostics(&report.0, false);
+        if d.is_empty() {
+            d.push(Diagnostic::error(
+                "Invalid plan",
+                "Some values of the configuration are still unknown at apply time. This is a bug in the provider or in Terraform; please report it.",
+            ));
+        }
+        return respond(prior, d);
+    };
+    let cluster = match env.clusters.cluster().await {
+        Ok(c) => c,
+        Err(message) => {
+            return respond(
+                prior,
+                Diagnostic::error(
+                    format!(
+                        "Cannot {action} {}: no usable Kubernetes cluster",
+                        K::TYPE_NAME
+                    ),
+                    message,
+                )
+                .into(),
+            );
+        }
+    };
+    let discovered =
+        match discover::rings::<K>(env, &model, &namespace, context, Need::Required).await {
+            Ok(d) => d,
+            Err(d) => return respond(prior, d.into()),
+        };
+    // The plan showed these computed values (ring members): never apply others.
+    let mut applied = model.clone();
+    K::set_computed(&mut applied, &discovered);
+    if let Err(d) = K::plan_still_holds(&model, &applied) {
+        return respond(prior, d.into());
+    }
+    let objects = match desired::<K>(env, schema, &spec, &planned, &discovered) {
+        Ok(Some(o)) => o,
+        // Apply discovers every selector ring (an empty one included), so this is a bug.
+        Ok(None) => {
+            return respond(
+                prior,
+                Diagnostic::error(
+                    format!("Cannot render {}", K::TYPE_NAME),
+                    "A hashring's members were not discovered at apply time. This is a bug in the provider; please report it.",
+                )
+                .into(),
+            );
+        }
+        Err(d) => return respond(prior, d),
+    };
+    K::lifecycle_mut(&mut applied).objects = Input::Known(objects::entries(&objects));
+    let mut state = planned.clone();
+    write_computed(&schema.block, &applied, &mut state);
+
+    // After a failure part of the stack may exist: return the state so Terraform records it
+    // (a create is then tainted) and a destroy cleans it up.
+    let partial = |d: Diagnostic| respond(Some(state.clone()), d.into());
+    let common = K::lifecycle(&model);
+    let options = ApplyOptions {
+        force_conflicts: common.force_conflicts.known().copied().unwrap_or(false),
+        adopt_existing: common.adopt_existing.known().copied().unwrap_or(false),
+    };
+    let summary = format!("Failed to {action} {} {namespace}/{name}", K::TYPE_NAME);
+    // Objects the refresh found changed out of band are the ones the plan said it will set
+    // back: for those, fields another manager took over are taken back. Any other conflict
+    // stops the apply (e.g. a field an autoscaler owns).
+    let prior_model = prior.as_ref().and_then(|p| decode::<K>(p).ok());
+    let repairs = prior_model
+        .as_ref()
+        .map(|m| objects::drifted(&K::lifecycle(m).objects))
+        .unwrap_or_default();
+    for object in &objects {
+        let mut options = options;
+        if repairs.contains(&(object.kind().to_string(), object.name().to_string())) {
+            options.force_conflicts = true;
+        }
+        if let Err(e) = cluster.apply(object, options, &context.cancel).await {
+            return partial(failure(summary, e));
+        }
+    }
+    let keep: Vec<ObjectKey> = objects.iter().map(ObjectKey::of).collect();
+    let timeout = K::lifecycle(&model).timeout(action, DEFAULT_TIMEOUT);
+    if let Err(e) = cluster
+        .prune(&owner, &keep, PvcPolicy::Retain, timeout, &context.cancel)
+        .await
+    {
+        return partial(failure(
+            format!("{summary}: removing objects no longer rendered"),
+            e,
+        ));
+    }
+    if common.wait_for_rollout.known().copied().unwrap_or(true) {
+        let options = WaitOptions {
+            timeout,
+            ..WaitOptions::default()
+        };
+        if let Err(e) = cluster
+            .wait_for_rollout(&keep, options, &context.cancel)
+            .await
+        {
+            return partial(failure(format!("{summary}: the rollout did not finish"), e));
+        }
+        let expected = K::published_endpoints(&model);
+        if !expected.is_empty()
+            && let Err(detail) = wait_until_discoverable::<K>(
+                cluster.as_ref(),
+                &namespace,
+                &name,
+                &expected,
+                timeout,
+                context,
+            )
+            .await
+        {
+            return partial(Diagnostic::error(summary, detail));
+        }
+    }
+    ApplyResponse {
+        state: Some(state),
+        private: Vec::new(),
+        diagnostics: Diagnostics::new(),
+    }
+}
+
+/// Waits until discovery through this resource's own labels returns exactly `expected`.
+///
+/// Pods are Ready before the EndpointSlice controller publishes them, so a ring applied right
+/// after its ingestors (`depends_on`) could otherwise discover only some of them and write a
+/// ring the next plan changes again. An ingestor is applied once it can be discovered under
+/// the names its `ingestor_endpoints` promise.
+async fn wait_until_discoverable<K: Kind>(
+    cluster: &dyn ClusterApi,
+    namespace: &str,
+    name: &str,
+    expected: &[String],
+    timeout: Duration,
+    context: &Context,
+) -> Result<(), String> {
+    let selector = LabelSelector {
+        match_labels: thanos_render::meta::ownership_labels(K::OWNER, name),
+        match_expressions: Vec::new(),
+    };
+    let mut expected = expected.to_vec();
+    expected.sort();
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let found = cluster
+            .discover_endpoints(namespace, &selector, &context.cancel)
+            .await
+            .map_err(|e| e.to_string())?;
+        if found == expected {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!(
+                "The pods are Ready but only {} of {} ingestor endpoints were published in \
+                 EndpointSlices within {timeout:?} (found: {}), so routers would discover an \
+                 incomplete hashring.",
+                found.len(),
+                expected.len(),
+                found.join(", ")
+            ));
+        }
+        tokio::select! {
+            _ = context.cancelled() => return Err("cancelled while waiting for the ingestors' endpoints to be published (Ctrl-C or Terraform stopped the provider)".into()),
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
+    }
+}

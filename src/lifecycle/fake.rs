@@ -1,0 +1,250 @@
+//! An in-memory cluster for the lifecycle's unit tests: objects kept as JSON by key, ownership
+//! by labels as on a real API server, hashring members the test sets, and a log of every call
+//! so a test can check what a phase did and in which order.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::Value as Json;
+use thanos_cluster::{
+    ApplyOptions, CancellationToken, Drift, Error, LiveObject, ObjectKey, Owner, PvcPolicy,
+    WaitOptions,
+};
+use thanos_render::Object;
+use thanos_render::common::LabelSelector;
+use thanos_render::meta::{MANAGED_BY, MANAGER, PART_OF};
+use thanos_render::receive::RingSelector;
+
+use crate::cluster::{ClusterApi, Clusters, Result};
+
+#[derive(Default)]
+pub struct FakeCluster {
+    pub objects: Mutex<BTreeMap<ObjectKey, Json>>,
+    /// What any selector ring discovers.
+    pub ring_members: Mutex<Vec<String>>,
+    /// Every call, as `verb key` lines.
+    pub calls: Mutex<Vec<String>>,
+    /// Options of every apply, by object key.
+    pub applied_with: Mutex<Vec<(ObjectKey, ApplyOptions)>>,
+    /// The rollout wait fails with this message.
+    pub rollout_fails: Mutex<Option<String>>,
+}
+
+impl FakeCluster {
+    fn log(&self, line: String) {
+        self.calls.lock().unwrap().push(line);
+    }
+
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    pub fn keys(&self) -> Vec<ObjectKey> {
+        self.objects.lock().unwrap().keys().cloned().collect()
+    }
+
+    /// Puts an object in as another tool would.
+    pub fn insert(&self, key: ObjectKey, json: Json) {
+        self.objects.lock().unwrap().insert(key, json);
+    }
+
+    fn owned_by(json: &Json, owner: &Owner) -> bool {
+        let labels = &json["metadata"]["labels"];
+        json["metadata"]["namespace"] == owner.namespace.as_str()
+            && labels[MANAGED_BY] == MANAGER
+            && labels[PART_OF] == owner.part_of.as_str()
+    }
+}
+
+#[async_trait]
+impl ClusterApi for FakeCluster {
+    async fn discover_ring(
+        &self,
+        namespace: &str,
+        _ring: &RingSelector,
+        _cancel: &CancellationToken,
+    ) -> Result<Vec<String>> {
+        self.log(format!("discover_ring {namespace}"));
+        let mut members = self.ring_members.lock().unwrap().clone();
+        members.sort();
+        Ok(members)
+    }
+
+    /// The endpoints of the StatefulSets whose labels match: one per replica, as the
+    /// EndpointSlice controller publishes them once the pods are Ready.
+    async fn discover_endpoints(
+        &self,
+        namespace: &str,
+        selector: &LabelSelector,
+        _cancel: &CancellationToken,
+    ) -> Result<Vec<String>> {
+        self.log(format!("discover_endpoints {namespace}"));
+        let mut out = Vec::new();
+        for (key, json) in self.objects.lock().unwrap().iter() {
+            if key.kind != "StatefulSet" || key.namespace != namespace {
+                continue;
+            }
+            let labels = &json["metadata"]["labels"];
+            if !selector
+                .match_labels
+                .iter()
+                .all(|(k, v)| labels[k] == v.as_str())
+            {
+                continue;
+            }
+            let service = json["spec"]["serviceName"].as_str().unwrap_or_default();
+            for i in 0..json["spec"]["replicas"].as_i64().unwrap_or(1) {
+                out.push(thanos_render::discovery::pod_endpoint(
+                    &format!("{}-{i}", key.name),
+                    service,
+                    namespace,
+                    thanos_render::meta::GRPC_PORT,
+                ));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    async fn apply(
+        &self,
+        object: &Object,
+        options: ApplyOptions,
+        _cancel: &CancellationToken,
+    ) -> Result<()> {
+        let key = ObjectKey::of(object);
+        self.log(format!("apply {key}"));
+        let json = object.to_json();
+        let mut objects = self.objects.lock().unwrap();
+        if let Some(existing) = objects.get(&key) {
+            let part_of = json["metadata"]["labels"][PART_OF]
+                .as_str()
+                .unwrap_or_default();
+            if existing["metadata"]["labels"][PART_OF] != part_of && !options.adopt_existing {
+                return Err(Error::NotOurs {
+                    kind: key.kind.clone(),
+                    namespace: key.namespace.clone(),
+                    name: key.name.clone(),
+                    part_of: part_of.to_owned(),
+                    current: String::new(),
+                });
+            }
+        }
+        objects.insert(key.clone(), json);
+        self.applied_with.lock().unwrap().push((key, options));
+        Ok(())
+    }
+
+    async fn prune(
+        &self,
+        owner: &Owner,
+        keep: &[ObjectKey],
+        pvc_policy: PvcPolicy,
+        _timeout: Duration,
+        _cancel: &CancellationToken,
+    ) -> Result<()> {
+        self.log(format!("prune {} keep {}", owner.part_of, keep.len()));
+        self.objects.lock().unwrap().retain(|key, json| {
+            !Self::owned_by(json, owner)
+                || keep.contains(key)
+                || (key.kind == "PersistentVolumeClaim" && pvc_policy == PvcPolicy::Retain)
+        });
+        Ok(())
+    }
+
+    async fn wait_for_rollout(
+        &self,
+        keys: &[ObjectKey],
+        _options: WaitOptions,
+        _cancel: &CancellationToken,
+    ) -> Result<()> {
+        self.log(format!("wait {}", keys.len()));
+        match self.rollout_fails.lock().unwrap().clone() {
+            Some(message) => Err(Error::RolloutFailed {
+                workload: keys[0].clone(),
+                pod: "pod-0".into(),
+                reason: "ImagePullBackOff".into(),
+                message,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    async fn inventory(
+        &self,
+        owner: &Owner,
+        _cancel: &CancellationToken,
+    ) -> Result<Vec<LiveObject>> {
+        self.log(format!("inventory {}", owner.part_of));
+        Ok(self
+            .objects
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, json)| Self::owned_by(json, owner))
+            .map(|(key, json)| LiveObject {
+                key: key.clone(),
+                json: json.clone(),
+            })
+            .collect())
+    }
+
+    async fn drift(
+        &self,
+        desired: &[Object],
+        _cancel: &CancellationToken,
+    ) -> Result<Vec<(ObjectKey, Drift)>> {
+        self.log(format!("drift {}", desired.len()));
+        let objects = self.objects.lock().unwrap();
+        Ok(desired
+            .iter()
+            .map(|o| {
+                let key = ObjectKey::of(o);
+                let drift = match objects.get(&key) {
+                    None => Drift::Missing,
+                    Some(live) if *live == o.to_json() => Drift::InSync,
+                    Some(live) => Drift::Drifted {
+                        paths: thanos_cluster::drift::diff_paths(live, &o.to_json()),
+                    },
+                };
+                (key, drift)
+            })
+            .collect())
+    }
+
+    async fn get(
+        &self,
+        key: &ObjectKey,
+        _cancel: &CancellationToken,
+    ) -> Result<Option<LiveObject>> {
+        self.log(format!("get {key}"));
+        Ok(self
+            .objects
+            .lock()
+            .unwrap()
+            .get(key)
+            .map(|json| LiveObject {
+                key: key.clone(),
+                json: json.clone(),
+            }))
+    }
+}
+
+/// A provider connection to the fake cluster, or to none.
+pub struct FakeClusters(pub Option<Arc<FakeCluster>>);
+
+#[async_trait]
+impl Clusters for FakeClusters {
+    fn is_configured(&self) -> bool {
+        self.0.is_some()
+    }
+
+    async fn cluster(&self) -> std::result::Result<Arc<dyn ClusterApi>, String> {
+        match &self.0 {
+            Some(c) => Ok(c.clone() as Arc<dyn ClusterApi>),
+            None => Err("no Kubernetes cluster is configured".into()),
+        }
+    }
+}

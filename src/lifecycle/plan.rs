@@ -1,0 +1,143 @@
+//! Planning: everything the configuration decides, rendered offline. When the cluster can be
+//! reached, selector hashrings show their members. The object list is recomputed on every plan
+//! (never kept from state), so drift recorded by a refresh shows as a change to repair.
+
+use tfplugin::framework::{
+    Block, Context, Diagnostics, Input, Model, PlanRequest, PlanResponse, Schema,
+};
+use tfvalue::Value;
+use thanos_render::Object;
+use thanos_render::receive::Discovered;
+use thanos_render::validate::Report;
+
+use super::discover::{self, Need};
+use super::{Env, Kind, decode, diagnostics, identity, objects, record};
+
+/// Plans a create or an update.
+pub async fn plan<K: Kind>(
+    env: &Env,
+    schema: &Schema,
+    context: &Context,
+    request: PlanRequest,
+) -> PlanResponse {
+    let mut model = match decode::<K>(&request.planned) {
+        Ok(m) => m,
+        Err(diagnostics) => return unchanged(request, diagnostics),
+    };
+    let mut report = Report::default();
+    let spec = K::validate(&model, &mut report);
+    if !report.0.is_empty() {
+        return unchanged(request, diagnostics(&report.0, false));
+    }
+    let mut diags = Diagnostics::new();
+    let identity = identity::<K>(&model);
+    if let Some((name, namespace)) = &identity {
+        K::lifecycle_mut(&mut model).id = Input::Known(format!("{namespace}/{name}"));
+    }
+    // When the cluster is reachable, selector rings show their members.
+    let discovered = match &identity {
+        Some((_, namespace)) => {
+            discover::rings::<K>(env, &model, namespace, context, Need::BestEffort)
+                .await
+                .unwrap_or_default()
+        }
+        None => Discovered::new(),
+    };
+    K::set_computed(&mut model, &discovered);
+    diags.extend(diagnostics(&K::warnings(&model, &discovered), true));
+    let objects = match &spec {
+        Some(spec) => match desired::<K>(env, schema, spec, &request.planned, &discovered) {
+            Ok(Some(objects)) => {
+                if let Some(before) =
+                    prior_objects::<K>(env, schema, request.prior_state.as_ref(), &discovered)
+                {
+                    for warning in objects::statefulset_replacements(&before, &objects) {
+                        diags.push(warning);
+                    }
+                }
+                Input::Known(objects::entries(&objects))
+            }
+            Ok(None) => Input::Unknown,
+            Err(d) => {
+                diags.extend(d);
+                Input::Unknown
+            }
+        },
+        None => Input::Unknown,
+    };
+    K::lifecycle_mut(&mut model).objects = objects;
+    let mut planned = request.planned;
+    write_computed(&schema.block, &model, &mut planned);
+    PlanResponse {
+        planned,
+        diagnostics: diags,
+        requires_replace: Vec::new(),
+        private: request.prior_private,
+        deferred: None,
+    }
+}
+
+fn unchanged(request: PlanRequest, diagnostics: Diagnostics) -> PlanResponse {
+    PlanResponse {
+        diagnostics,
+        ..PlanResponse::unchanged(request)
+    }
+}
+
+/// Every object of a validated configuration: the rendered stack and the record. `Ok(None)`
+/// when a hashring selects members not discovered yet (known after apply).
+pub fn desired<K: Kind>(
+    env: &Env,
+    schema: &Schema,
+    spec: &K::Spec,
+    state: &Value,
+    discovered: &Discovered,
+) -> Result<Option<Vec<Object>>, Diagnostics> {
+    let mut objects = match K::render(spec, &env.render, discovered) {
+        Ok(rendered) => rendered.objects,
+        Err(thanos_render::Error::Undiscovered { .. }) => return Ok(None),
+        Err(thanos_render::Error::Invalid(findings)) => return Err(diagnostics(&findings, false)),
+        Err(e) => {
+            return Err(super::failure(format!("Cannot render {}", K::TYPE_NAME), e).into());
+        }
+    };
+    let common = K::spec_common(spec);
+    objects.extend(record::object(
+        K::OWNER,
+        &schema.block,
+        state,
+        &common.namespace,
+        &common.name,
+    ));
+    Ok(Some(objects))
+}
+
+/// The objects the prior state renders to, to compare with the new ones.
+fn prior_objects<K: Kind>(
+    env: &Env,
+    schema: &Schema,
+    prior: Option<&Value>,
+    discovered: &Discovered,
+) -> Option<Vec<Object>> {
+    let prior = prior?;
+    let model = decode::<K>(prior).ok()?;
+    let spec = K::validate(&model, &mut Report::default())?;
+    desired::<K>(env, schema, &spec, prior, discovered).ok()?
+}
+
+/// Writes the computed attributes of `model` into `value` (the rest of `value`, the
+/// configuration as the framework planned it, stays exactly as it is).
+pub fn write_computed<M: Model>(block: &Block, model: &M, value: &mut Value) {
+    let encoded = model.to_value();
+    for attribute in &block.attributes {
+        if attribute.presence != tfplugin::framework::Presence::Computed {
+            continue;
+        }
+        if let (Some(slot), Some(v)) = (
+            value.get_attr_mut(&attribute.name),
+            encoded.get_attr(&attribute.name),
+        ) {
+            *slot = v.clone();
+        }
+    }
+}

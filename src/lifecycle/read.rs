@@ -1,0 +1,113 @@
+//! Refresh: what exists of the resource now. An object that is missing or changed out of band
+//! shows in `objects`, so the next plan says which objects it repairs; when nothing the
+//! resource created is left, it is gone and Terraform plans a create.
+
+use tfplugin::framework::{
+    Context, Diagnostic, Diagnostics, Input, ReadRequest, ReadResponse, Schema,
+};
+use tfvalue::Value;
+use thanos_render::validate::Report;
+
+use super::discover::{self, Need};
+use super::plan::{desired, write_computed};
+use super::{Env, Kind, decode, failure, identity, objects, owner};
+
+pub async fn read<K: Kind>(
+    env: &Env,
+    schema: &Schema,
+    context: &Context,
+    request: ReadRequest,
+) -> ReadResponse {
+    let unchanged = |state: Value, private: Vec<u8>, diagnostics: Diagnostics| ReadResponse {
+        state: Some(state),
+        private,
+        diagnostics,
+        deferred: None,
+    };
+    let state = request.state;
+    let mut model = match decode::<K>(&state) {
+        Ok(m) => m,
+        Err(d) => return unchanged(state, request.private, d),
+    };
+    let (Some(owner), Some((name, namespace))) = (owner::<K>(&model), identity::<K>(&model)) else {
+        return unchanged(state, request.private, Diagnostics::new());
+    };
+    let cluster = match env.clusters.cluster().await {
+        Ok(c) => c,
+        Err(message) => {
+            let d = Diagnostic::warning(
+                format!("Could not refresh {} {namespace}/{name}", K::TYPE_NAME),
+                format!(
+                    "The cluster could not be reached, so drift is not checked and the state is used as it is: {message}"
+                ),
+            );
+            return unchanged(state, request.private, d.into());
+        }
+    };
+    let live = match cluster.inventory(&owner, &context.cancel).await {
+        Ok(l) => l,
+        Err(e) => {
+            let d = refresh_failure(format!("Failed to read {}", K::TYPE_NAME), e);
+            return unchanged(state, request.private, d);
+        }
+    };
+    // Everything this resource created is gone (claims may be kept on purpose): plan a create.
+    if live.iter().all(|o| o.key.kind == "PersistentVolumeClaim") {
+        return ReadResponse {
+            state: None,
+            private: request.private,
+            diagnostics: Diagnostics::new(),
+            deferred: None,
+        };
+    }
+    let Some(spec) = K::validate(&model, &mut Report::default()) else {
+        // Not renderable as recorded: keep the state as it is.
+        return unchanged(state, request.private, Diagnostics::new());
+    };
+    // Drift is judged against the rings as applied (recorded in state), so a membership change
+    // is not mistaken for an edit: the next plan discovers the current members and shows them
+    // joining or leaving. Only a state without rings (an import) discovers now.
+    let discovered = match K::applied_rings(&model) {
+        Some(rings) => rings,
+        None => discover::rings::<K>(env, &model, &namespace, context, Need::BestEffort)
+            .await
+            .unwrap_or_default(),
+    };
+    // A complete state, also after an import (whose record holds only configuration).
+    K::lifecycle_mut(&mut model).id = Input::Known(format!("{namespace}/{name}"));
+    K::set_computed(&mut model, &discovered);
+    let desired = match desired::<K>(env, schema, &spec, &state, &discovered) {
+        Ok(Some(d)) => d,
+        // Not renderable with what is discoverable now: keep the recorded objects.
+        Ok(None) | Err(_) => return unchanged(state, request.private, Diagnostics::new()),
+    };
+    let drift = match cluster.drift(&desired, &context.cancel).await {
+        Ok(d) => d,
+        Err(e) => {
+            let d = refresh_failure(format!("Failed to check {} for drift", K::TYPE_NAME), e);
+            return unchanged(state, request.private, d);
+        }
+    };
+    let drift: Vec<_> = drift.into_iter().map(|(_, d)| d).collect();
+    K::lifecycle_mut(&mut model).objects = Input::Known(objects::refreshed(&desired, &drift));
+    let mut new_state = state;
+    write_computed(&schema.block, &model, &mut new_state);
+    unchanged(new_state, request.private, Diagnostics::new())
+}
+
+/// A refresh that could not talk to the cluster. An unreachable API server is a warning (the
+/// recorded state is used, so planning keeps working offline, as the contract promises); any
+/// other failure (forbidden, invalid credentials) is an error the user must fix.
+fn refresh_failure(summary: String, error: thanos_cluster::Error) -> Diagnostics {
+    if matches!(error, thanos_cluster::Error::Unreachable { .. }) {
+        Diagnostic::warning(
+            summary,
+            format!(
+                "{error}\n\nThe recorded state is used as it is: drift is not checked until the cluster can be reached."
+            ),
+        )
+        .into()
+    } else {
+        failure(summary, error).into()
+    }
+}

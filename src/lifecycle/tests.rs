@@ -1,0 +1,513 @@
+//! Each phase of the lifecycle against the in-memory cluster (`fake`), driven the way the
+//! framework drives it: the framework's own plan pipeline first, then the phase. The
+//! acceptance tests are the proof on a real API server; these pin down each phase's decisions.
+
+use std::sync::{Arc, RwLock};
+
+use serde_json::json;
+use tfplugin::framework::plan::plan_change;
+use tfplugin::framework::{
+    ApplyRequest, Context, DeleteRequest, Diagnostics, Input, Model, PlanRequest, ReadRequest,
+    Resource, Severity,
+};
+use tfvalue::{AttributePath, Value};
+use thanos_cluster::ObjectKey;
+
+use super::fake::{FakeCluster, FakeClusters};
+use super::{Env, Kind, StackResource, objects::DRIFT_MARK};
+use crate::resources::receive::{Receive, ReceiveModel};
+use crate::resources::{query::Query, storage::Storage};
+use crate::testing;
+
+fn resource<K: Kind>(cluster: Option<Arc<FakeCluster>>) -> StackResource<K> {
+    StackResource::new(Arc::new(RwLock::new(Env {
+        render: Default::default(),
+        clusters: Arc::new(FakeClusters(cluster)),
+    })))
+}
+
+fn cluster() -> Arc<FakeCluster> {
+    Arc::new(FakeCluster::default())
+}
+
+/// What Terraform proposes: the configuration, with the prior state's computed values where
+/// the configuration says nothing.
+fn proposed<K: Kind>(prior: Option<&Value>, config: &Value) -> Value {
+    let mut out = config.clone();
+    if let Some(prior) = prior {
+        for a in K::Model::block().attributes {
+            if a.is_computed()
+                && config.get_attr(&a.name).is_some_and(Value::is_null)
+                && let (Some(slot), Some(p)) = (out.get_attr_mut(&a.name), prior.get_attr(&a.name))
+            {
+                *slot = p.clone();
+            }
+        }
+    }
+    out
+}
+
+/// Plans `json` (after `prior`) as the framework does: its pipeline, then the resource.
+async fn plan<K: Kind>(
+    r: &StackResource<K>,
+    json: serde_json::Value,
+    prior: Option<Value>,
+) -> (Value, Value, Diagnostics) {
+    let config = testing::terraform_config::<K>(&json);
+    let proposed = proposed::<K>(prior.as_ref(), &config);
+    let framework = plan_change(&r.schema.block, prior.as_ref(), &config, &proposed);
+    let response = r
+        .plan(
+            &Context::default(),
+            PlanRequest {
+                prior_state: prior,
+                config: config.clone(),
+                planned: framework.planned,
+                prior_private: Vec::new(),
+            },
+        )
+        .await;
+    (response.planned, config, response.diagnostics)
+}
+
+/// Plans and applies `json` (after `prior`); returns the new state and the diagnostics.
+async fn apply<K: Kind>(
+    r: &StackResource<K>,
+    json: serde_json::Value,
+    prior: Option<Value>,
+) -> (Option<Value>, Diagnostics) {
+    let (planned, config, d) = plan(r, json, prior.clone()).await;
+    assert!(!d.has_errors(), "{d:?}");
+    let request = ApplyRequest {
+        prior_state: prior.clone(),
+        planned,
+        config,
+        planned_private: Vec::new(),
+    };
+    let response = if prior.is_none() {
+        r.create(&Context::default(), request).await
+    } else {
+        r.update(&Context::default(), request).await
+    };
+    (response.state, response.diagnostics)
+}
+
+fn errors(d: &Diagnostics) -> Vec<String> {
+    d.iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| format!("{}: {}", d.summary, d.detail))
+        .collect()
+}
+
+fn decode<K: Kind>(v: &Value) -> K::Model {
+    K::Model::from_value(v).unwrap()
+}
+
+fn ingestor() -> serde_json::Value {
+    json!({"name": "ingestor", "namespace": "mon", "replicas": 2, "ingestor": {}})
+}
+
+fn router(rf: i64) -> serde_json::Value {
+    json!({
+        "name": "router",
+        "namespace": "mon",
+        "router": {
+            "replication_factor": rf,
+            "soft_tenant_hashring": {
+                "name": "default",
+                "endpoints_selector": {"match_labels": {"app.kubernetes.io/instance": "ingestor"}}
+            }
+        }
+    })
+}
+
+#[tokio::test]
+async fn plan_offline_decides_everything_the_configuration_decides() {
+    let r = resource::<Receive>(None);
+    let (planned, _, d) = plan(&r, ingestor(), None).await;
+    assert!(d.is_empty(), "{d:?}");
+    let m: ReceiveModel = decode::<Receive>(&planned);
+    assert_eq!(m.common.lifecycle.id, Input::Known("mon/ingestor".into()));
+    assert_eq!(
+        m.ingestor_endpoints.known().unwrap(),
+        &[
+            "thanosreceive-ingestor-0.thanosreceive-ingestor-operated.mon.svc:10901",
+            "thanosreceive-ingestor-1.thanosreceive-ingestor-operated.mon.svc:10901"
+        ]
+    );
+    assert_eq!(m.hashrings, Input::Known(Vec::new()));
+    let objects = m
+        .common
+        .lifecycle
+        .objects
+        .known()
+        .expect("objects known offline");
+    let kinds: Vec<&str> = objects.iter().map(|o| o.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["Service", "StatefulSet", "PodDisruptionBudget", "ConfigMap"],
+        "the record comes last"
+    );
+    assert!(objects.iter().all(|o| o.hash.len() == 64));
+}
+
+#[tokio::test]
+async fn plan_without_a_cluster_leaves_selector_rings_known_after_apply() {
+    let r = resource::<Receive>(None);
+    let (planned, _, d) = plan(&r, router(1), None).await;
+    assert!(d.is_empty(), "{d:?}");
+    let m = decode::<Receive>(&planned);
+    assert!(m.hashrings.is_unknown());
+    assert!(m.common.lifecycle.objects.is_unknown());
+    // Everything else is known.
+    assert!(m.remote_write_url.known().is_some());
+    assert_eq!(m.store_endpoint, Input::Null, "a router holds no data");
+}
+
+#[tokio::test]
+async fn plan_with_a_cluster_shows_discovered_members_and_warns_below_the_replication_factor() {
+    let c = cluster();
+    *c.ring_members.lock().unwrap() = vec!["b:10901".into(), "a:10901".into()];
+    let r = resource::<Receive>(Some(c.clone()));
+    let (planned, _, d) = plan(&r, router(3), None).await;
+    let m = decode::<Receive>(&planned);
+    let rings = m.hashrings.known().unwrap();
+    assert_eq!(rings[0].endpoints, ["a:10901", "b:10901"]);
+    assert!(m.common.lifecycle.objects.known().is_some());
+    let warnings: Vec<_> = d
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{d:?}");
+    assert_eq!(
+        warnings[0].path,
+        Some(
+            AttributePath::root()
+                .attr("router")
+                .attr("soft_tenant_hashring")
+                .attr("endpoints_selector")
+        )
+    );
+    assert_eq!(c.calls(), ["discover_ring mon"], "a plan only discovers");
+}
+
+#[tokio::test]
+async fn plan_reports_every_problem_at_its_path_and_changes_nothing() {
+    let r = resource::<Query>(None);
+    let (_, _, d) = plan(
+        &r,
+        json!({"name": "q", "replicas": -1, "stores": [{"address": "http://x:1"}]}),
+        None,
+    )
+    .await;
+    let paths: Vec<String> = d
+        .iter()
+        .map(|d| d.path.clone().unwrap().to_string())
+        .collect();
+    assert!(paths.contains(&"replicas".to_string()), "{paths:?}");
+    assert!(
+        paths.contains(&"stores[0].address".to_string()),
+        "{paths:?}"
+    );
+}
+
+/// A fractional number is one error at its path, never a second "schema and renderer
+/// disagree" internal error.
+#[tokio::test]
+async fn plan_of_a_fractional_number_is_one_error() {
+    let r = resource::<Query>(None);
+    let mut config = testing::terraform_config::<Query>(&json!({"name": "q"}));
+    *config.get_attr_mut("replicas").unwrap() = Value::Number("1.5".parse().unwrap());
+    let framework = plan_change(&r.schema.block, None, &config, &config);
+    let response = r
+        .plan(
+            &Context::default(),
+            PlanRequest {
+                prior_state: None,
+                config,
+                planned: framework.planned,
+                prior_private: Vec::new(),
+            },
+        )
+        .await;
+    let errors = errors(&response.diagnostics);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("whole number"), "{errors:?}");
+}
+
+#[tokio::test]
+async fn apply_writes_every_object_and_the_record_then_prunes_and_waits() {
+    let c = cluster();
+    let r = resource::<Receive>(Some(c.clone()));
+    let (state, d) = apply(&r, ingestor(), None).await;
+    assert!(d.is_empty(), "{d:?}");
+    let state = state.unwrap();
+    assert!(state.is_wholly_known());
+    let calls = c.calls();
+    assert_eq!(
+        calls,
+        [
+            "apply Service mon/thanosreceive-ingestor-operated",
+            "apply StatefulSet mon/thanosreceive-ingestor",
+            "apply PodDisruptionBudget mon/thanosreceive-ingestor",
+            "apply ConfigMap mon/thanosreceive-ingestor-terraform",
+            "prune thanos-receive-ingestor keep 4",
+            "wait 4",
+            "discover_endpoints mon",
+        ]
+    );
+    let record = c
+        .objects
+        .lock()
+        .unwrap()
+        .get(&ObjectKey::new(
+            "ConfigMap",
+            "mon",
+            "thanosreceive-ingestor-terraform",
+        ))
+        .cloned()
+        .unwrap();
+    let recorded = super::record::read(&record, &r.ty).unwrap();
+    assert_eq!(recorded.get_attr("replicas"), Some(&Value::from(2i64)));
+    assert_eq!(
+        recorded.get_attr("objects"),
+        Some(&Value::Null),
+        "computed values are not recorded"
+    );
+}
+
+#[tokio::test]
+async fn apply_prunes_what_is_no_longer_rendered() {
+    let c = cluster();
+    let r = resource::<Query>(Some(c.clone()));
+    let with = json!({"name": "q", "namespace": "mon", "http_ingress": {"host": "q.example.com"}});
+    let (state, _) = apply(&r, with, None).await;
+    assert!(c.keys().iter().any(|k| k.kind == "Ingress"));
+    let (_, d) = apply(&r, json!({"name": "q", "namespace": "mon"}), state).await;
+    assert!(d.is_empty(), "{d:?}");
+    assert!(
+        !c.keys().iter().any(|k| k.kind == "Ingress"),
+        "{:?}",
+        c.keys()
+    );
+}
+
+#[tokio::test]
+async fn apply_never_writes_a_ring_the_plan_did_not_show() {
+    let c = cluster();
+    *c.ring_members.lock().unwrap() = vec!["a:10901".into()];
+    let r = resource::<Receive>(Some(c.clone()));
+    let (planned, config, _) = plan(&r, router(1), None).await;
+    // A member joins between plan and apply.
+    c.ring_members.lock().unwrap().push("b:10901".into());
+    let response = r
+        .create(
+            &Context::default(),
+            ApplyRequest {
+                prior_state: None,
+                planned,
+                config,
+                planned_private: Vec::new(),
+            },
+        )
+        .await;
+    let errors = errors(&response.diagnostics);
+    assert!(errors[0].contains("changed since the plan"), "{errors:?}");
+    assert!(errors[0].contains("b:10901"), "{errors:?}");
+    assert!(response.state.is_none(), "nothing was created");
+    assert!(c.keys().is_empty(), "nothing was applied: {:?}", c.keys());
+}
+
+#[tokio::test]
+async fn apply_takes_back_only_what_a_refresh_found_drifted() {
+    let c = cluster();
+    let r = resource::<Query>(Some(c.clone()));
+    let config = json!({"name": "q", "namespace": "mon"});
+    let (state, _) = apply(&r, config.clone(), None).await;
+    let mut state = state.unwrap();
+    // A refresh recorded the Deployment as changed outside Terraform.
+    let mut m = decode::<Query>(&state);
+    let mut entries = m.common.lifecycle.objects.known().cloned().unwrap();
+    let e = entries.iter_mut().find(|e| e.kind == "Deployment").unwrap();
+    e.hash = format!("{DRIFT_MARK}/spec/replicas");
+    m.common.lifecycle.objects = Input::Known(entries);
+    *state.get_attr_mut("objects").unwrap() = m.to_value().get_attr("objects").unwrap().clone();
+    c.applied_with.lock().unwrap().clear();
+    apply(&r, config, Some(state)).await;
+    let forced: Vec<String> = c
+        .applied_with
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, o)| o.force_conflicts)
+        .map(|(k, _)| k.kind.clone())
+        .collect();
+    assert_eq!(forced, ["Deployment"]);
+}
+
+#[tokio::test]
+async fn a_failed_rollout_keeps_what_exists_in_state() {
+    let c = cluster();
+    *c.rollout_fails.lock().unwrap() = Some("Back-off pulling image".into());
+    let r = resource::<Query>(Some(c.clone()));
+    let (state, d) = apply(&r, json!({"name": "q", "namespace": "mon"}), None).await;
+    let errors = errors(&d);
+    assert!(
+        errors[0].contains("the rollout did not finish"),
+        "{errors:?}"
+    );
+    assert!(errors[0].contains("ImagePullBackOff"), "{errors:?}");
+    assert!(
+        state.is_some(),
+        "a partial create is recorded so destroy cleans it up"
+    );
+}
+
+#[tokio::test]
+async fn apply_without_a_cluster_says_what_to_configure() {
+    let r = resource::<Query>(None);
+    let (state, d) = apply(&r, json!({"name": "q"}), None).await;
+    assert!(state.is_none());
+    assert!(
+        errors(&d)[0].contains("no usable Kubernetes cluster"),
+        "{d:?}"
+    );
+}
+
+#[tokio::test]
+async fn read_marks_drift_leaves_out_missing_objects_and_finds_a_resource_gone() {
+    let c = cluster();
+    let r = resource::<Query>(Some(c.clone()));
+    let (state, _) = apply(&r, json!({"name": "q", "namespace": "mon"}), None).await;
+    let state = state.unwrap();
+    let read = |state: Value| {
+        let r = &r;
+        async move {
+            r.read(
+                &Context::default(),
+                ReadRequest {
+                    state,
+                    private: Vec::new(),
+                },
+            )
+            .await
+        }
+    };
+    // In sync: the state is unchanged.
+    let fresh = read(state.clone()).await;
+    assert_eq!(fresh.state.as_ref(), Some(&state));
+    // Drifted and missing objects.
+    let deployment = ObjectKey::new("Deployment", "mon", "thanosquery-q");
+    let service = ObjectKey::new("Service", "mon", "thanosquery-q-operated");
+    {
+        let mut objects = c.objects.lock().unwrap();
+        objects.get_mut(&deployment).unwrap()["spec"]["replicas"] = json!(5);
+        objects.remove(&service);
+    }
+    let drifted = read(state.clone()).await.state.unwrap();
+    let entries = decode::<Query>(&drifted)
+        .common
+        .lifecycle
+        .objects
+        .known()
+        .cloned()
+        .unwrap();
+    let d = entries.iter().find(|e| e.kind == "Deployment").unwrap();
+    assert_eq!(d.hash, format!("{DRIFT_MARK}/spec/replicas"));
+    assert!(!entries.iter().any(|e| e.kind == "Service"));
+    // Everything gone: the resource is gone.
+    c.objects.lock().unwrap().clear();
+    assert!(read(state).await.state.is_none());
+}
+
+#[tokio::test]
+async fn read_of_an_unreachable_cluster_warns_and_keeps_the_state() {
+    let r = resource::<Query>(None);
+    let state = testing::config::<Query>(&json!({"name": "q"}), testing::Absent::Null);
+    let response = r
+        .read(
+            &Context::default(),
+            ReadRequest {
+                state: state.clone(),
+                private: Vec::new(),
+            },
+        )
+        .await;
+    assert_eq!(response.state, Some(state));
+    assert_eq!(response.diagnostics.0[0].severity, Severity::Warning);
+}
+
+#[tokio::test]
+async fn delete_removes_everything_and_claims_follow_the_retention() {
+    for (retention, claim_left) in [("Retain", true), ("Delete", false)] {
+        let c = cluster();
+        let r = resource::<Receive>(Some(c.clone()));
+        let mut config = ingestor();
+        config["ingestor"]["pvc_retention_on_delete"] = retention.into();
+        let (state, _) = apply(&r, config, None).await;
+        let pvc = ObjectKey::new(
+            "PersistentVolumeClaim",
+            "mon",
+            "thanosreceive-ingestor-tsdb-thanosreceive-ingestor-0",
+        );
+        c.insert(
+            pvc.clone(),
+            json!({"metadata": {"namespace": "mon", "labels": thanos_render::meta::ownership_labels(
+                thanos_render::meta::Kind::Receive, "ingestor")}}),
+        );
+        let d = r
+            .delete(
+                &Context::default(),
+                DeleteRequest {
+                    prior_state: state.unwrap(),
+                    private: Vec::new(),
+                },
+            )
+            .await;
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(c.keys().contains(&pvc), claim_left, "{retention}");
+        assert_eq!(c.keys().len(), usize::from(claim_left), "{:?}", c.keys());
+    }
+}
+
+#[tokio::test]
+async fn import_rebuilds_the_configuration_from_the_record() {
+    let c = cluster();
+    let r = resource::<Storage>(Some(c.clone()));
+    let config = json!({
+        "name": "s", "namespace": "mon",
+        "object_storage_config": {"name": "os", "key": "k"},
+        "compact": {"retention": {"raw": "30d"}}
+    });
+    let (state, _) = apply(&r, config, None).await;
+    let state = state.unwrap();
+    let imported = r.import(&Context::default(), "mon/s").await;
+    assert!(
+        imported.diagnostics.is_empty(),
+        "{:?}",
+        imported.diagnostics
+    );
+    let imported = imported.state.unwrap();
+    for attr in ["name", "namespace", "object_storage_config", "compact"] {
+        assert_eq!(imported.get_attr(attr), state.get_attr(attr), "{attr}");
+    }
+    assert_eq!(imported.get_attr("objects"), Some(&Value::Null));
+}
+
+#[tokio::test]
+async fn import_explains_a_bad_id_and_objects_without_a_record() {
+    let c = cluster();
+    let r = resource::<Query>(Some(c.clone()));
+    let bad = r.import(&Context::default(), "no-slash").await;
+    assert!(errors(&bad.diagnostics)[0].contains("<namespace>/<name>"));
+    let none = r.import(&Context::default(), "mon/q").await;
+    assert!(errors(&none.diagnostics)[0].contains("non-existent"));
+    // Objects made by another tool, without our record.
+    c.insert(
+        ObjectKey::new("Deployment", "mon", "thanosquery-q"),
+        json!({"metadata": {"namespace": "mon", "labels": thanos_render::meta::ownership_labels(
+            thanos_render::meta::Kind::Query, "q")}}),
+    );
+    let foreign = r.import(&Context::default(), "mon/q").await;
+    assert!(errors(&foreign.diagnostics)[0].contains("adopt_existing"));
+}

@@ -1,0 +1,16 @@
+//! Rendering, end to end from a configuration: golden objects for the seed's documented
+//! scenarios, the seed's bugs that must never come back, validation with attribute paths, and
+//! invariants every rendered stack keeps. Configurations are JSON written like HCL (see
+//! `terraform_provider_thanos::testing`), taken through the schema's defaults, the model and
+//! validation exactly as a plan takes them.
+
+#[path = "render/golden.rs"]
+mod golden;
+#[path = "render/invariants.rs"]
+mod invariants;
+#[path = "render/seed_bugs.rs"]
+mod seed_bugs;
+#[path = "render/support.rs"]
+mod support;
+#[path = "render/validation.rs"]
+mod validation;

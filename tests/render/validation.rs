@@ -1,0 +1,436 @@
+//! Plan-time validation: every rule reports the Terraform attribute path of the offending
+//! value, and values not known yet are skipped.
+
+use std::collections::BTreeMap;
+
+use terraform_provider_thanos::resources::{query::Query, receive::Receive, storage::Storage};
+use terraform_provider_thanos::testing::{Absent, findings};
+use thanos_render::validate::display_path;
+use thanos_render::{Error, Invalid};
+use thanos_render::{query, receive};
+
+use crate::support::*;
+
+// Configurations whose left-out attributes are not known yet: only what is written is judged.
+fn q(v: serde_json::Value) -> Vec<Invalid> {
+    findings::<Query>(&v, Absent::Unknown)
+}
+fn r(v: serde_json::Value) -> Vec<Invalid> {
+    findings::<Receive>(&v, Absent::Unknown)
+}
+fn s(v: serde_json::Value) -> Vec<Invalid> {
+    findings::<Storage>(&v, Absent::Unknown)
+}
+
+// Configurations as written: what is left out is unset.
+fn q_as_written(v: serde_json::Value) -> Vec<Invalid> {
+    findings::<Query>(&v, Absent::Null)
+}
+fn r_as_written(v: serde_json::Value) -> Vec<Invalid> {
+    findings::<Receive>(&v, Absent::Null)
+}
+fn s_as_written(v: serde_json::Value) -> Vec<Invalid> {
+    findings::<Storage>(&v, Absent::Null)
+}
+
+/// The paths (as Terraform prints them) of the failures.
+fn paths(v: &[Invalid]) -> Vec<String> {
+    v.iter().map(|i| display_path(&i.path)).collect()
+}
+
+#[track_caller]
+fn assert_flags(v: &[Invalid], expected: &[&str]) {
+    let got = paths(v);
+    for e in expected {
+        assert!(
+            got.iter().any(|g| g == e),
+            "expected an error at {e}, got {v:#?}"
+        );
+    }
+}
+
+#[test]
+fn unknown_values_are_skipped() {
+    assert_eq!(q(serde_json::json!({})), []);
+    assert_eq!(r(serde_json::json!({})), []);
+    // A ring whose fields are all still unknown.
+    let v = r(serde_json::json!({"router": {"soft_tenant_hashring": {}}}));
+    assert_eq!(v, []);
+}
+
+#[test]
+fn common_attributes() {
+    let v = q(serde_json::json!({
+        "name": "Bad_Name",
+        "namespace": "-ns",
+        "image": "",
+        "image_pull_policy": "Sometimes",
+        "log_level": "trace",
+        "log_format": "text",
+        "labels": {"app.kubernetes.io/part-of": "x", "ok": "bad value"},
+        "annotations": {"bad key!": "v"},
+        "node_selector": {"pool": "-x-"},
+        "tolerations": [
+            {"key": "k", "operator": "Exists", "value": "v"},
+            {"key": "k", "operator": "Equal", "value": "v", "effect": "NoSchedule", "toleration_seconds": 5},
+            {"operator": "Maybe", "effect": "Never"}
+        ],
+        "topology_spread_constraints": [
+            {"max_skew": 0, "topology_key": "zone", "when_unsatisfiable": "ScheduleAnyway", "min_domains": 2},
+            {"when_unsatisfiable": "Sometimes"}
+        ],
+        "resources": {"requests": {"cpu": "lots"}, "limits": {"memory": "1GB"}},
+        "replicas": -1
+    }));
+    assert_flags(
+        &v,
+        &[
+            "name",
+            "namespace",
+            "image",
+            "image_pull_policy",
+            "log_level",
+            "log_format",
+            "labels[\"app.kubernetes.io/part-of\"]",
+            "labels[\"ok\"]",
+            "annotations[\"bad key!\"]",
+            "node_selector[\"pool\"]",
+            "tolerations[0].value",
+            "tolerations[1].toleration_seconds",
+            "tolerations[2].operator",
+            "tolerations[2].effect",
+            "topology_spread_constraints[0].max_skew",
+            "topology_spread_constraints[0].min_domains",
+            "topology_spread_constraints[1].when_unsatisfiable",
+            "resources.requests[\"cpu\"]",
+            "resources.limits[\"memory\"]",
+            "replicas",
+        ],
+    );
+}
+
+#[test]
+fn affinity_is_a_kubernetes_affinity_without_unknown_fields() {
+    let ok = q(
+        serde_json::json!({"affinity": "{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":{\"nodeSelectorTerms\":[{\"matchExpressions\":[{\"key\":\"pool\",\"operator\":\"In\",\"values\":[\"m\"]}]}]}}}"}),
+    );
+    assert_eq!(ok, []);
+    let typo = q(serde_json::json!({"affinity": "{\"podAntiAfinity\":{}}"}));
+    assert_flags(&typo, &["affinity"]);
+    assert!(
+        typo[0].detail.contains("podAntiAfinity"),
+        "{}",
+        typo[0].detail
+    );
+    let nested = q(serde_json::json!({"affinity": "{\"nodeAffinity\":{\"required\":{}}}"}));
+    assert!(
+        nested[0].detail.contains("nodeAffinity.required"),
+        "{}",
+        nested[0].detail
+    );
+    assert_flags(
+        &q(serde_json::json!({"affinity": "not json"})),
+        &["affinity"],
+    );
+    assert_flags(&q(serde_json::json!({"affinity": "[]"})), &["affinity"]);
+}
+
+#[test]
+fn derived_names_fit_kubernetes_limits() {
+    let long = "a".repeat(50);
+    assert_flags(&q(serde_json::json!({"name": long})), &["name"]);
+    assert_flags(&r(serde_json::json!({"name": "a".repeat(39)})), &["name"]);
+    assert_eq!(r(serde_json::json!({"name": "a".repeat(38)})), []);
+    // A router has no StatefulSet, so the revision-label limit does not apply.
+    assert_eq!(
+        r(
+            serde_json::json!({"name": "a".repeat(40), "router": {"soft_tenant_hashring": {"name": "s", "endpoints": ["x.y:1"]}}})
+        ),
+        []
+    );
+    let st = |n: usize| s(serde_json::json!({"name": "a".repeat(n), "compact": {}}));
+    assert_flags(&st(31), &["name"]);
+    assert_eq!(st(30), []);
+}
+
+#[test]
+fn query_stores() {
+    let v = q_as_written(serde_json::json!({"stores": [
+        {"address": "ok.example.com:10901", "ca_key": "ca.crt", "server_name": "x", "client_secret_name": "c"},
+        {"address": "no-port.example.com", "secret_name": "ca"},
+        {"address": "dnssrv+_grpc._tcp.store.ns.svc", "secret_name": "ca"},
+        {"address": "http://x:1"},
+        {"address": "s.example.com:443", "secret_name": "Bad_Secret", "ca_key": "a/b", "server_name": "bad name", "client_secret_name": "ok"},
+        {"address": "dnssrvnoa+_grpc._tcp.other.ns.svc"},
+        {"address": "dns+store.ns.svc:10901"},
+        {"address": "[::1]:10901", "secret_name": "ca"}
+    ]}));
+    assert_flags(
+        &v,
+        &[
+            "stores[0].ca_key",
+            "stores[0].server_name",
+            "stores[0].client_secret_name",
+            "stores[1].address",
+            "stores[2].address",
+            "stores[3].address",
+            "stores[4].secret_name",
+            "stores[4].ca_key",
+            "stores[4].server_name",
+        ],
+    );
+    for ok in ["stores[5]", "stores[6]", "stores[7]"] {
+        assert!(!paths(&v).iter().any(|p| p.starts_with(ok)), "{ok}: {v:#?}");
+    }
+}
+
+#[test]
+fn query_labels_ingresses_and_envoy() {
+    let v = q(serde_json::json!({
+        "selector_labels": {"bad-name": "x", "cluster": "any \"value\" works"},
+        "replica_labels": ["receive_replica", "receive_replica", "1x"],
+        "http_ingress": {"host": "10.0.0.1", "path": "api"},
+        "grpc_ingress": {"host": "*.example.com", "secret_name": "ok", "class_name": "Nginx"},
+        "envoy": {"image_pull_policy": "Sometimes", "resources": {"limits": {"cpu": "x"}}}
+    }));
+    assert_flags(
+        &v,
+        &[
+            "selector_labels[\"bad-name\"]",
+            "replica_labels[1]",
+            "replica_labels[2]",
+            "http_ingress.host",
+            "http_ingress.path",
+            "grpc_ingress.class_name",
+            "envoy.image_pull_policy",
+            "envoy.resources.limits[\"cpu\"]",
+        ],
+    );
+    assert!(
+        !paths(&v)
+            .iter()
+            .any(|p| p.contains("cluster") || p == "grpc_ingress.host")
+    );
+}
+
+#[test]
+fn extra_args_rules() {
+    let v = q(
+        serde_json::json!({"extra_args": ["--grpc-address=0.0.0.0:1", "positional", "--http-address", "--store.sd-files=/x", "--query.timeout=5m"]}),
+    );
+    assert_eq!(
+        paths(&v),
+        [
+            "extra_args[0]",
+            "extra_args[1]",
+            "extra_args[2]",
+            "extra_args[3]"
+        ]
+    );
+    assert!(v[0].detail.contains("--grpc-address"));
+    let v = r(
+        serde_json::json!({"ingestor": {}, "extra_args": ["--receive.hashrings-file=/x", "--receive.hashrings={}", "--tsdb.path=/x", "--receive.local-endpoint=x", "--objstore.config-file=x", "--remote-write.address=x", "--tsdb.max-block-duration=2h"]}),
+    );
+    assert_eq!(v.len(), 6, "{v:#?}");
+    let v = s(
+        serde_json::json!({"compact": {}, "extra_args": ["--data-dir=/x", "--objstore.config=x", "--objstore.config-file=x", "--compact.concurrency=2"]}),
+    );
+    assert_eq!(
+        paths(&v),
+        ["extra_args[0]", "extra_args[1]", "extra_args[2]"]
+    );
+}
+
+#[test]
+fn extra_args_replace_and_append() {
+    let spec = crate::support::spec::<Query>(serde_json::json!({
+        "name": "q",
+        "log_level": "info",
+        "extra_args": ["--log.level=debug", "--query.replica-label=cluster", "--query.auto-downsampling"]
+    }));
+    let rendered = query::render(&spec, &ctx()).unwrap();
+    let a = args(&rendered, "Deployment", "thanosquery-q");
+    assert_eq!(
+        a.iter()
+            .filter(|x| x.starts_with("--log.level"))
+            .collect::<Vec<_>>(),
+        ["--log.level=debug"]
+    );
+    assert_eq!(
+        a.iter()
+            .filter(|x| x.starts_with("--query.replica-label"))
+            .count(),
+        3
+    );
+    assert_eq!(a.last().unwrap(), "--query.auto-downsampling");
+    assert_eq!(a[0], "query");
+}
+
+#[test]
+fn receive_rings() {
+    let v = r_as_written(serde_json::json!({"router": {
+        "replication_factor": 0,
+        "remote_write_ingress": {"host": "bad host"},
+        "hard_tenant_hashrings": [
+            {"name": "a", "tenants": ["t"], "endpoints": ["x.y:1"], "endpoints_selector": {}},
+            {"name": "", "tenants": ["u", ""], "endpoints": ["nope", "x.y:1", "x.y:1"]},
+            {"name": "c", "tenants": ["t"], "endpoints_namespace_selector": {}},
+            {"name": "d", "tenants": ["v"], "endpoints": []},
+            {"name": "e", "tenants": ["w"], "endpoints_selector": {"match_expressions": [
+                {"key": "k", "operator": "In", "values": []},
+                {"key": "k", "operator": "Exists", "values": ["x"]},
+                {"key": "k", "operator": "Like"}
+            ]}}
+        ]
+    }}));
+    assert_flags(
+        &v,
+        &[
+            "router.replication_factor",
+            "router.remote_write_ingress.host",
+            "router.hard_tenant_hashrings[0].endpoints_selector",
+            "router.hard_tenant_hashrings[1].name",
+            "router.hard_tenant_hashrings[1].tenants[1]",
+            "router.hard_tenant_hashrings[1].endpoints[0]",
+            "router.hard_tenant_hashrings[1].endpoints[2]",
+            "router.hard_tenant_hashrings[2].tenants[0]",
+            "router.hard_tenant_hashrings[2].endpoints_namespace_selector",
+            "router.hard_tenant_hashrings[3].endpoints",
+            "router.hard_tenant_hashrings[4].endpoints_selector.match_expressions[0].values",
+            "router.hard_tenant_hashrings[4].endpoints_selector.match_expressions[1].values",
+            "router.hard_tenant_hashrings[4].endpoints_selector.match_expressions[2].operator",
+        ],
+    );
+}
+
+#[test]
+fn receive_ingestor_and_tenancy() {
+    let v = r(serde_json::json!({
+        "tenant_header": "Bad Header",
+        "default_tenant_id": "",
+        "ingestor": {
+            "object_storage_config": {"name": "Bad", "key": "a/b"},
+            "data_volume": {"empty_dir": {"medium": "Disk", "size_limit": "x"}, "pvc": {"size": "5 Gi", "access_modes": ["ReadWriteSometimes"], "storage_class": "Fast"}},
+            "pvc_retention_on_delete": "Keep",
+            "pvc_retention_on_scale_down": "Delete"
+        }
+    }));
+    assert_flags(
+        &v,
+        &[
+            "tenant_header",
+            "default_tenant_id",
+            "ingestor.object_storage_config.name",
+            "ingestor.object_storage_config.key",
+            "ingestor.data_volume",
+            "ingestor.data_volume.empty_dir.medium",
+            "ingestor.data_volume.empty_dir.size_limit",
+            "ingestor.data_volume.pvc.size",
+            "ingestor.data_volume.pvc.access_modes[0]",
+            "ingestor.data_volume.pvc.storage_class",
+            "ingestor.pvc_retention_on_delete",
+        ],
+    );
+    assert!(!paths(&v).contains(&"ingestor.pvc_retention_on_scale_down".to_owned()));
+}
+
+#[test]
+fn storage_rules() {
+    assert_flags(&s_as_written(serde_json::json!({"name": "s"})), &[""]);
+    let v = s(serde_json::json!({
+        "gateway": {"replicas": -2, "min_time": "yesterday", "max_time": "-1h", "data_volume": {"pvc": {"size": "x"}}},
+        "compact": {"retention": {"raw": "30 days", "five_minutes": "90d", "one_hour": "1.5y"}, "resources": {"requests": {"memory": "1 Gi"}}}
+    }));
+    assert_flags(
+        &v,
+        &[
+            "gateway.replicas",
+            "gateway.min_time",
+            "gateway.data_volume.pvc.size",
+            "compact.retention.raw",
+            "compact.retention.one_hour",
+            "compact.resources.requests[\"memory\"]",
+        ],
+    );
+    assert!(
+        !paths(&v)
+            .iter()
+            .any(|p| p == "gateway.max_time" || p == "compact.retention.five_minutes")
+    );
+}
+
+/// Rendering needs every selector ring discovered; required values are required at plan.
+#[test]
+fn render_reports_undiscovered_and_validation_missing_values() {
+    let router = receive("quickstart_router");
+    let err = receive::render(&router, &ctx(), &BTreeMap::new()).unwrap_err();
+    assert!(
+        matches!(&err, Error::Undiscovered { ring } if ring == "test"),
+        "{err}"
+    );
+    let mut nameless = fixture_json("quickstart_router");
+    nameless.as_object_mut().unwrap().remove("name");
+    assert_flags(&r_as_written(nameless), &["name"]);
+    assert_flags(
+        &r_as_written(serde_json::json!({"name": "i", "ingestor": {"data_volume": {"pvc": {}}}})),
+        &["ingestor.data_volume.pvc.size"],
+    );
+    assert_flags(
+        &q_as_written(serde_json::json!({"stores": [{}]})),
+        &["stores[0].address"],
+    );
+}
+
+#[test]
+fn discovered_ring_smaller_than_replication_factor_warns() {
+    let mut router = receive("quickstart_router");
+    router.router.as_mut().unwrap().replication_factor = 3;
+    let d = discovered("test", &receive("quickstart_ingestor"));
+    let w = receive::discovery_warnings(router.router.as_ref().unwrap(), &d);
+    assert_eq!(
+        paths(&w),
+        ["router.soft_tenant_hashring.endpoints_selector"]
+    );
+    // Still renders: a warning, not an error.
+    assert!(receive::render(&router, &ctx(), &d).is_ok());
+}
+
+#[test]
+fn receive_pdb_keeps_write_quorum() {
+    let config = serde_json::json!({"name": "i", "replicas": 5, "ingestor": {}});
+    assert_eq!(
+        receive::pdb_max_unavailable(&crate::support::spec::<Receive>(config.clone())),
+        1
+    );
+    let mut with_router = config;
+    with_router["router"] = serde_json::json!({"replication_factor": 5, "soft_tenant_hashring": {"name": "s", "endpoints": ["a:1", "b:1", "c:1", "d:1", "e:1"]}});
+    let mut spec = crate::support::spec::<Receive>(with_router);
+    assert_eq!(receive::pdb_max_unavailable(&spec), 2);
+    let r = receive::render(&spec, &ctx(), &BTreeMap::new()).unwrap();
+    assert!(r.get("PodDisruptionBudget", "thanosreceive-i").is_some());
+    spec.replicas = 1;
+    let r = receive::render(&spec, &ctx(), &BTreeMap::new()).unwrap();
+    assert!(r.get("PodDisruptionBudget", "thanosreceive-i").is_none());
+}
+
+#[test]
+fn images_come_from_the_context_unless_set() {
+    let ctx = thanos_render::RenderContext {
+        thanos_image: "registry.local/thanos:v1".into(),
+        envoy_image: "registry.local/envoy:v1".into(),
+    };
+    let r = query::render(&query("usage_mode1_query"), &ctx).unwrap();
+    let pod = pod_spec(&r, "Deployment", "thanosquery-sample");
+    assert_eq!(
+        pod.containers[0].image.as_deref(),
+        Some("registry.local/thanos:v1")
+    );
+    assert_eq!(
+        pod.containers[1].image.as_deref(),
+        Some("registry.local/envoy:v1")
+    );
+    assert_eq!(
+        thanos_render::RenderContext::default().envoy_image,
+        thanos_render::envoy::DEFAULT_ENVOY_IMAGE
+    );
+}
