@@ -47,12 +47,13 @@ type ringCase struct {
 	Algorithm         string     `json:"algorithm"`
 	ReplicationFactor uint64     `json:"replication_factor"`
 	Endpoints         []endpoint `json:"endpoints"`
-	// Outcome is "ok" (Replicas holds, per series in file order, the addresses GetN returns
-	// for n = 0..replication_factor-1), "error" (Error holds Thanos's message: the ring is
-	// refused when loaded, or every GetN fails) or "hangs" (building the ring did not finish).
-	Outcome  string     `json:"outcome"`
-	Error    string     `json:"error,omitempty"`
-	Replicas [][]string `json:"replicas,omitempty"`
+	// Outcome is "ok" (Replicas holds, per series in file order, the endpoint GetN returns
+	// for n = 0..replication_factor-1, as its position in Endpoints: the first one with that
+	// address), "error" (Error holds Thanos's message: the ring is refused when loaded, or
+	// every GetN fails) or "hangs" (building the ring did not finish).
+	Outcome  string  `json:"outcome"`
+	Error    string  `json:"error,omitempty"`
+	Replicas [][]int `json:"replicas,omitempty"`
 }
 
 func main() {
@@ -98,18 +99,28 @@ func run(c *ringCase, all []series) {
 	}
 	for _, s := range all {
 		ts := &prompb.TimeSeries{Labels: zlabels(s.Labels)}
-		var got []string
+		var got []int
 		for n := uint64(0); n < c.ReplicationFactor; n++ {
 			e, err := b.h.GetN(s.Tenant, ts, n)
 			if err != nil {
 				c.Outcome, c.Error, c.Replicas = "error", err.Error(), nil
 				return
 			}
-			got = append(got, e.Address)
+			got = append(got, position(c.Endpoints, e.Address))
 		}
 		c.Replicas = append(c.Replicas, got)
 	}
 	c.Outcome = "ok"
+}
+
+// position is the index of the first endpoint with this address.
+func position(eps []endpoint, address string) int {
+	for i, e := range eps {
+		if e.Address == address {
+			return i
+		}
+	}
+	panic("Thanos returned an endpoint that is not in the ring: " + address)
 }
 
 // configJSON is the hashrings.json of one ring without tenants: endpoints without an AZ as
@@ -144,7 +155,9 @@ func zlabels(ls [][2]string) []labelpb.ZLabel {
 
 // seriesList: a few tenants times label sets chosen to cover the hashed byte layout (no
 // labels, one label, realistic sets, labels out of name order, more than 1 KiB of labels,
-// which Thanos hashes through its streaming path, non-ASCII text) plus plain synthetic series.
+// which Thanos hashes through its streaming path, non-ASCII text) plus enough plain synthetic
+// series that rare cases (a series on the last sections of the ring, which wraps, or on the
+// last of an endpoint's sections) are met by some.
 func seriesList() []series {
 	long := strings.Repeat("abcdefghij", 150) // 1500 bytes: past HashWithPrefix's 1 KiB buffer
 	var many [][2]string
@@ -169,9 +182,9 @@ func seriesList() []series {
 			out = append(out, series{Tenant: t, Labels: ls})
 		}
 	}
-	for i := 0; i < 24; i++ {
+	for i := len(out); i < 1000; i++ {
 		out = append(out, series{
-			Tenant: []string{"default-tenant", "team-b"}[i%2],
+			Tenant: tenants[i%len(tenants)],
 			Labels: [][2]string{{"__name__", "placement_vector"}, {"i", strconv.Itoa(i)}, {"job", "job-" + strconv.Itoa(i%5)}},
 		})
 	}
