@@ -164,7 +164,7 @@ pub enum PlacementError {
     },
 }
 
-/// A hashring ready to place series (a ketama ring is built once; placing is a binary search).
+/// A hashring ready to place series (a ketama ring is built once; placing a series bisects it).
 #[derive(Debug, Clone)]
 pub struct Ring {
     algorithm: Algorithm,
