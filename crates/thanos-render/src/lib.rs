@@ -23,7 +23,8 @@
 //! - [`meta`]: names, labels, annotation keys; [`args`]: `extra_args` rules;
 //!   [`validate`]: findings with attribute paths ([`validate::Invalid`]) and the syntax
 //!   checkers;
-//! - [`object`]: [`object::Object`], [`object::Rendered`].
+//! - [`object`]: [`object::Object`], [`object::Rendered`];
+//! - [`placement`]: which ingestors Thanos writes a series to, and how much a ring change moves.
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
@@ -34,6 +35,7 @@ pub mod envoy;
 pub mod hashring;
 pub mod meta;
 pub mod object;
+pub mod placement;
 pub mod query;
 pub mod receive;
 pub mod storage;
