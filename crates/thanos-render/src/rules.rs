@@ -568,7 +568,10 @@ fn decode_rule(group: &Ctx, index: usize, node: &Node, errors: &mut Vec<RuleErro
 
 /// A `model.Duration` field: its own `UnmarshalYAML` reads a string and parses it.
 fn decode_duration(v: &Node) -> Result<Option<Duration>, DecodeError> {
-    if v.is_null_before_unmarshaler() {
+    // yaml.v2 skips `UnmarshalYAML` for `null`, `~`, an empty plain scalar and `!!null`; a
+    // real null then decodes to zero, but a quoted "null" or "~" reaches `UnmarshalText` as
+    // text (and is no duration).
+    if v.is_null_before_unmarshaler() && v.is_null() {
         return Ok(None);
     }
     let text = v.string()?;
