@@ -119,12 +119,17 @@ pub fn check(expr: &str) -> Result<(), String> {
 /// parsing (outside string literals and comments):
 /// - digit separators (`1_000`), which Prometheus' number syntax takes and the crate does not:
 ///   an underscore between two decimal digits of a number is dropped;
+/// - zero durations: Prometheus takes `0s` as a number or an offset and refuses a zero range
+///   or step (`foo[0]`, `foo[5m:0s]`: "duration must be greater than 0"); the crate refuses
+///   every zero duration and takes a zero number as a range. Outside brackets a zero duration
+///   becomes `0`; inside, any zero is refused here;
 /// - `@` timestamps: Prometheus refuses one at or beyond ±2^63 seconds, the crate saturates
 ///   it instead (`setTimestamp` in `promql/parser/parse.go`).
 fn lexical_prepass(expr: &str) -> Result<String, String> {
     let chars: Vec<char> = expr.chars().collect();
     let mut out = String::with_capacity(expr.len());
     let mut i = 0;
+    let mut brackets: i32 = 0;
     let ident = |c: char| c.is_alphanumeric() || c == '_' || c == ':' || c == '.';
     while i < chars.len() {
         let c = chars[i];
@@ -151,17 +156,35 @@ fn lexical_prepass(expr: &str) -> Result<String, String> {
                     i += 1;
                 }
             }
-            '0'..='9' if i == 0 || !ident(chars[i - 1]) => {
-                while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '_') {
-                    let between_digits = chars[i] == '_'
-                        && i > 0
-                        && chars[i - 1].is_ascii_digit()
-                        && chars.get(i + 1).is_some_and(char::is_ascii_digit);
-                    if !between_digits {
-                        out.push(chars[i]);
-                    }
+            '0'..='9'
+                if i == 0 || !ident(chars[i - 1]) || (brackets > 0 && chars[i - 1] == ':') =>
+            {
+                let start = i;
+                while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
                     i += 1;
                 }
+                let token: String = chars[start..i]
+                    .iter()
+                    .enumerate()
+                    .filter(|&(k, c)| {
+                        let k = start + k;
+                        *c != '_'
+                            || !(chars[k - 1].is_ascii_digit()
+                                && chars.get(k + 1).is_some_and(char::is_ascii_digit))
+                    })
+                    .map(|(_, c)| *c)
+                    .collect();
+                let zero_number = token.chars().all(|c| c == '0');
+                let zero_duration = zero_duration(&token) == Some(true);
+                if brackets > 0 && (zero_number || zero_duration) {
+                    return Err("duration must be greater than 0".into());
+                }
+                out.push_str(if zero_duration { "0" } else { &token });
+            }
+            '[' | ']' => {
+                brackets += if c == '[' { 1 } else { -1 };
+                out.push(c);
+                i += 1;
             }
             '@' => {
                 out.push(c);
@@ -193,6 +216,29 @@ fn lexical_prepass(expr: &str) -> Result<String, String> {
         }
     }
     Ok(out)
+}
+
+/// `Some(true)` for a duration literal whose every part is zero (`0s`, `0m0s`), `Some(false)`
+/// for another duration literal (`5m`), `None` for anything else.
+fn zero_duration(token: &str) -> Option<bool> {
+    let mut rest = token;
+    let mut zero = true;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        zero &= rest[..digits].bytes().all(|b| b == b'0');
+        rest = &rest[digits..];
+        let unit = ["ms", "s", "m", "h", "d", "w", "y"]
+            .into_iter()
+            .find(|u| rest.starts_with(u))?;
+        rest = &rest[unit.len()..];
+    }
+    Some(zero)
 }
 
 /// Label matchers: no `or` groups (a newer syntax Prometheus v0.309.1 does not have), and

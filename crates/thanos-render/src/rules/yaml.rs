@@ -67,10 +67,21 @@ const YAML_TAG_PREFIX: &str = "tag:yaml.org,2002:";
 pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, true).map_err(|e| SyntaxError {
-        pos: Pos::from_marker(*e.marker()),
-        message: e.info().to_string(),
-    })?;
+    if let Err(e) = parser.load(&mut builder, true) {
+        let first_done =
+            builder.stack.is_empty() && builder.docs.first().is_some_and(Option::is_some);
+        return Err(SyntaxError {
+            pos: Pos::from_marker(*e.marker()),
+            message: if first_done {
+                format!(
+                    "{} after the first YAML document: a rule file is one document (Thanos would ignore the rest); remove it",
+                    e.info()
+                )
+            } else {
+                e.info().to_string()
+            },
+        });
+    }
     if let Some(e) = builder.error {
         return Err(e);
     }
@@ -411,12 +422,9 @@ impl Node {
     }
 
     /// Null as yaml.v2's decoder sees it for plain values: `~`, `null`, `Null`, `NULL`, an
-    /// empty plain scalar, or anything tagged `!!null`.
+    /// empty plain scalar, or one of those tagged `!!null` (`!!null x` fails to resolve).
     pub fn is_null(&self) -> bool {
-        self.tag.as_deref() == Some("!!null")
-            || (matches!(self.kind, Kind::Scalar { .. })
-                && self.tag.is_none()
-                && matches!(self.resolve(), Ok(Resolved::Null)))
+        matches!(self.kind, Kind::Scalar { .. }) && matches!(self.resolve(), Ok(Resolved::Null))
     }
 
     /// Null as yaml.v2's `prepare` sees it before calling a type's own `UnmarshalYAML` (as
