@@ -63,7 +63,7 @@ impl Duration {
             let Some(pos) = MS_PER.iter().position(|(u, _)| *u == unit) else {
                 return Err(format!("unknown unit {unit:?} in duration {s:?}"));
             };
-            if pos + 1 <= last_unit {
+            if pos < last_unit {
                 return Err(invalid());
             }
             last_unit = pos + 1;
@@ -90,7 +90,7 @@ impl fmt::Display for Duration {
         }
         for (unit, mult) in MS_PER {
             let exact = matches!(unit, "y" | "w");
-            if exact && ms % mult != 0 {
+            if exact && !ms.is_multiple_of(mult) {
                 continue;
             }
             let v = ms / mult;

@@ -60,8 +60,8 @@ const PROMETHEUS_FUNCS: &[&str] = &[
 /// The variables Prometheus' prefix declares before the text (plus Go's own `$`).
 const PREDECLARED: &[&str] = &["$", "$labels", "$externalLabels", "$externalURL", "$value"];
 
-/// Parentheses nesting limit (Go's `maxStackDepth` is 10000; this checker recurses, so it
-/// stops earlier to stay well inside a thread's stack).
+/// Nesting limit for parentheses and blocks (Go's `maxStackDepth` is 10000 parentheses; this
+/// checker recurses, so it stops earlier to stay well inside a thread's stack).
 const MAX_DEPTH: usize = 1000;
 
 /// Checks `text` as the template of an alerting rule named `alert` (the template's name is
@@ -671,6 +671,16 @@ impl Parser {
     /// `parseControl`: the pipeline, the body, an optional `else` (or `else if`/`else with`)
     /// part, and `end`; variables declared inside go out of scope at the end.
     fn control(&mut self, context: &'static str) -> Res<Item> {
+        if self.depth >= MAX_DEPTH {
+            return Err("max expression depth exceeded".into());
+        }
+        self.depth += 1;
+        let result = self.control_body(context);
+        self.depth -= 1;
+        result
+    }
+
+    fn control_body(&mut self, context: &'static str) -> Res<Item> {
         let saved = self.vars.len();
         self.pipeline(context, &Tok::RightDelim)?;
         if context == "range" {
@@ -687,9 +697,6 @@ impl Parser {
                     self.control(context)?;
                 }
                 _ => {
-                    if context == "range" {
-                        // `else` of a range runs outside the loop: no break/continue there.
-                    }
                     let (_, end) = self.item_list()?;
                     if end != Item::End {
                         return Err("expected end; found {{else}}".into());
@@ -732,10 +739,7 @@ impl Parser {
     /// `pipeline`: optional declarations, then commands separated by `|`, up to `end`.
     fn pipeline(&mut self, context: &str, end: &Tok) -> Res<()> {
         let mut decls = 0;
-        loop {
-            let Tok::Variable(v) = self.peek_non_space() else {
-                break;
-            };
+        while let Tok::Variable(v) = self.peek_non_space() {
             let at = self.i;
             self.next();
             match self.peek_non_space() {
@@ -890,7 +894,7 @@ impl Parser {
 }
 
 /// Go's `strconv.Unquote` of a double-quoted literal (with its quotes).
-pub fn unquote(quoted: &str) -> Res<String> {
+pub(super) fn unquote(quoted: &str) -> Res<String> {
     let inner = quoted
         .strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
@@ -953,12 +957,8 @@ fn unquote_char(s: &str, quote: char) -> Res<(char, &str)> {
     if radix == 8 && v > 255 {
         return Err(bad());
     }
-    let c = if matches!(e, 'x') || radix == 8 {
-        // A byte value; Go keeps it as a raw byte, which is at least valid syntax.
-        char::from_u32(v).ok_or_else(bad)?
-    } else {
-        char::from_u32(v).ok_or_else(bad)?
-    };
+    // `\x` and octal escapes are bytes (always valid); `\u`/`\U` must be Unicode scalars.
+    let c = char::from_u32(v).ok_or_else(bad)?;
     Ok((c, &rest[len..]))
 }
 

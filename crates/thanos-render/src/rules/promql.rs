@@ -118,7 +118,7 @@ pub fn check(expr: &str) -> Result<(), String> {
 /// What the crate's lexer reads differently from Prometheus', fixed on the text before
 /// parsing (outside string literals and comments):
 /// - digit separators (`1_000`), which Prometheus' number syntax takes and the crate does not:
-///   an underscore between two decimal digits of a number is dropped;
+///   an underscore between two decimal digits of a plain decimal number is dropped;
 /// - zero durations: Prometheus takes `0s` as a number or an offset and refuses a zero range
 ///   or step (`foo[0]`, `foo[5m:0s]`: "duration must be greater than 0"); the crate refuses
 ///   every zero duration and takes a zero number as a range. Outside brackets a zero duration
@@ -163,12 +163,17 @@ fn lexical_prepass(expr: &str) -> Result<String, String> {
                 while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
                     i += 1;
                 }
-                let token: String = chars[start..i]
+                let raw = &chars[start..i];
+                // Separators are dropped from plain numbers only: Prometheus refuses them in
+                // durations (`1_0m`), and so does the crate.
+                let plain = raw.iter().all(|c| c.is_ascii_digit() || *c == '_');
+                let token: String = raw
                     .iter()
                     .enumerate()
                     .filter(|&(k, c)| {
                         let k = start + k;
                         *c != '_'
+                            || !plain
                             || !(chars[k - 1].is_ascii_digit()
                                 && chars.get(k + 1).is_some_and(char::is_ascii_digit))
                     })
@@ -280,9 +285,7 @@ fn check_re2(pattern: &str) -> Result<(), String> {
                     if max > budget {
                         return Err("invalid repeat count".into());
                     }
-                    if max > 0 {
-                        budget /= max;
-                    }
+                    budget = budget.checked_div(max).unwrap_or(budget);
                 }
                 walk(&rep.ast, budget)
             }

@@ -58,6 +58,10 @@ pub struct SyntaxError {
 
 const YAML_TAG_PREFIX: &str = "tag:yaml.org,2002:";
 
+/// Collections nest at most this deep (a rule file needs 4 levels); deeper input is refused
+/// rather than risking the stack when the tree is copied or dropped.
+const MAX_DEPTH: usize = 64;
+
 /// Parses `text` into the node of its only document (`None` for an empty stream or an empty
 /// document, which yaml.v2 decodes as nothing at all).
 ///
@@ -130,6 +134,12 @@ impl Builder {
 
 impl Builder {
     fn open(&mut self, pos: Pos, anchor: usize, tag: Option<Tag>, kind: Kind) {
+        if self.stack.len() >= MAX_DEPTH && self.error.is_none() {
+            self.error = Some(SyntaxError {
+                pos,
+                message: format!("nested deeper than {MAX_DEPTH} levels"),
+            });
+        }
         let node = Node {
             pos,
             tag: tag.map(short_tag),
