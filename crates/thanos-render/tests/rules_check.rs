@@ -8,6 +8,11 @@
 //! - `# thanos: ok` on a file we refuse on purpose though rules-check accepts it (a deliberate
 //!   stricter check, see the `rules` module docs); without it, Thanos must agree with us;
 //! - `# why: ...`: what the file is about.
+//!
+//! Two more tables hold single expressions (`expressions.txt`, as the `expr` of a recording
+//! rule) and single Go templates (`templates.txt`, as an annotation of an alerting rule), one
+//! `ok`/`error` verdict and JSON string a line; rules-check sees each table as one group, and
+//! reports the rules it refuses by index.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -78,6 +83,71 @@ fn name(case: &Case) -> String {
         .unwrap()
         .to_string_lossy()
         .into_owned()
+}
+
+/// A line table: (rules-check accepts it, the text).
+fn line_table(file: &str) -> Vec<(bool, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/rules")
+        .join(file);
+    std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let (verdict, json) = l.split_once(' ').unwrap();
+            let text: String = serde_json::from_str(json.trim_start())
+                .unwrap_or_else(|e| panic!("{file}: {l}: {e}"));
+            match verdict {
+                "ok" => (true, text),
+                "error" => (false, text),
+                _ => panic!("{file}: bad verdict in {l}"),
+            }
+        })
+        .collect()
+}
+
+/// One group `g` with a recording rule `r<i>` for each expression.
+fn expressions_file(exprs: &[&str]) -> String {
+    let mut out = String::from("groups:\n  - name: g\n    rules:\n");
+    for (i, e) in exprs.iter().enumerate() {
+        out.push_str(&format!(
+            "      - record: r{i}\n        expr: {}\n",
+            serde_json::to_string(e).unwrap()
+        ));
+    }
+    out
+}
+
+/// One group `g` with an alerting rule `a` for each template, as its annotation `x`.
+fn templates_file(texts: &[&str]) -> String {
+    let mut out = String::from("groups:\n  - name: g\n    rules:\n");
+    for t in texts {
+        out.push_str(&format!(
+            "      - alert: a\n        expr: up\n        annotations:\n          x: {}\n",
+            serde_json::to_string(t).unwrap()
+        ));
+    }
+    out
+}
+
+#[test]
+fn expression_and_template_tables_match_our_verdicts() {
+    let mut failures = Vec::new();
+    for (file, build) in [
+        ("expressions.txt", expressions_file as fn(&[&str]) -> String),
+        ("templates.txt", templates_file),
+    ] {
+        let table = line_table(file);
+        assert!(table.len() >= 100, "{file}: only {} lines", table.len());
+        for (ok, text) in &table {
+            let got = check_rule_file(&build(&[text]));
+            if got.is_ok() != *ok {
+                failures.push(format!("{file}: {text:?}: recorded {ok}, we say {got:?}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
@@ -254,6 +324,42 @@ fn thanos_rules_check_agrees() {
         stricter.len(),
         stricter.join(", ")
     );
+
+    // The expression and template tables, one batch file each: rules-check names each refused
+    // rule by its index ("group \"g\", rule 3, ...").
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rules-check-tables");
+    std::fs::create_dir_all(&dir).unwrap();
+    let index = |line: &str| -> Option<usize> {
+        const NEEDLE: &str = "group \\\"g\\\", rule ";
+        let rest = &line[line.find(NEEDLE)? + NEEDLE.len()..];
+        rest[..rest.find(',')?].parse().ok()
+    };
+    for (file, build) in [
+        ("expressions.txt", expressions_file as fn(&[&str]) -> String),
+        ("templates.txt", templates_file),
+    ] {
+        let table = line_table(file);
+        let texts: Vec<&str> = table.iter().map(|(_, t)| t.as_str()).collect();
+        let path = dir.join(file.replace(".txt", ".yaml"));
+        std::fs::write(&path, build(&texts)).unwrap();
+        let refused: std::collections::BTreeSet<usize> = match rules_check(&bin, &[&path]) {
+            Ok(()) => Default::default(),
+            Err(log) => log.lines().filter_map(index).collect(),
+        };
+        let wrong: Vec<String> = table
+            .iter()
+            .enumerate()
+            .filter(|(i, (ok, _))| refused.contains(i) == *ok)
+            .map(|(i, (ok, t))| {
+                format!("{file} line {i}: recorded {ok}, rules-check disagrees: {t:?}")
+            })
+            .collect();
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        eprintln!(
+            "rules-check agrees on all {} entries of {file}",
+            table.len()
+        );
+    }
 
     // What the ruler will read: the canonical rendering of every good file.
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rules-check-rendered");
