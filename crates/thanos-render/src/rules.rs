@@ -308,9 +308,32 @@ impl RuleFile {
     }
 }
 
-/// A YAML double-quoted scalar: JSON's string escapes are a subset of YAML's.
+/// A YAML double-quoted scalar. Besides `"` and `\\`, every character YAML does not allow
+/// as is (controls, DEL, C1 controls, BOM, U+FFFE/U+FFFF) and the ones YAML 1.1 reads as line
+/// breaks inside a scalar (NEL, U+2028, U+2029) are escaped, so both yaml.v2 and yaml.v3 read
+/// back exactly the text.
 fn quote(s: &str) -> String {
-    serde_json::to_string(s).expect("a string always serializes")
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\u{0}'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{feff}'
+            | '\u{fffe}'
+            | '\u{ffff}' => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn write_map(out: &mut String, indent: &str, key: &str, map: &BTreeMap<String, String>) {
@@ -906,6 +929,18 @@ groups:
             "{text}"
         );
         assert_eq!(RuleFile::default().to_yaml(), "groups: []\n");
+    }
+
+    #[test]
+    fn renders_awkward_text_exactly() {
+        let awkward =
+            "quote \" backslash \\ tab\t nl\n nel\u{85} ls\u{2028} del\u{7f} bom\u{feff} é 日本";
+        let mut file = check_rule_file(GOOD).unwrap();
+        file.groups[0].rules[1]
+            .annotations
+            .insert(awkward.into(), awkward.into());
+        let text = file.to_yaml();
+        assert_eq!(check_rule_file(&text).unwrap(), file, "{text}");
     }
 
     #[test]
