@@ -354,6 +354,8 @@ fn write_map(out: &mut String, indent: &str, key: &str, map: &BTreeMap<String, S
 #[derive(Default)]
 struct RawGroup {
     pos: Option<Pos>,
+    /// Where each field and label value is, to point errors at it.
+    at: BTreeMap<Vec<PathSegment>, Pos>,
     name: String,
     interval: Duration,
     query_offset: Option<Duration>,
@@ -366,10 +368,11 @@ struct RawGroup {
 #[derive(Default)]
 struct RawRule {
     pos: Option<Pos>,
+    /// Where each field, label and annotation value is, to point errors at it.
+    at: BTreeMap<Vec<PathSegment>, Pos>,
     record: String,
     alert: String,
     expr: String,
-    expr_pos: Option<Pos>,
     r#for: Duration,
     keep_firing_for: Duration,
     labels: BTreeMap<String, String>,
@@ -423,8 +426,15 @@ fn keyed_entries<'n>(
         match k.key() {
             Ok(key) => {
                 if !seen.insert(key.clone()) {
+                    // A struct's field (`expr`) or a map's key (`labels["severity"]`).
+                    let mut at = field.to_vec();
+                    at.push(if field.is_empty() {
+                        PathSegment::Attr(key.clone())
+                    } else {
+                        PathSegment::Key(key.clone())
+                    });
                     errors.push(ctx.error(
-                        field.to_vec(),
+                        at,
                         DecodeError {
                             pos: k.pos,
                             message: format!(
@@ -444,7 +454,7 @@ fn keyed_entries<'n>(
 
 fn unknown_field(ctx: &Ctx, key: &str, k: &Node, allowed: &str) -> RuleError {
     ctx.error(
-        Vec::new(),
+        attr(key),
         DecodeError {
             pos: k.pos,
             message: format!("unknown field {key:?}; the fields here are {allowed}"),
@@ -509,6 +519,7 @@ fn decode_group(index: usize, node: &Node, errors: &mut Vec<RuleError>) -> RawGr
     };
     for (key, k, v) in keyed_entries(node, "a rule group (a mapping)", &ctx, &[], errors) {
         let field = attr(&key);
+        g.at.insert(field.clone(), v.pos);
         let result = match key.as_str() {
             "name" => v.string().map(|s| g.name = s),
             "interval" => decode_duration(v).map(|d| g.interval = d.unwrap_or_default()),
@@ -519,7 +530,7 @@ fn decode_group(index: usize, node: &Node, errors: &mut Vec<RuleError>) -> RawGr
                 .and_then(|s| decode_strategy(v, &s))
                 .map(|s| g.strategy = s),
             "labels" => {
-                g.labels = decode_string_map(v, &ctx, &field, errors);
+                g.labels = decode_string_map(v, &ctx, &field, &mut g.at, errors);
                 Ok(())
             }
             "rules" => match v.items("a list of rules") {
@@ -570,23 +581,21 @@ fn decode_rule(group: &Ctx, index: usize, node: &Node, errors: &mut Vec<RuleErro
     };
     for (key, k, v) in keyed_entries(node, "a rule (a mapping)", &ctx, &[], errors) {
         let field = attr(&key);
+        r.at.insert(field.clone(), v.pos);
         let result = match key.as_str() {
             "record" => v.string().map(|s| r.record = s),
             "alert" => v.string().map(|s| r.alert = s),
-            "expr" => v.string().map(|s| {
-                r.expr = s;
-                r.expr_pos = Some(v.pos);
-            }),
+            "expr" => v.string().map(|s| r.expr = s),
             "for" => decode_duration(v).map(|d| r.r#for = d.unwrap_or_default()),
             "keep_firing_for" => {
                 decode_duration(v).map(|d| r.keep_firing_for = d.unwrap_or_default())
             }
             "labels" => {
-                r.labels = decode_string_map(v, &ctx, &field, errors);
+                r.labels = decode_string_map(v, &ctx, &field, &mut r.at, errors);
                 Ok(())
             }
             "annotations" => {
-                r.annotations = decode_string_map(v, &ctx, &field, errors);
+                r.annotations = decode_string_map(v, &ctx, &field, &mut r.at, errors);
                 Ok(())
             }
             _ => {
@@ -643,12 +652,14 @@ fn decode_string_map(
     v: &Node,
     ctx: &Ctx,
     field: &[PathSegment],
+    positions: &mut BTreeMap<Vec<PathSegment>, Pos>,
     errors: &mut Vec<RuleError>,
 ) -> BTreeMap<String, String> {
     let mut map = BTreeMap::new();
     for (key, _, value) in keyed_entries(v, "a map of strings", ctx, field, errors) {
         let mut at = field.to_vec();
         at.push(PathSegment::Key(key.clone()));
+        positions.insert(at.clone(), value.pos);
         match value.string() {
             Ok(s) => {
                 map.insert(key, s);
@@ -673,25 +684,23 @@ fn validate(groups: Vec<RawGroup>, errors: &mut Vec<RuleError>) -> RuleFile {
             }),
             rule: None,
         };
-        let at = |field: Vec<PathSegment>, pos: Option<Pos>, message: String| RuleError {
+        let at = |field: Vec<PathSegment>, message: String| RuleError {
             location: Location {
                 group: ctx.group.clone(),
                 rule: None,
+                pos: g.at.get(&field).copied().or(g.pos),
                 field,
-                pos,
             },
             message,
         };
         if g.name.is_empty() {
             errors.push(at(
                 attr("name"),
-                g.pos,
                 "the group has no name; give every group a `name`".into(),
             ));
         } else if !names.insert(g.name.clone()) {
             errors.push(at(
                 attr("name"),
-                g.pos,
                 format!(
                     "group name {:?} is repeated in the same file; give each group its own name",
                     g.name
@@ -705,7 +714,6 @@ fn validate(groups: Vec<RawGroup>, errors: &mut Vec<RuleError>) -> RuleFile {
                         PathSegment::Attr("labels".into()),
                         PathSegment::Key(k.clone()),
                     ],
-                    g.pos,
                     msg,
                 ));
             }
@@ -750,13 +758,14 @@ fn label_name(k: &str) -> Result<(), String> {
 
 fn validate_rule(ctx: &Ctx, r: RawRule, errors: &mut Vec<RuleError>) -> Option<Rule> {
     let before = errors.len();
-    let mut push = |field: Vec<PathSegment>, pos: Option<Pos>, message: String| {
+    let at = r.at.clone();
+    let mut push = |field: Vec<PathSegment>, message: String| {
         errors.push(RuleError {
             location: Location {
                 group: ctx.group.clone(),
                 rule: ctx.rule.clone(),
+                pos: at.get(&field).copied().or(r.pos),
                 field,
-                pos,
             },
             message,
         })
@@ -765,56 +774,45 @@ fn validate_rule(ctx: &Ctx, r: RawRule, errors: &mut Vec<RuleError>) -> Option<R
     if is_record && is_alert {
         push(
             Vec::new(),
-            r.pos,
             "only one of `record` and `alert` may be set: a rule either records a series or fires an alert; split it into two rules".into(),
         );
     }
     if !is_record && !is_alert {
         push(
             Vec::new(),
-            r.pos,
             "one of `record` (a recording rule) or `alert` (an alerting rule) must be set".into(),
         );
     }
     if r.expr.is_empty() {
         push(
             attr("expr"),
-            r.pos,
             "field `expr` must be set: the PromQL expression the rule evaluates".into(),
         );
     } else if let Err(e) = promql::check(&r.expr) {
-        push(
-            attr("expr"),
-            r.expr_pos,
-            format!("could not parse expression: {e}"),
-        );
+        push(attr("expr"), format!("could not parse expression: {e}"));
     }
     if is_record {
         if !r.annotations.is_empty() {
             push(
                 attr("annotations"),
-                r.pos,
                 "invalid field `annotations` in recording rule: only alerts have annotations; remove them or make the rule an `alert`".into(),
             );
         }
         if !r.r#for.is_zero() {
             push(
                 attr("for"),
-                r.pos,
                 "invalid field `for` in recording rule: only alerts wait before firing; remove it or make the rule an `alert`".into(),
             );
         }
         if !r.keep_firing_for.is_zero() {
             push(
                 attr("keep_firing_for"),
-                r.pos,
                 "invalid field `keep_firing_for` in recording rule: only alerts keep firing; remove it or make the rule an `alert`".into(),
             );
         }
         if r.record.contains(['{', '}']) {
             push(
                 attr("record"),
-                r.pos,
                 format!(
                     "braces present in the recording rule name {:?}; label matchers belong in `expr`, the name is only the new metric's name",
                     r.record
@@ -829,7 +827,6 @@ fn validate_rule(ctx: &Ctx, r: RawRule, errors: &mut Vec<RuleError>) -> Option<R
                     PathSegment::Attr("labels".into()),
                     PathSegment::Key(k.clone()),
                 ],
-                r.pos,
                 msg,
             );
         }
@@ -841,7 +838,6 @@ fn validate_rule(ctx: &Ctx, r: RawRule, errors: &mut Vec<RuleError>) -> Option<R
                     PathSegment::Attr("annotations".into()),
                     PathSegment::Key(k.clone()),
                 ],
-                r.pos,
                 "invalid annotation name: an annotation name must not be empty".into(),
             );
         }
@@ -852,7 +848,6 @@ fn validate_rule(ctx: &Ctx, r: RawRule, errors: &mut Vec<RuleError>) -> Option<R
                 if let Err(e) = gotemplate::check(&r.alert, v) {
                     push(
                         vec![PathSegment::Attr(field.into()), PathSegment::Key(k.clone())],
-                        r.pos,
                         format!(
                             "template does not parse: {e} (Go text/template syntax, with Prometheus' functions and $labels, $externalLabels, $externalURL, $value)"
                         ),
@@ -958,6 +953,11 @@ groups:
             Some(RuleKind::Alert("A".into()))
         );
         assert!(e.message.contains("function \"nope\" not defined"), "{e}");
+        assert_eq!(
+            e.location.pos.map(|p| p.line),
+            Some(7),
+            "points at the value: {e}"
+        );
         assert!(
             e.to_string()
                 .starts_with("group 0 \"g\", rule 0 (alert \"A\"), labels[\"severity\"]"),

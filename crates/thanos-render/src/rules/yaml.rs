@@ -495,7 +495,7 @@ impl Node {
     pub fn entries(&self, into: &str) -> Result<Option<&[(Node, Node)]>, DecodeError> {
         match &self.kind {
             Kind::Map(entries) => Ok(Some(entries)),
-            _ if self.is_null() => Ok(None),
+            Kind::Scalar { .. } if self.resolve()? == Resolved::Null => Ok(None),
             _ => Err(err(
                 self,
                 format!("cannot unmarshal {} into {into}", self.describe()),
@@ -507,7 +507,7 @@ impl Node {
     pub fn items(&self, into: &str) -> Result<Option<&[Node]>, DecodeError> {
         match &self.kind {
             Kind::Seq(items) => Ok(Some(items)),
-            _ if self.is_null() => Ok(None),
+            Kind::Scalar { .. } if self.resolve()? == Resolved::Null => Ok(None),
             _ => Err(err(
                 self,
                 format!("cannot unmarshal {} into {into}", self.describe()),
