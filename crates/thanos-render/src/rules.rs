@@ -24,7 +24,7 @@
 //! - more than one YAML document, or anything after the first (Thanos reads the first and
 //!   ignores the rest unread);
 //! - not supported here: YAML merge keys (`<<`), `!!binary` scalars, YAML nested deeper than 64
-//!   levels, Go templates nested deeper than 1000.
+//!   levels or aliases copying more than 100000 nodes, Go templates nested deeper than 1000.
 //!
 //! Known limits (where the verdict may still differ from rules-check; rules-check was run on
 //! thousands of generated expressions, templates and mutated files without finding another):

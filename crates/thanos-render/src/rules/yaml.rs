@@ -62,6 +62,9 @@ const YAML_TAG_PREFIX: &str = "tag:yaml.org,2002:";
 /// rather than risking the stack when the tree is copied or dropped.
 const MAX_DEPTH: usize = 64;
 
+/// At most this many nodes may be copied by aliases in one file.
+const MAX_ALIAS_NODES: usize = 100_000;
+
 /// Parses `text` into the node of its only document (`None` for an empty stream or an empty
 /// document, which yaml.v2 decodes as nothing at all).
 ///
@@ -109,6 +112,9 @@ struct Builder {
     open_anchors: Vec<usize>,
     docs: Vec<Option<Node>>,
     second_doc: Option<Pos>,
+    /// Nodes copied so far by aliases: bounded, so a small text cannot expand into a huge
+    /// tree ("billion laughs"; yaml.v2 refuses excessive aliasing too).
+    alias_nodes: usize,
     error: Option<SyntaxError>,
 }
 
@@ -130,9 +136,7 @@ impl Builder {
             },
         }
     }
-}
 
-impl Builder {
     fn open(&mut self, pos: Pos, anchor: usize, tag: Option<Tag>, kind: Kind) {
         if self.stack.len() >= MAX_DEPTH && self.error.is_none() {
             self.error = Some(SyntaxError {
@@ -190,6 +194,14 @@ impl MarkedEventReceiver for Builder {
             }
             Event::Alias(id) => match self.anchors.get(&id) {
                 Some(node) => {
+                    self.alias_nodes += node.size();
+                    if self.alias_nodes > MAX_ALIAS_NODES {
+                        self.error = Some(SyntaxError {
+                            pos,
+                            message: "aliases expand to too many nodes".into(),
+                        });
+                        return;
+                    }
                     let node = node.clone();
                     self.push_value(node);
                 }
@@ -379,6 +391,15 @@ fn err(node: &Node, message: impl Into<String>) -> DecodeError {
 }
 
 impl Node {
+    /// How many nodes this tree has.
+    fn size(&self) -> usize {
+        1 + match &self.kind {
+            Kind::Scalar { .. } => 0,
+            Kind::Seq(items) => items.iter().map(Node::size).sum(),
+            Kind::Map(entries) => entries.iter().map(|(k, v)| k.size() + v.size()).sum(),
+        }
+    }
+
     /// yaml.v2's short description of a node in type errors (`!!seq`, ``!!str `x` ``).
     fn describe(&self) -> String {
         match &self.kind {
@@ -528,5 +549,27 @@ impl Node {
             ));
         }
         self.string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn refuses_alias_bombs_and_deep_nesting() {
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            let p = i - 1;
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let err = parse(&bomb).unwrap_err();
+        assert!(err.message.contains("aliases"), "{}", err.message);
+
+        let deep = "[".repeat(100) + &"]".repeat(100);
+        assert!(parse(&deep).unwrap_err().message.contains("nested"));
+        assert!(parse(&("[".repeat(10) + &"]".repeat(10))).is_ok());
     }
 }
