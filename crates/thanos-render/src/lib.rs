@@ -20,6 +20,8 @@
 //! - [`envoy`]: the query's TLS store-proxy sidecar config, validated against Envoy's protobuf
 //!   schema; [`hashring`]: `hashrings.json`; [`discovery`]: label selectors and EndpointSlices →
 //!   endpoint strings;
+//! - [`rules`]: `thanos_rule` rule files, checked as `thanos tools rules-check` checks them
+//!   and rendered to canonical YAML;
 //! - [`meta`]: names, labels, annotation keys; [`args`]: `extra_args` rules;
 //!   [`validate`]: findings with attribute paths ([`validate::Invalid`]) and the syntax
 //!   checkers;
@@ -38,6 +40,7 @@ pub mod object;
 pub mod placement;
 pub mod query;
 pub mod receive;
+pub mod rules;
 pub mod storage;
 pub mod validate;
 mod workload;
