@@ -15,7 +15,8 @@
 //!   endpoint strings;
 //! - [`meta`]: names, labels, annotation keys; [`args`]: `extra_args` rules;
 //!   [`validate`]: [`validate::Invalid`] with attribute paths and the syntax checkers;
-//! - [`object`]: [`object::Object`], [`object::Rendered`].
+//! - [`object`]: [`object::Object`], [`object::Rendered`];
+//! - [`objstore`]: the objstore YAML (`s3`, `gcs`, `azure`, `filesystem`); credentials apart.
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
@@ -26,6 +27,7 @@ pub mod envoy;
 pub mod hashring;
 pub mod meta;
 pub mod object;
+pub mod objstore;
 pub mod query;
 pub mod receive;
 pub mod storage;
