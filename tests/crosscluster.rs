@@ -48,7 +48,7 @@ use std::time::{Duration, Instant};
 
 use cluster::{Cluster, Launch};
 use pki::{Ca, Pair};
-use support::{Work, http_addr, now_ms, parse_matrix, spec, start, stop_all};
+use support::{Work, http_addr, logs, now_ms, parse_matrix, spec, start, stop_all};
 use terraform_provider_thanos::resources::{query::Query, receive::Receive};
 use thanos::{IpBlock, Process};
 use thanos_render::{RenderContext, envoy, query, receive};
@@ -281,14 +281,6 @@ fn write_samples(
         );
         std::thread::sleep(Duration::from_millis(300));
     }
-}
-
-fn logs(procs: &[Process]) -> String {
-    procs
-        .iter()
-        .map(Process::log_tail)
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// The host query's view of its stores: `/api/v1/stores`, by address.

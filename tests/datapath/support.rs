@@ -98,6 +98,15 @@ pub fn now_ms() -> i64 {
     .unwrap()
 }
 
+/// The last lines of every process's log, for failure messages.
+pub fn logs(procs: &[Process]) -> String {
+    procs
+        .iter()
+        .map(Process::log_tail)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// One series of a query result: labels and `(ms, value)` samples.
 pub type Series = (BTreeMap<String, String>, Vec<(i64, f64)>);
 

@@ -26,7 +26,8 @@
 //!   [`validate`]: findings with attribute paths ([`validate::Invalid`]) and the syntax
 //!   checkers;
 //! - [`object`]: [`object::Object`], [`object::Rendered`];
-//! - [`placement`]: which ingestors Thanos writes a series to, and how much a ring change moves.
+//! - [`placement`]: which ingestors Thanos writes a series to, and how much a ring change moves;
+//! - [`objstore`]: the objstore YAML (`s3`, `gcs`, `azure`, `filesystem`); credentials apart.
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
@@ -37,6 +38,7 @@ pub mod envoy;
 pub mod hashring;
 pub mod meta;
 pub mod object;
+pub mod objstore;
 pub mod placement;
 pub mod query;
 pub mod receive;

@@ -1,0 +1,109 @@
+//! `type: GCS`: Google Cloud Storage.
+//!
+//! Field names are those of `gcs.Config` in objstore's `providers/gcs/gcs.go`: `bucket` and
+//! `service_account` (the credentials JSON itself, not a path).
+//!
+//! Credentials (`NewBucketWithConfig` in `gcs.go`): with `service_account`, Thanos builds
+//! credentials from that JSON (`google.CredentialsFromJSON`, which takes a service account key
+//! and also workload identity federation configs). Without it, the Google client's default
+//! logic (Application Default Credentials): `GOOGLE_APPLICATION_CREDENTIALS`, the gcloud
+//! well-known file, then the metadata server, which is how GKE Workload Identity answers.
+
+use serde::Deserialize;
+
+use super::required;
+use super::{Credentials, check_credential, check_text, names, yaml};
+use crate::Error;
+use crate::validate::{Path, Report};
+
+/// The `type` values `google.CredentialsFromJSON` accepts (golang.org/x/oauth2 v0.36.0,
+/// `google/google.go`).
+const CREDENTIAL_TYPES: &[&str] = &[
+    "service_account",
+    "gdch_service_account",
+    "authorized_user",
+    "external_account",
+    "external_account_authorized_user",
+    "impersonated_service_account",
+];
+
+/// `gcs` block.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Gcs {
+    /// Required. The bucket name alone (no `gs://`).
+    pub bucket: Option<String>,
+}
+
+pub(super) fn validate(r: &mut Report, path: &Path, g: &Gcs, creds: &Credentials) {
+    if let Some(b) = &g.bucket {
+        if let Err(e) = names::gcs_bucket(b) {
+            r.push(&path.attr("bucket"), "Invalid GCS bucket name", e);
+        }
+        check_text(r, &path.attr("bucket"), b);
+    }
+    if let Some(sa) = &creds.gcs_service_account {
+        let p = path.attr("service_account");
+        check_credential(r, &p, sa, false);
+        if let Err(e) = credentials_json(sa) {
+            r.push(&p, "Invalid service account JSON", e);
+        }
+    }
+}
+
+/// The JSON must be an object whose `type` Google's client knows; the rest is Google's to
+/// check. The error never quotes the content.
+fn credentials_json(s: &str) -> Result<(), String> {
+    let v: serde_json::Value = serde_json::from_str(s).map_err(|e| {
+        format!(
+            "is not valid JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let kind = v
+        .as_object()
+        .ok_or("must be a JSON object (the content of a Google credentials file)")?
+        .get("type")
+        .and_then(serde_json::Value::as_str)
+        .ok_or("has no \"type\" field; is it the content of a Google credentials file?")?;
+    if CREDENTIAL_TYPES.contains(&kind) {
+        Ok(())
+    } else {
+        Err(format!(
+            "has type {kind:?}; Google's client accepts {}",
+            CREDENTIAL_TYPES.join(", ")
+        ))
+    }
+}
+
+pub(super) fn config(path: &Path, g: &Gcs, creds: &Credentials) -> Result<yaml::Map, Error> {
+    let bucket = required(&g.bucket, &path.attr("bucket"))?;
+    Ok(yaml::Map::default()
+        .str("bucket", Some(bucket))
+        .str("service_account", creds.gcs_service_account.as_deref()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_json_table() {
+        for ok in [
+            r#"{"type": "service_account", "private_key": "x"}"#,
+            r#"{"type": "external_account"}"#,
+        ] {
+            assert_eq!(credentials_json(ok), Ok(()), "{ok}");
+        }
+        for (bad, why) in [
+            ("not json", "not valid JSON"),
+            ("[1]", "JSON object"),
+            (r#"{"private_key": "x"}"#, "no \"type\""),
+            (r#"{"type": "api_key"}"#, "api_key"),
+        ] {
+            let e = credentials_json(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+}
