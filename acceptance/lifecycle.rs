@@ -192,7 +192,7 @@ fn quickstart_apply_drift_import_destroy() {
         );
         assert!(
             plan.stdout()
-                .contains("changed outside Terraform: /spec/replicas"),
+                .contains("changed in the cluster: /spec/replicas"),
             "{}",
             plan.stdout()
         );

@@ -215,7 +215,7 @@ async fn wait_until_discoverable<K: Kind>(
             ));
         }
         tokio::select! {
-            _ = context.cancelled() => return Err("cancelled while waiting for the ingestors' endpoints to be published (Ctrl-C or Terraform stopped the provider)".into()),
+            _ = context.cancelled() => return Err("cancelled while waiting for the ingestors' endpoints to be published (Ctrl-C, or the client stopped the provider)".into()),
             _ = tokio::time::sleep(Duration::from_millis(250)) => {}
         }
     }

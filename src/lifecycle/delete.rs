@@ -1,5 +1,6 @@
 //! Destroy: delete every object the resource owns and wait until it is gone; volume claims
-//! follow the retention the user chose.
+//! follow the retention the user chose. A destroy nobody planned (Pulumi's bridge deletes
+//! without a plan) reports the warnings the plan would have shown.
 
 use std::time::Duration;
 
@@ -32,6 +33,10 @@ pub async fn delete<K: Kind>(env: &Env, context: &Context, request: DeleteReques
         }
     };
     let timeout = K::lifecycle(&model).timeout("delete", DEFAULT_TIMEOUT);
+    let mut diagnostics = Diagnostics::new();
+    if !request.planned {
+        diagnostics.extend(K::destroy_warnings(&model).into_iter().collect());
+    }
     match cluster
         .prune(
             &owner,
@@ -42,7 +47,7 @@ pub async fn delete<K: Kind>(env: &Env, context: &Context, request: DeleteReques
         )
         .await
     {
-        Ok(()) => Diagnostics::new(),
+        Ok(()) => diagnostics,
         Err(e) => failure(
             format!("Failed to delete {} {}", K::TYPE_NAME, owner.part_of),
             e,

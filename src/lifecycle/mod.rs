@@ -109,6 +109,12 @@ pub trait Kind: Send + Sync + 'static {
         None
     }
 
+    /// What a user must know before this resource is destroyed (data that goes with it):
+    /// shown when the destroy is planned, and by a delete that was not planned (Pulumi).
+    fn destroy_warnings(_model: &Self::Model) -> Vec<Diagnostic> {
+        Vec::new()
+    }
+
     /// At apply time: does what the plan showed still hold (`now`: the plan's model with the
     /// computed attributes decided again)? Receive: the discovered ring members.
     fn plan_still_holds(_planned: &Self::Model, _now: &Self::Model) -> Result<(), Diagnostic> {
@@ -190,6 +196,14 @@ impl<K: Kind> Resource for StackResource<K> {
 
     async fn delete(&self, context: &Context, request: DeleteRequest) -> Diagnostics {
         delete::delete::<K>(&self.env(), context, request).await
+    }
+
+    async fn plan_destroy(&self, _context: &Context, prior_state: &Value) -> Diagnostics {
+        match decode::<K>(prior_state) {
+            Ok(model) => K::destroy_warnings(&model).into_iter().collect(),
+            // The state cannot be read: the delete will say so.
+            Err(_) => Diagnostics::new(),
+        }
     }
 
     async fn import(&self, context: &Context, id: &str) -> ImportResponse {

@@ -9,8 +9,11 @@ use thanos_render::Object;
 
 use super::settings::ObjectEntry;
 
-/// Marks the `objects` entries of a state that a refresh found changed out of band.
-pub const DRIFT_MARK: &str = "changed outside Terraform: ";
+/// Marks the `objects` entries of a state that a refresh found changed out of band. Worded
+/// for every client (Terraform, OpenTofu, Pulumi).
+pub const DRIFT_MARK: &str = "changed in the cluster: ";
+/// The mark states refreshed by earlier versions carry; still read as drift.
+const OLD_DRIFT_MARK: &str = "changed outside Terraform: ";
 
 /// One entry per rendered object, in apply order.
 pub fn entries(objects: &[Object]) -> Vec<ObjectEntry> {
@@ -49,7 +52,7 @@ pub fn drifted(objects: &Input<Vec<ObjectEntry>>) -> Vec<(String, String)> {
         .known()
         .into_iter()
         .flatten()
-        .filter(|o| o.hash.starts_with(DRIFT_MARK))
+        .filter(|o| o.hash.starts_with(DRIFT_MARK) || o.hash.starts_with(OLD_DRIFT_MARK))
         .map(|o| (o.kind.clone(), o.name.clone()))
         .collect()
 }

@@ -58,7 +58,7 @@ pub struct ObjectEntry {
     pub namespace: String,
     /// The object's name.
     pub name: String,
-    /// sha256 of its rendered content, or what a refresh found changed outside Terraform.
+    /// sha256 of its rendered content, or what a refresh found changed in the cluster.
     pub hash: String,
 }
 

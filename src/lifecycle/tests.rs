@@ -325,7 +325,7 @@ async fn apply_takes_back_only_what_a_refresh_found_drifted() {
     let config = json!({"name": "q", "namespace": "mon"});
     let (state, _) = apply(&r, config.clone(), None).await;
     let mut state = state.unwrap();
-    // A refresh recorded the Deployment as changed outside Terraform.
+    // A refresh recorded the Deployment as changed in the cluster.
     let mut m = decode::<Query>(&state);
     let mut entries = m.common.lifecycle.objects.known().cloned().unwrap();
     let e = entries.iter_mut().find(|e| e.kind == "Deployment").unwrap();
@@ -461,10 +461,12 @@ async fn delete_removes_everything_and_claims_follow_the_retention() {
                 DeleteRequest {
                     prior_state: state.unwrap(),
                     private: Vec::new(),
+                    planned: true,
                 },
             )
             .await;
-        assert!(d.is_empty(), "{d:?}");
+        assert!(!d.has_errors(), "{d:?}");
+        assert!(d.is_empty(), "a planned destroy repeats no warning: {d:?}");
         assert_eq!(c.keys().contains(&pvc), claim_left, "{retention}");
         assert_eq!(c.keys().len(), usize::from(claim_left), "{:?}", c.keys());
     }
@@ -510,4 +512,28 @@ async fn import_explains_a_bad_id_and_objects_without_a_record() {
     );
     let foreign = r.import(&Context::default(), "mon/q").await;
     assert!(errors(&foreign.diagnostics)[0].contains("adopt_existing"));
+}
+
+/// Pulumi's bridge deletes without a plan: the delete says what the plan would have.
+#[tokio::test]
+async fn a_destroy_nobody_planned_says_what_the_plan_would_have() {
+    let c = cluster();
+    let r = resource::<Receive>(Some(c.clone()));
+    let (state, _) = apply(&r, ingestor(), None).await;
+    let state = state.unwrap();
+    let planned = r.plan_destroy(&Context::default(), &state).await;
+    assert_eq!(planned.0.len(), 1, "{planned:?}");
+    assert_eq!(planned.0[0].severity, Severity::Warning);
+    let d = r
+        .delete(
+            &Context::default(),
+            DeleteRequest {
+                prior_state: state,
+                private: Vec::new(),
+                planned: false,
+            },
+        )
+        .await;
+    assert_eq!(d.0, planned.0, "the same warnings, once");
+    assert!(c.keys().is_empty());
 }

@@ -143,6 +143,20 @@ pub fn int(
 }
 
 /// A string that must be one of `allowed`.
+/// A container image reference: not empty, no whitespace. The registry decides the rest.
+pub fn image(r: &mut Report, path: &Path, v: &Input<String>) -> Checked<String> {
+    string(r, path, v, |i| {
+        if i.is_empty() || i.chars().any(char::is_whitespace) {
+            Err((
+                "Invalid image",
+                format!("{i:?} must be a non-empty image reference without spaces"),
+            ))
+        } else {
+            Ok(())
+        }
+    })
+}
+
 pub fn one_of(r: &mut Report, path: &Path, v: &Input<String>, allowed: &[&str]) -> Checked<String> {
     string(r, path, v, |s| {
         validate::one_of(s, allowed).map_err(|e| ("Invalid value", e))

@@ -302,16 +302,7 @@ fn store(
 
 fn envoy(r: &mut Report, p: &Path, v: &Input<EnvoyModel>) -> Checked<Envoy> {
     checks::block(v, |e| {
-        let image = checks::string(r, &p.attr("image"), &e.image, |i| {
-            if i.is_empty() || i.chars().any(char::is_whitespace) {
-                Err((
-                    "Invalid image",
-                    format!("{i:?} must be a non-empty image reference without spaces"),
-                ))
-            } else {
-                Ok(())
-            }
-        });
+        let image = checks::image(r, &p.attr("image"), &e.image);
         let pull = checks::one_of(
             r,
             &p.attr("image_pull_policy"),

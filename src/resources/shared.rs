@@ -132,6 +132,7 @@ pub fn common(
     deny: &[&[thanos_render::args::Denied]],
 ) -> Checked<Common> {
     let root = Path::root();
+    let before = r.0.len();
     let name = checks::string(r, &root.attr("name"), &m.name, |n| {
         validate::dns_label(n).map_err(|e| ("Invalid name", e))
     });
@@ -139,20 +140,20 @@ pub fn common(
     if let Checked::Known(n) = &name {
         thanos_render::meta::check_derived_names(r, &derived(n));
     }
+    if let Some(logical) = m.name.known().and_then(|n| pulumi_logical_name(n)) {
+        for finding in &mut r.0[before..] {
+            finding.detail.push_str(&format!(
+                " If Pulumi made this name from the resource's logical name {logical:?} \
+                 (auto-naming adds a dash and 7 hex digits), set `name` in the program, or \
+                 give the resource a short, lowercase logical name."
+            ));
+        }
+    }
     let namespace = checks::string(r, &root.attr("namespace"), &m.namespace, |n| {
         validate::dns_label(n).map_err(|e| ("Invalid namespace", e))
     })
     .or(|| common::DEFAULT_NAMESPACE.to_owned());
-    let image = checks::string(r, &root.attr("image"), &m.image, |i| {
-        if i.is_empty() || i.chars().any(char::is_whitespace) {
-            Err((
-                "Invalid image",
-                format!("{i:?} must be a non-empty image reference without spaces"),
-            ))
-        } else {
-            Ok(())
-        }
-    });
+    let image = checks::image(r, &root.attr("image"), &m.image);
     let image_pull_policy = checks::one_of(
         r,
         &root.attr("image_pull_policy"),
@@ -179,6 +180,16 @@ pub fn common(
             extra_args: extra_args.into_value()?,
         })
     })
+}
+
+/// The logical name a name looks made from by Pulumi's auto-naming (`<logical>-<7 hex>`).
+fn pulumi_logical_name(name: &str) -> Option<&str> {
+    let (logical, suffix) = name.rsplit_once('-')?;
+    let hex = suffix.len() == 7
+        && suffix
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+    (hex && !logical.is_empty()).then_some(logical)
 }
 
 fn placement(m: &CommonModel, r: &mut Report) -> Checked<Placement> {
@@ -303,4 +314,31 @@ fn spread(c: &SpreadModel, p: &Path, r: &mut Report) -> Checked<TopologySpreadCo
                 .unwrap_or_default(),
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::resources::receive::Receive;
+    use crate::testing::{Absent, findings};
+
+    #[test]
+    fn a_name_pulumi_made_from_a_logical_name_says_how_to_fix_it() {
+        let f = findings::<Receive>(&json!({"name": "autoNamed-f606e96"}), Absent::Unknown);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].detail.contains("logical name \"autoNamed\""),
+            "{}",
+            f[0].detail
+        );
+        assert!(f[0].detail.contains("set `name`"), "{}", f[0].detail);
+        // Too long once the suffix is added: the same hint.
+        let long = format!("{}-0a1b2c3", "a".repeat(35));
+        let f = findings::<Receive>(&json!({"name": long}), Absent::Unknown);
+        assert!(f[0].detail.contains("auto-naming"), "{f:?}");
+        // A name a user wrote gets no Pulumi hint.
+        let f = findings::<Receive>(&json!({"name": "Router"}), Absent::Unknown);
+        assert!(!f[0].detail.contains("Pulumi"), "{f:?}");
+    }
 }

@@ -20,23 +20,7 @@ pub fn binary() -> Option<PathBuf> {
     if let Some(bin) = std::env::var_os("MINIO_BINARY") {
         return Some(PathBuf::from(bin));
     }
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new(format!("{root}/scripts/tools.sh"))
-        .args(["path", "minio"])
-        .output()
-        .expect("run scripts/tools.sh");
-    if !out.status.success() {
-        let why = format!(
-            "the minio binary is not built ({}); run `scripts/tools.sh install minio` (or `make tools`)",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-        if std::env::var_os("CI").is_some() {
-            panic!("{why}");
-        }
-        eprintln!("SKIPPED: {why}");
-        return None;
-    }
-    Some(PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()))
+    super::thanos::tool_path("minio")
 }
 
 /// A running MinIO. Dropping it kills it.

@@ -47,7 +47,7 @@ impl std::fmt::Display for Drift {
             Drift::Missing => write!(f, "missing"),
             Drift::InSync => write!(f, "in sync"),
             Drift::Drifted { paths } => {
-                write!(f, "changed outside Terraform: {}", paths.join(", "))
+                write!(f, "changed in the cluster: {}", paths.join(", "))
             }
         }
     }

@@ -170,7 +170,7 @@ pub enum Error {
     },
 
     /// The operation was cancelled (Terraform's StopProvider / Ctrl-C).
-    #[error("cancelled: {what} was interrupted (Ctrl-C or Terraform stopped the provider)")]
+    #[error("cancelled: {what} was interrupted (Ctrl-C, or the client stopped the provider)")]
     Cancelled { what: String },
 
     /// A response we could not interpret (a bug or an unexpected server).

@@ -1,7 +1,9 @@
 //! `thanos_receive`: Thanos Receive as a router (Deployment + hashring ConfigMap), an ingestor
 //! (StatefulSet with TSDB volumes) or both in one StatefulSet, with its Service and optional
-//! remote-write Ingress. What only receive has, its hashrings, lives in [`rings`].
+//! remote-write Ingress. What only receive has lives beside it: its hashrings in [`rings`], what
+//! changes do to its ingestors' data in [`data_loss`].
 
+pub mod data_loss;
 pub mod rings;
 
 use tfplugin::framework::{Input, Model, Validator};
@@ -229,6 +231,10 @@ impl Kind for Receive {
             .and_then(|i| i.pvc_retention_on_delete.known())
             .and_then(|p| PvcPolicy::parse(p))
             .unwrap_or(PvcPolicy::Retain)
+    }
+
+    fn destroy_warnings(m: &ReceiveModel) -> Vec<tfplugin::framework::Diagnostic> {
+        data_loss::destroy_warnings(m)
     }
 
     fn applied_rings(m: &ReceiveModel) -> Option<Discovered> {

@@ -76,7 +76,7 @@ pub fn unchanged_since_plan(planned: &ReceiveModel, now: &ReceiveModel) -> Resul
         "Hashring membership changed since the plan",
         format!(
             "The members discovered now differ from the ones the plan showed, so nothing was applied. \
-             Run `terraform plan` (or apply) again to review the new membership.\n\nPlanned: {}\nNow: {}",
+             Plan again (terraform plan, tofu plan or pulumi preview) to review the new membership.\n\nPlanned: {}\nNow: {}",
             summary(planned),
             summary(now)
         ),

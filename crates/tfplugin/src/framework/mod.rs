@@ -1,6 +1,7 @@
 //! A small provider framework: declarative schemas, diagnostics, the `Provider` and `Resource`
 //! traits, the schema-driven plan pipeline, and the tfplugin6 service that ties them together.
 
+pub mod client;
 mod convert;
 pub mod diag;
 pub mod model;

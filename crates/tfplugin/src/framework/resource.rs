@@ -127,6 +127,10 @@ pub struct ApplyResponse {
 pub struct DeleteRequest {
     pub prior_state: Value,
     pub private: Vec<u8>,
+    /// Whether this destroy was planned through [`Resource::plan_destroy`], whose warnings
+    /// the user has then seen. Terraform and OpenTofu always plan it; Pulumi's bridge deletes
+    /// without a plan, so a delete that was not planned must say what the plan would have.
+    pub planned: bool,
 }
 
 pub struct ReadRequest {
@@ -184,7 +188,8 @@ pub trait Resource: Send + Sync + 'static {
         }
     }
 
-    /// Warnings (or errors) to show when the resource is planned for destruction.
+    /// Warnings (or errors) to show when the resource is planned for destruction. A delete
+    /// that was not planned ([`DeleteRequest::planned`]) should report the same warnings.
     async fn plan_destroy(&self, _context: &Context, _prior_state: &Value) -> Diagnostics {
         Diagnostics::new()
     }

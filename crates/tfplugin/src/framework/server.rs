@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 use tracing::Instrument as _;
 
+use super::client::Client;
 use super::convert::{decode_value, deferred_to_pb, diagnostics_to_pb, encode_value, schema_to_pb};
 use super::diag::{Diagnostic, Diagnostics};
 use super::plan::{fill_absent, plan_change, unknown_paths, validate_config, with_defaults};
@@ -40,6 +41,8 @@ pub struct ProviderService<P: Provider> {
     cancel: Mutex<CancellationToken>,
     /// Set by ConfigureProvider when the provider asked to defer everything.
     deferral: Mutex<Option<Deferral>>,
+    /// Set by ConfigureProvider: decides only how diagnostics are worded for the client.
+    client: Mutex<Client>,
     request_ids: AtomicU64,
 }
 
@@ -70,6 +73,7 @@ impl<P: Provider> ProviderService<P> {
             resources,
             cancel: Mutex::new(CancellationToken::new()),
             deferral: Mutex::new(None),
+            client: Mutex::new(Client::default()),
             request_ids: AtomicU64::new(1),
         }
     }
@@ -112,6 +116,9 @@ impl<P: Provider> ProviderService<P> {
         }
     }
 }
+
+/// The planned private bytes of a destroy planned through `plan_destroy`.
+const DESTROY_PLANNED: &[u8] = b"tfplugin:destroy-planned";
 
 /// A decoding failure is a bug on one side or the other; report it with the value's path.
 fn value_error(what: &str, error: tfvalue::Error) -> Diagnostics {
@@ -160,7 +167,11 @@ fn unsupported(what: &str, detail: impl Into<String>) -> Diagnostics {
 
 /// A response that carries diagnostics: what every RPC answers when its preamble fails.
 trait WithDiagnostics: Default {
-    fn set_diagnostics(&mut self, diagnostics: Vec<pb::Diagnostic>);
+    fn diagnostics_mut(&mut self) -> &mut Vec<pb::Diagnostic>;
+
+    fn set_diagnostics(&mut self, diagnostics: Vec<pb::Diagnostic>) {
+        *self.diagnostics_mut() = diagnostics;
+    }
 
     fn failed(diagnostics: &Diagnostics) -> Self {
         let mut out = Self::default();
@@ -172,8 +183,8 @@ trait WithDiagnostics: Default {
 macro_rules! with_diagnostics {
     ($($rpc:ident),* $(,)?) => {$(
         impl WithDiagnostics for pb::$rpc::Response {
-            fn set_diagnostics(&mut self, diagnostics: Vec<pb::Diagnostic>) {
-                self.diagnostics = diagnostics;
+            fn diagnostics_mut(&mut self) -> &mut Vec<pb::Diagnostic> {
+                &mut self.diagnostics
             }
         }
     )*};
@@ -200,17 +211,22 @@ with_diagnostics!(
 
 impl<P: Provider> ProviderService<P> {
     /// Every RPC's frame: a tracing span with the RPC, resource type and a request id; the body's
-    /// failure (the preamble's, usually) becomes the response's diagnostics.
+    /// failure (the preamble's, usually) becomes the response's diagnostics, worded for the
+    /// client.
     async fn rpc<R: WithDiagnostics>(
         &self,
         rpc: &'static str,
         type_name: &str,
         body: impl Future<Output = Result<R, Diagnostics>>,
     ) -> Result<Response<R>, Status> {
-        let out = body
+        let mut out = body
             .instrument(self.span(rpc, type_name))
             .await
             .unwrap_or_else(|d| R::failed(&d));
+        let client = *self.client.lock().expect("client lock");
+        out.diagnostics_mut()
+            .iter_mut()
+            .for_each(|d| client.adjust(d));
         Ok(Response::new(out))
     }
 
@@ -407,6 +423,8 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         self.rpc("ConfigureProvider", "", async {
             let config = decode_value(request.config.as_ref(), &self.provider_type)
                 .map_err(|e| value_error("provider configuration", e))?;
+            *self.client.lock().expect("client lock") =
+                Client::from_terraform_version(&request.terraform_version);
             let deferral_allowed = request
                 .client_capabilities
                 .is_some_and(|c| c.deferral_allowed);
@@ -491,13 +509,14 @@ impl<P: Provider> PbProvider for ProviderService<P> {
             let mut out = pb::plan_resource_change::Response::default();
             let mut diags = Diagnostics::new();
 
-            // Destroy (we advertise plan_destroy): the plan must be null.
+            // Destroy (we advertise plan_destroy): the plan must be null. The private bytes
+            // tell the delete that it was planned (this provider keeps no other private data).
             if proposed.is_null() {
                 if !prior.is_null() {
                     diags.extend(registered.resource.plan_destroy(&context, &prior).await);
                 }
                 out.planned_state = encode_or(&mut diags, "plan", &Value::Null, ty);
-                out.planned_private = request.prior_private;
+                out.planned_private = DESTROY_PLANNED.to_vec();
                 out.diagnostics = diagnostics_to_pb(&diags);
                 return Ok(out);
             }
@@ -569,6 +588,7 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                             &context,
                             DeleteRequest {
                                 prior_state: prior.clone(),
+                                planned: request.planned_private == DESTROY_PLANNED,
                                 private: request.planned_private,
                             },
                         )

@@ -1,0 +1,106 @@
+//! What a change to a receive does to the samples its ingestors hold: said before the change
+//! (in the plan, and by a delete nobody planned), never discovered afterwards.
+//!
+//! An ingestor keeps its samples in its local TSDB and, with object storage, uploads each
+//! completed block (and, on a graceful shutdown, its head). Without object storage the local
+//! TSDB is the only copy: what happens to it is what happens to the volume claims.
+
+use tfplugin::framework::{Diagnostic, Input};
+use thanos_render::receive::DEFAULT_PVC_RETENTION;
+
+use super::{ReceiveModel, mode};
+
+/// Warnings for destroying the receive of `m`.
+pub fn destroy_warnings(m: &ReceiveModel) -> Vec<Diagnostic> {
+    let Some(mode) = mode(m) else {
+        return Vec::new();
+    };
+    if !mode.is_ingestor() || ships_blocks(m) {
+        return Vec::new();
+    }
+    let name = m.common.name.known().cloned().unwrap_or_default();
+    let replicas = m.replicas.known().copied().unwrap_or(1);
+    let retention = m
+        .ingestor
+        .known()
+        .and_then(|i| i.pvc_retention_on_delete.known())
+        .map_or(DEFAULT_PVC_RETENTION, String::as_str);
+    let claims = persistent(m);
+    let detail = match (claims, retention) {
+        (false, _) => format!(
+            "The {replicas} ingestor pod(s) of thanos_receive {name:?} keep their samples in an \
+             emptyDir and ship nothing to object storage: every sample they hold is lost when they \
+             are deleted. Set ingestor.object_storage_config and let a block upload first to keep \
+             the data."
+        ),
+        (true, "Delete") => format!(
+            "The {replicas} ingestor pod(s) of thanos_receive {name:?} ship nothing to object \
+             storage, and pvc_retention_on_delete = \"Delete\" deletes their volume claims: every \
+             sample they hold is lost. Set pvc_retention_on_delete = \"Retain\" (or configure \
+             object storage and let a block upload first) to keep the data."
+        ),
+        (true, _) => format!(
+            "The {replicas} ingestor pod(s) of thanos_receive {name:?} ship nothing to object \
+             storage. Their volume claims are kept (pvc_retention_on_delete = \"Retain\"): the data \
+             stays on the volumes, but nothing serves it until a thanos_receive of the same name \
+             binds them again. Delete the claims yourself once the data is no longer needed."
+        ),
+    };
+    vec![Diagnostic::warning(
+        format!("Destroying thanos_receive {name:?} affects the data of its ingestors"),
+        detail,
+    )]
+}
+
+/// Whether the ingestors upload their blocks (`ingestor.object_storage_config` set).
+fn ships_blocks(m: &ReceiveModel) -> bool {
+    m.ingestor
+        .known()
+        .is_some_and(|i| !i.object_storage_config.is_null())
+}
+
+/// Whether the TSDB lives on volume claims (`data_volume.pvc`) rather than an emptyDir.
+fn persistent(m: &ReceiveModel) -> bool {
+    m.ingestor
+        .known()
+        .and_then(|i| i.data_volume.known())
+        .is_some_and(|dv| matches!(dv.pvc, Input::Known(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::resources::receive::Receive;
+    use crate::testing::{Absent, model};
+
+    fn warnings(config: serde_json::Value) -> Vec<String> {
+        destroy_warnings(&model::<Receive>(&config, Absent::Null))
+            .into_iter()
+            .map(|d| d.detail)
+            .collect()
+    }
+
+    #[test]
+    fn ingestors_without_object_storage_say_what_happens_to_their_data() {
+        let pvc = json!({"name": "i", "replicas": 2, "ingestor": {"data_volume": {"pvc": {"size": "5Gi"}}}});
+        assert!(warnings(pvc.clone())[0].contains("claims are kept"));
+        let mut delete = pvc.clone();
+        delete["ingestor"]["pvc_retention_on_delete"] = "Delete".into();
+        assert!(warnings(delete)[0].contains("every sample they hold is lost"));
+        let empty_dir = json!({"name": "i", "ingestor": {}});
+        assert!(warnings(empty_dir)[0].contains("emptyDir"));
+        // Neither block is an ingestor too.
+        assert_eq!(warnings(json!({"name": "i"})).len(), 1);
+    }
+
+    #[test]
+    fn routers_and_shipping_ingestors_lose_nothing() {
+        let shipping =
+            json!({"name": "i", "ingestor": {"object_storage_config": {"name": "os", "key": "k"}}});
+        assert!(warnings(shipping).is_empty());
+        let router = json!({"name": "r", "router": {"soft_tenant_hashring": {"name": "s", "endpoints": ["a:1"]}}});
+        assert!(warnings(router).is_empty());
+    }
+}
