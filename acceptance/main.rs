@@ -6,4 +6,6 @@ mod examples;
 mod harness;
 mod lifecycle;
 mod plan;
+mod pulumi;
+mod pulumi_support;
 mod schema;
