@@ -1,9 +1,12 @@
 //! Acceptance tests: the real `terraform` and `tofu` CLIs driving the real provider binary.
-//! See `harness` for how the CLIs are found and the provider installed.
+//! See `harness` for how the CLIs are found and the provider installed. `pulumi` drives it
+//! through the Pulumi CLI and its any-Terraform-provider bridge (`pulumi_support`).
 
 mod cluster_support;
 mod examples;
 mod harness;
 mod lifecycle;
 mod plan;
+mod pulumi;
+mod pulumi_support;
 mod schema;

