@@ -259,12 +259,21 @@ fn quickstart_apply_drift_import_destroy() {
         );
         work.write("main.tf", &config);
 
-        // Destroy: nothing we created remains but the ingestor claims (retained by default).
-        work.run(
-            &cli,
-            &["destroy", "-auto-approve", "-no-color", "-input=false"],
-        )
-        .success();
+        // Destroy: nothing we created remains but the ingestor claims (retained by default),
+        // and the destroy plan said what happens to the data the ingestors hold.
+        let destroy = work
+            .run(
+                &cli,
+                &["destroy", "-auto-approve", "-no-color", "-input=false"],
+            )
+            .success();
+        let text = format!("{}{}", destroy.stdout(), destroy.stderr());
+        assert!(
+            text.contains("affects the data of its ingestors")
+                && text.contains("Their volume claims are kept"),
+            "{}: the destroy plan must warn about the ingestors' data:\n{text}",
+            cli.name
+        );
         let left: Vec<String> = kube
             .owned(&ns.name)
             .into_iter()

@@ -349,23 +349,51 @@ pub fn replicas(r: &mut Report, p: &Path, v: &Input<i64>) -> Checked<i32> {
 /// A Kubernetes object name usable as a DNS label (RFC 1123): what every derived object name
 /// is built from. A schema validator, so `terraform validate` reports it too.
 pub fn dns_label_validator() -> Validator {
-    Validator::new(
-        "must be a lowercase RFC 1123 label: letters, digits and `-`, starting with a letter and ending with a letter or digit",
-        |v| {
-            let s = v.as_str()?;
-            let ok = !s.is_empty()
-                && s.len() <= 63
-                && s.starts_with(|c: char| c.is_ascii_lowercase())
-                && s.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-                && s.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-            (!ok).then(|| {
-                format!(
-                    "{s:?} is not a valid Kubernetes name: use at most 63 lowercase letters, digits and `-`, starting with a letter and ending with a letter or digit."
-                )
-            })
-        },
-    )
+    Validator::new(DNS_LABEL_RULE, |v| dns_label_problem(v.as_str()?))
+}
+
+/// The resource's `name`: a DNS label, with advice when Pulumi's auto-naming made it.
+pub fn name_validator() -> Validator {
+    Validator::new(DNS_LABEL_RULE, |v| {
+        let name = v.as_str()?;
+        dns_label_problem(name).map(|problem| match pulumi_naming_hint(name) {
+            Some(hint) => format!("{problem} {hint}"),
+            None => problem,
+        })
+    })
+}
+
+const DNS_LABEL_RULE: &str = "must be a lowercase RFC 1123 label: letters, digits and `-`, starting with a letter and ending with a letter or digit";
+
+fn dns_label_problem(s: &str) -> Option<String> {
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    (!ok).then(|| {
+        format!(
+            "{s:?} is not a valid Kubernetes name: use at most 63 lowercase letters, digits and `-`, starting with a letter and ending with a letter or digit."
+        )
+    })
+}
+
+/// Advice for a name that looks made by Pulumi's auto-naming (`<logical name>-<7 hex digits>`,
+/// applied when a program leaves `name` out): the problem is then the logical name.
+pub fn pulumi_naming_hint(name: &str) -> Option<String> {
+    let (logical, suffix) = name.rsplit_once('-')?;
+    let hex = suffix.len() == 7
+        && suffix
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+    (hex && !logical.is_empty()).then(|| {
+        format!(
+            "If Pulumi made this name from the resource's logical name {logical:?} \
+             (auto-naming adds a dash and 7 hex digits), set `name` in the program, or give \
+             the resource a short, lowercase logical name."
+        )
+    })
 }
 
 #[cfg(test)]
@@ -380,6 +408,24 @@ mod tests {
         for bad in ["Ingestor", "1abc", "a_b", "abc-", ""] {
             assert!((v.check)(&Value::from(bad)).is_some(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_resource_name_auto_named_by_pulumi_says_how_to_fix_it() {
+        let name = name_validator();
+        let problem = (name.check)(&Value::from("sampleQuery-55b2206")).unwrap();
+        assert!(
+            problem.contains("logical name \"sampleQuery\""),
+            "{problem}"
+        );
+        assert!(problem.contains("set `name`"), "{problem}");
+        // A name a user wrote, or a valid auto-name, gets no hint.
+        let problem = (name.check)(&Value::from("Bad_Name")).unwrap();
+        assert!(!problem.contains("Pulumi"), "{problem}");
+        assert!((name.check)(&Value::from("sample-55b2206")).is_none());
+        // Only the name is auto-named; other labels never get the hint.
+        let label = (dns_label_validator().check)(&Value::from("sampleQuery-55b2206")).unwrap();
+        assert!(!label.contains("Pulumi"), "{label}");
     }
 
     #[test]

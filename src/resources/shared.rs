@@ -26,7 +26,7 @@ pub struct CommonModel {
     /// Name of this resource. Every Kubernetes object it owns is named after it (for example
     /// `thanosquery-<name>`, `thanosreceive-<name>-operated`; see `objects`). Changing it
     /// replaces the resource.
-    #[tf(required, requires_replace, validate = checks::dns_label_validator())]
+    #[tf(required, requires_replace, validate = checks::name_validator())]
     pub name: Input<String>,
     /// Kubernetes namespace of every object this resource owns. Defaults to `default`.
     /// Changing it replaces the resource.
@@ -140,13 +140,10 @@ pub fn common(
     if let Checked::Known(n) = &name {
         thanos_render::meta::check_derived_names(r, &derived(n));
     }
-    if let Some(logical) = m.name.known().and_then(|n| pulumi_logical_name(n)) {
+    if let Some(hint) = m.name.known().and_then(|n| checks::pulumi_naming_hint(n)) {
         for finding in &mut r.0[before..] {
-            finding.detail.push_str(&format!(
-                " If Pulumi made this name from the resource's logical name {logical:?} \
-                 (auto-naming adds a dash and 7 hex digits), set `name` in the program, or \
-                 give the resource a short, lowercase logical name."
-            ));
+            finding.detail.push(' ');
+            finding.detail.push_str(&hint);
         }
     }
     let namespace = checks::string(r, &root.attr("namespace"), &m.namespace, |n| {
@@ -180,16 +177,6 @@ pub fn common(
             extra_args: extra_args.into_value()?,
         })
     })
-}
-
-/// The logical name a name looks made from by Pulumi's auto-naming (`<logical>-<7 hex>`).
-fn pulumi_logical_name(name: &str) -> Option<&str> {
-    let (logical, suffix) = name.rsplit_once('-')?;
-    let hex = suffix.len() == 7
-        && suffix
-            .chars()
-            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
-    (hex && !logical.is_empty()).then_some(logical)
 }
 
 fn placement(m: &CommonModel, r: &mut Report) -> Checked<Placement> {

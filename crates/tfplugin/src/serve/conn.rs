@@ -2,30 +2,76 @@
 //!
 //! Like go-plugin on Unix we listen on a socket in a fresh directory only our user can enter,
 //! so no other user on the machine can even attempt a connection; TLS then pins Terraform's
-//! certificate on top.
+//! certificate on top. Elsewhere (Windows) go-plugin listens on TCP on loopback and Terraform
+//! expects `tcp` in the handshake; there the pinned certificate is the only gate.
 
 use std::io;
-use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
-/// A unix socket in a private temporary directory; dropping it removes both.
-pub struct PrivateSocket {
-    dir: PathBuf,
-    path: PathBuf,
+use super::handshake::Address;
+
+#[cfg(unix)]
+type Listener = tokio::net::UnixListener;
+#[cfg(unix)]
+type Stream = tokio::net::UnixStream;
+#[cfg(not(unix))]
+type Listener = tokio::net::TcpListener;
+#[cfg(not(unix))]
+type Stream = tokio::net::TcpStream;
+
+/// What binding made: the address to announce and, on Unix, the private socket directory,
+/// removed when this is dropped.
+pub struct Bound {
+    pub address: Address,
+    #[cfg(unix)]
+    _socket: PrivateSocket,
 }
 
+/// Binds the listener. The error names what could not be bound.
+#[cfg(unix)]
+pub fn bind() -> Result<(Bound, Listener), (String, io::Error)> {
+    let (socket, listener) = PrivateSocket::bind()?;
+    let address = Address::Unix(socket.path.clone());
+    Ok((
+        Bound {
+            address,
+            _socket: socket,
+        },
+        listener,
+    ))
+}
+
+/// Binds the listener. The error names what could not be bound.
+#[cfg(not(unix))]
+pub fn bind() -> Result<(Bound, Listener), (String, io::Error)> {
+    let what = || "127.0.0.1:0".to_owned();
+    let listener =
+        std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).map_err(|e| (what(), e))?;
+    listener.set_nonblocking(true).map_err(|e| (what(), e))?;
+    let address = Address::Tcp(listener.local_addr().map_err(|e| (what(), e))?);
+    let listener = Listener::from_std(listener).map_err(|e| (what(), e))?;
+    Ok((Bound { address }, listener))
+}
+
+/// A unix socket in a private temporary directory; dropping it removes both.
+#[cfg(unix)]
+struct PrivateSocket {
+    dir: std::path::PathBuf,
+    path: std::path::PathBuf,
+}
+
+#[cfg(unix)]
 impl PrivateSocket {
     /// Creates the directory (mode 0700) and binds the socket inside it.
-    pub fn bind() -> Result<(Self, UnixListener), (PathBuf, io::Error)> {
+    fn bind() -> Result<(Self, Listener), (String, io::Error)> {
         let base = std::env::var_os("PLUGIN_UNIX_SOCKET_DIR")
-            .map(PathBuf::from)
+            .map(std::path::PathBuf::from)
             .unwrap_or_else(std::env::temp_dir);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -34,18 +80,18 @@ impl PrivateSocket {
         let dir = base.join(format!("tfprov-thanos-{}-{nanos:x}", std::process::id()));
         let mut builder = std::fs::DirBuilder::new();
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(&dir).map_err(|e| (dir.clone(), e))?;
+        builder
+            .create(&dir)
+            .map_err(|e| (dir.display().to_string(), e))?;
         let path = dir.join("plugin.sock");
         let socket = Self { dir, path };
-        let listener = UnixListener::bind(&socket.path).map_err(|e| (socket.path.clone(), e))?;
+        let listener =
+            Listener::bind(&socket.path).map_err(|e| (socket.path.display().to_string(), e))?;
         Ok((socket, listener))
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }
 
+#[cfg(unix)]
 impl Drop for PrivateSocket {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
@@ -55,14 +101,14 @@ impl Drop for PrivateSocket {
 
 /// One accepted connection, with or without TLS.
 pub enum Conn {
-    Plain(UnixStream),
-    Tls(Box<TlsStream<UnixStream>>),
+    Plain(Stream),
+    Tls(Box<TlsStream<Stream>>),
 }
 
 /// Accepts connections forever; TLS handshakes run in their own tasks so a slow or hostile
 /// client cannot hold up the others.
 pub async fn accept_loop(
-    listener: UnixListener,
+    listener: Listener,
     acceptor: Option<TlsAcceptor>,
     out: mpsc::Sender<Result<Conn, io::Error>>,
 ) {

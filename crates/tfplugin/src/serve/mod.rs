@@ -11,7 +11,6 @@ pub mod tls;
 mod conn;
 mod go_plugin;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -48,9 +47,9 @@ pub enum ServeError {
     NotLaunchedByTerraform,
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
-    #[error("cannot listen on {path}: {source}")]
+    #[error("cannot listen on {address}: {source}")]
     Listen {
-        path: PathBuf,
+        address: String,
         #[source]
         source: std::io::Error,
     },
@@ -89,9 +88,9 @@ pub async fn serve<P: Provider>(provider: P, options: ServeOptions) -> Result<()
         _ => None,
     };
 
-    let (socket, listener) = conn::PrivateSocket::bind()
-        .map_err(|(path, source)| ServeError::Listen { path, source })?;
-    let address = Address::Unix(socket.path().to_path_buf());
+    let (bound, listener) =
+        conn::bind().map_err(|(address, source)| ServeError::Listen { address, source })?;
+    let address = bound.address.clone();
 
     let (shutdown_tx, mut shutdown_rx) = watch::channel(false);
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -141,7 +140,7 @@ pub async fn serve<P: Provider>(provider: P, options: ServeOptions) -> Result<()
     if let Ok(Ok(result)) = tokio::time::timeout(SHUTDOWN_GRACE, server).await {
         result?;
     }
-    drop(socket);
+    drop(bound);
     Ok(())
 }
 
