@@ -117,7 +117,10 @@ else
     CFLAGS="${CFLAGS:+$CFLAGS }-ffile-prefix-map=$map"
   done
   export RUSTFLAGS CFLAGS
-  cargo build --release --locked --bin "$NAME"
+  # The cc crate rebuilds C code whenever SOURCE_DATE_EPOCH changes (GCC reads it for
+  # __DATE__, which nothing here uses): the timestamp is for the zips only, so a new commit
+  # does not mean a five-minute rebuild.
+  env -u SOURCE_DATE_EPOCH cargo build --release --locked --bin "$NAME"
   package "$target_dir/release/$NAME" "$(host_platform)"
 
   explicit=${TARGETS+set}
@@ -133,7 +136,7 @@ else
       continue
     fi
     linker_var="CARGO_TARGET_$(echo "$triple" | tr '[:lower:]-' '[:upper:]_')_LINKER"
-    env "$linker_var=$cc" cargo build --release --locked --bin "$NAME" --target "$triple"
+    env -u SOURCE_DATE_EPOCH "$linker_var=$cc" cargo build --release --locked --bin "$NAME" --target "$triple"
     exe=""; [[ $platform == windows_* ]] && exe=.exe
     package "$target_dir/$triple/release/$NAME$exe" "$platform"
   done

@@ -42,10 +42,9 @@ fn serve_registry(server: &Server, release: &Release) {
         .filter_map(|l| l.split_once("  ").map(|(_, name)| name))
         .filter_map(|name| name.strip_suffix(".zip"))
         .filter_map(|name| {
-            name.rsplitn(3, '_')
-                .collect::<Vec<_>>()
-                .get(..2)
-                .map(|p| json!({ "os": p[1], "arch": p[0] }))
+            let (rest, arch) = name.rsplit_once('_')?;
+            let (_, os) = rest.rsplit_once('_')?;
+            Some(json!({ "os": os, "arch": arch }))
         })
         .collect();
     server.put(
