@@ -9,4 +9,5 @@ mod lifecycle;
 mod plan;
 mod pulumi;
 mod pulumi_support;
+mod registry;
 mod schema;

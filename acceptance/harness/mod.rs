@@ -60,9 +60,7 @@ fn which(name: &str) -> Option<PathBuf> {
 pub fn clis() -> Vec<Cli> {
     static FOUND: OnceLock<Vec<Cli>> = OnceLock::new();
     let found = FOUND.get_or_init(|| {
-        // Every test calls this first, so earlier runs' directories can go before any of
-        // this run's exist.
-        let _ = std::fs::remove_dir_all(repo_root().join("target/acceptance"));
+        clean_earlier_runs();
         let mut found = Vec::new();
         match find_terraform() {
             Some(path) => found.push(Cli { name: "terraform", path }),
@@ -79,6 +77,26 @@ pub fn clis() -> Vec<Cli> {
         "neither terraform nor tofu is available: run `make tools`"
     );
     found.clone()
+}
+
+/// Removes earlier runs' directories under `target/acceptance`, once, before any of this
+/// run's exist (every test starts with [`clis`] or [`scratch_dir`]).
+fn clean_earlier_runs() {
+    static CLEANED: OnceLock<()> = OnceLock::new();
+    CLEANED.get_or_init(|| {
+        let _ = std::fs::remove_dir_all(repo_root().join("target/acceptance"));
+    });
+}
+
+/// A fresh directory of this run under `target/acceptance`, for files a test makes.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    clean_earlier_runs();
+    let dir = repo_root()
+        .join("target/acceptance")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 /// A filesystem mirror holding this build of the provider, shared by the tests of one run.
@@ -123,13 +141,7 @@ pub struct Workdir {
 
 impl Workdir {
     pub fn new(test: &str, cli: &Cli) -> Self {
-        let dir = repo_root().join("target/acceptance").join(format!(
-            "{test}-{}-{}",
-            cli.name,
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch_dir(&format!("{test}-{}", cli.name));
         let cli_config = dir.join("cli.tfrc");
         let hosts: Vec<String> = HOSTS
             .iter()
@@ -145,6 +157,11 @@ impl Workdir {
         )
         .unwrap();
         Self { dir, cli_config }
+    }
+
+    /// Replaces the CLI configuration (by default: install from the filesystem mirror only).
+    pub fn write_cli_config(&self, text: &str) {
+        std::fs::write(&self.cli_config, text).unwrap();
     }
 
     pub fn write(&self, name: &str, text: &str) {
