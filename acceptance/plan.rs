@@ -51,6 +51,35 @@ fn resource<'a>(resources: &'a serde_json::Value, address: &str) -> &'a serde_js
         .unwrap_or_else(|| panic!("{address} not planned"))
 }
 
+/// The plugin's TCP listener (what Windows gets, where there are no Unix sockets), forced on
+/// here: the CLI connects over TCP loopback with mTLS and plans as over the Unix socket.
+#[test]
+fn the_plugin_served_over_tcp_as_on_windows_plans_the_same() {
+    for cli in clis() {
+        let work = Workdir::new("tcp-plan", &cli);
+        work.write("main.tf", &format!("{REQUIRED_PROVIDERS}{QUICKSTART}"));
+        work.init(&cli);
+        let tcp = [("TF_THANOS_PLUGIN_NETWORK", "tcp"), ("TF_LOG", "debug")];
+        let plan = work
+            .run_env(&cli, &["plan", "-no-color", "-input=false"], &tcp)
+            .success();
+        let log = plan.stderr();
+        assert!(
+            log.contains("network=tcp") && log.contains("address=127.0.0.1:"),
+            "{}: the provider must have been reached over TCP loopback:\n{log}",
+            cli.name
+        );
+        assert!(!log.contains("network=unix"), "{}: {log}", cli.name);
+        assert!(
+            plan.stdout()
+                .contains("Plan: 3 to add, 0 to change, 0 to destroy."),
+            "{}: {}",
+            cli.name,
+            plan.stdout()
+        );
+    }
+}
+
 #[test]
 fn quickstart_plan_shows_the_hashring_and_every_object() {
     for cli in clis() {

@@ -41,9 +41,7 @@ CROSS=(
 )
 # Cross targets whose toolchain may be present but whose build is known to fail, and why:
 # skipped unless named in TARGETS (which is how to try again once the reason is gone).
-declare -A BLOCKED=(
-  [x86_64-pc-windows-gnu]="the plugin server listens on a Unix socket (crates/tfplugin/src/serve/conn.rs); on Windows go-plugin expects TCP on 127.0.0.1"
-)
+declare -A BLOCKED=()
 # Platforms that cannot be built on Linux at all, and why (printed by `platforms`).
 NEVER=(
   "darwin_amd64 darwin_arm64: linking needs Apple's macOS SDK (the TLS stack uses Security.framework), which no package registry may redistribute"

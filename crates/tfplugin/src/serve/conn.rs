@@ -3,7 +3,8 @@
 //! Like go-plugin on Unix we listen on a socket in a fresh directory only our user can enter,
 //! so no other user on the machine can even attempt a connection; TLS then pins Terraform's
 //! certificate on top. Elsewhere (Windows) go-plugin listens on TCP on loopback and Terraform
-//! expects `tcp` in the handshake; there the pinned certificate is the only gate.
+//! expects `tcp` in the handshake; there the pinned certificate is the only gate. The TCP path
+//! is compiled everywhere so that it runs under Terraform in the Linux tests as well.
 
 use std::io;
 use std::pin::Pin;
@@ -16,47 +17,72 @@ use tokio_rustls::server::TlsStream;
 
 use super::handshake::Address;
 
-#[cfg(unix)]
-type Listener = tokio::net::UnixListener;
-#[cfg(unix)]
-type Stream = tokio::net::UnixStream;
-#[cfg(not(unix))]
-type Listener = tokio::net::TcpListener;
-#[cfg(not(unix))]
-type Stream = tokio::net::TcpStream;
+/// Set to `tcp`, the plugin listens on TCP loopback even where Unix sockets exist: how the
+/// Windows code path runs under Terraform on Linux in the tests.
+#[cfg_attr(not(unix), allow(dead_code))]
+pub const NETWORK_ENV: &str = "TF_THANOS_PLUGIN_NETWORK";
 
 /// What binding made: the address to announce and, on Unix, the private socket directory,
 /// removed when this is dropped.
 pub struct Bound {
     pub address: Address,
     #[cfg(unix)]
-    _socket: PrivateSocket,
+    _socket: Option<PrivateSocket>,
 }
 
-/// Binds the listener. The error names what could not be bound.
-#[cfg(unix)]
+/// A listener of either kind.
+pub enum Listener {
+    #[cfg(unix)]
+    Unix(tokio::net::UnixListener),
+    Tcp(tokio::net::TcpListener),
+}
+
+/// One accepted stream, before TLS.
+pub enum Stream {
+    #[cfg(unix)]
+    Unix(tokio::net::UnixStream),
+    Tcp(tokio::net::TcpStream),
+}
+
+impl Listener {
+    async fn accept(&self) -> io::Result<Stream> {
+        match self {
+            #[cfg(unix)]
+            Listener::Unix(l) => l.accept().await.map(|(s, _)| Stream::Unix(s)),
+            Listener::Tcp(l) => l.accept().await.map(|(s, _)| Stream::Tcp(s)),
+        }
+    }
+}
+
+/// Binds the listener: a private Unix socket where there are Unix sockets, else (or when
+/// [`NETWORK_ENV`] says `tcp`) TCP on 127.0.0.1. The error names what could not be bound.
 pub fn bind() -> Result<(Bound, Listener), (String, io::Error)> {
-    let (socket, listener) = PrivateSocket::bind()?;
-    let address = Address::Unix(socket.path.clone());
-    Ok((
-        Bound {
+    #[cfg(unix)]
+    if std::env::var(NETWORK_ENV).as_deref() != Ok("tcp") {
+        let (socket, listener) = PrivateSocket::bind()?;
+        let address = Address::Unix(socket.path.clone());
+        let bound = Bound {
             address,
-            _socket: socket,
-        },
-        listener,
-    ))
+            _socket: Some(socket),
+        };
+        return Ok((bound, Listener::Unix(listener)));
+    }
+    let (address, listener) = bind_tcp().map_err(|e| ("127.0.0.1:0".to_owned(), e))?;
+    let bound = Bound {
+        address,
+        #[cfg(unix)]
+        _socket: None,
+    };
+    Ok((bound, Listener::Tcp(listener)))
 }
 
-/// Binds the listener. The error names what could not be bound.
-#[cfg(not(unix))]
-pub fn bind() -> Result<(Bound, Listener), (String, io::Error)> {
-    let what = || "127.0.0.1:0".to_owned();
-    let listener =
-        std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).map_err(|e| (what(), e))?;
-    listener.set_nonblocking(true).map_err(|e| (what(), e))?;
-    let address = Address::Tcp(listener.local_addr().map_err(|e| (what(), e))?);
-    let listener = Listener::from_std(listener).map_err(|e| (what(), e))?;
-    Ok((Bound { address }, listener))
+/// A free port on loopback only: nothing off the machine can connect, and TLS pins
+/// Terraform's certificate for the rest.
+fn bind_tcp() -> io::Result<(Address, tokio::net::TcpListener)> {
+    let listener = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))?;
+    listener.set_nonblocking(true)?;
+    let address = Address::Tcp(listener.local_addr()?);
+    Ok((address, tokio::net::TcpListener::from_std(listener)?))
 }
 
 /// A unix socket in a private temporary directory; dropping it removes both.
@@ -69,7 +95,7 @@ struct PrivateSocket {
 #[cfg(unix)]
 impl PrivateSocket {
     /// Creates the directory (mode 0700) and binds the socket inside it.
-    fn bind() -> Result<(Self, Listener), (String, io::Error)> {
+    fn bind() -> Result<(Self, tokio::net::UnixListener), (String, io::Error)> {
         let base = std::env::var_os("PLUGIN_UNIX_SOCKET_DIR")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(std::env::temp_dir);
@@ -85,8 +111,8 @@ impl PrivateSocket {
             .map_err(|e| (dir.display().to_string(), e))?;
         let path = dir.join("plugin.sock");
         let socket = Self { dir, path };
-        let listener =
-            Listener::bind(&socket.path).map_err(|e| (socket.path.display().to_string(), e))?;
+        let listener = tokio::net::UnixListener::bind(&socket.path)
+            .map_err(|e| (socket.path.display().to_string(), e))?;
         Ok((socket, listener))
     }
 }
@@ -114,7 +140,7 @@ pub async fn accept_loop(
 ) {
     loop {
         let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+            Ok(stream) => stream,
             Err(e) => {
                 tracing::warn!(error = %e, "accepting a connection failed");
                 continue;
@@ -204,5 +230,55 @@ impl AsyncWrite for Conn {
             Conn::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
+    }
+}
+
+macro_rules! each_stream {
+    ($self:expr, $s:ident => $body:expr) => {
+        match $self {
+            #[cfg(unix)]
+            Stream::Unix($s) => $body,
+            Stream::Tcp($s) => $body,
+        }
+    };
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        each_stream!(self.get_mut(), s => Pin::new(s).poll_read(cx, buf))
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        each_stream!(self.get_mut(), s => Pin::new(s).poll_write(cx, buf))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        each_stream!(self.get_mut(), s => Pin::new(s).poll_write_vectored(cx, bufs))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        each_stream!(self, s => s.is_write_vectored())
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        each_stream!(self.get_mut(), s => Pin::new(s).poll_flush(cx))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        each_stream!(self.get_mut(), s => Pin::new(s).poll_shutdown(cx))
     }
 }

@@ -91,6 +91,7 @@ pub async fn serve<P: Provider>(provider: P, options: ServeOptions) -> Result<()
     let (bound, listener) =
         conn::bind().map_err(|(address, source)| ServeError::Listen { address, source })?;
     let address = bound.address.clone();
+    tracing::debug!(network = address.network(), %address, "plugin listening");
 
     let (shutdown_tx, mut shutdown_rx) = watch::channel(false);
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
