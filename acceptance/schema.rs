@@ -45,7 +45,12 @@ fn providers_schema_lists_the_three_resources_with_descriptions() {
         names.sort();
         assert_eq!(
             names,
-            ["thanos_query", "thanos_receive", "thanos_storage"],
+            [
+                "thanos_query",
+                "thanos_receive",
+                "thanos_rule",
+                "thanos_storage"
+            ],
             "{address}"
         );
 
