@@ -6,4 +6,5 @@ mod examples;
 mod harness;
 mod lifecycle;
 mod plan;
+mod rule;
 mod schema;

@@ -8,7 +8,10 @@
 //! plan fills when the cluster can be read and the state keeps as applied, and from which
 //! validation builds the spec: so a plan shows which rules are federated and which changed, a
 //! refresh judges drift against what was applied, and an apply whose selection changed since
-//! the plan stops and asks for a new plan.
+//! the plan writes nothing. Terraform and OpenTofu plan again just before applying and stop
+//! when a known value of the saved plan changed ("inconsistent final plan", naming the
+//! `prometheus_rules` entry); `Kind::plan_still_holds` is the same guard for a client that
+//! applies without planning again.
 
 use std::collections::BTreeMap;
 
@@ -105,8 +108,10 @@ pub struct RuleModel {
     pub prometheus_rule_namespace_selector: Input<LabelSelectorModel>,
     /// The rule file of every selected PrometheusRule, by `<namespace>/<name>`, exactly as
     /// the ruler evaluates it. Read at plan time when the cluster can be reached (known after
-    /// apply when it cannot and the configuration changed); an apply whose selection differs
-    /// from the plan's stops and asks for a new plan. Null without `prometheus_rule_selector`.
+    /// apply when it cannot and the configuration changed). When the selection changes between
+    /// plan and apply, the apply stops before writing anything (Terraform and OpenTofu report
+    /// an inconsistent final plan for the `prometheus_rules` entry that changed): run the plan
+    /// again. Null without `prometheus_rule_selector`.
     #[tf(computed)]
     pub prometheus_rules: Input<BTreeMap<String, String>>,
     /// Store API address of the ruler's pods, for `thanos_query.stores`. The query this ruler
