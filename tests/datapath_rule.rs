@@ -6,15 +6,18 @@
 //!   turned into a rule file the way a plan does) through the query's `http_url`;
 //! - the recorded series come back through the query from the rulers' Store API, with the
 //!   external label, deduplicated by the replica label;
-//! - an alerting rule fires, and a small HTTP server standing in for Alertmanager (basic auth,
-//!   the password read from the mounted Secret) receives it with the expected labels, the
-//!   replica label dropped.
+//! - an alerting rule fires, and two small HTTP servers standing in for Alertmanagers receive
+//!   it with the expected labels, the replica label dropped: one over plain HTTP with basic
+//!   auth (the password read from the mounted Secret), one over mutual TLS (the CA, the client
+//!   certificate and the server name from the mounted Secrets and the rendered config).
 //!
 //! Negative control: a ruler started with a broken copy of the federated rule file refuses to
 //! start, so the rendered `--rule-file` globs really load the rendered files.
 
 #[path = "datapath/cluster.rs"]
 mod cluster;
+#[path = "datapath/pki.rs"]
+mod pki;
 #[path = "datapath/remote_write.rs"]
 mod remote_write;
 #[path = "datapath/support.rs"]
@@ -43,6 +46,8 @@ const READY: Duration = Duration::from_secs(30);
 const RECORDED: Duration = Duration::from_secs(90);
 const AM_USER: &str = "thanos";
 const AM_PASSWORD: &str = "s3cret-from-the-secret";
+/// The name the TLS Alertmanager's certificate is for (`server_name` of the ruler's config).
+const AM_TLS_NAME: &str = "alertmanager.datapath.test";
 
 const INLINE: &str = r#"groups:
   - name: datapath
@@ -76,7 +81,7 @@ fn federated() -> BTreeMap<String, String> {
 }
 
 /// The receive, the query and the ruler, as the provider renders them.
-fn render(alertmanager: &str) -> Vec<Rendered> {
+fn render(plain: &str, tls: &str) -> Vec<Rendered> {
     let ctx = RenderContext::default();
     let ingestor = spec::<Receive>(serde_json::json!({
         "name": "ingestor", "namespace": NS, "replicas": 1, "ingestor": {},
@@ -95,11 +100,19 @@ fn render(alertmanager: &str) -> Vec<Rendered> {
         "namespace": NS,
         "replicas": 2,
         "query_endpoints": [query::http_url("dp", NS)],
-        "alertmanagers": [{
-            "url": format!("http://{alertmanager}"),
-            "timeout": "5s",
-            "basic_auth": {"username": AM_USER, "secret_name": "am-auth"},
-        }],
+        "alertmanagers": [
+            {
+                "url": format!("http://{plain}"),
+                "timeout": "5s",
+                "basic_auth": {"username": AM_USER, "secret_name": "am-auth"},
+            },
+            {
+                "url": format!("https://{tls}"),
+                "secret_name": "am-ca",
+                "client_secret_name": "am-client",
+                "server_name": AM_TLS_NAME,
+            },
+        ],
         "external_labels": {"ruler": "global"},
         "evaluation_interval": "1s",
         "local_tsdb_retention": "1d",
@@ -114,72 +127,156 @@ fn render(alertmanager: &str) -> Vec<Rendered> {
     ]
 }
 
-/// What the Alertmanager stand-in received: one entry per POST, with whether its basic
+/// What an Alertmanager stand-in received: one entry per POST, with whether its basic
 /// credentials were right.
 #[derive(Default)]
 struct Received {
     posts: Vec<(String, bool, serde_json::Value)>,
 }
 
-/// A minimal Alertmanager: answers every request (one per connection), records the POSTs,
-/// and refuses wrong credentials with 401 as Alertmanager behind basic auth would.
-fn alertmanager(listener: TcpListener) -> Arc<Mutex<Received>> {
+/// A minimal Alertmanager: answers every request (one per connection, over TLS when `tls` is
+/// given: then the client must present a certificate the CA signed), records the POSTs, and
+/// with `password` refuses wrong basic credentials with 401 as Alertmanager behind basic auth
+/// would.
+fn alertmanager(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    password: Option<&'static str>,
+) -> Arc<Mutex<Received>> {
     let received = Arc::new(Mutex::new(Received::default()));
     let out = received.clone();
-    let expected = format!(
-        "Basic {}",
-        base64::Engine::encode(
-            &base64::engine::general_purpose::STANDARD,
-            format!("{AM_USER}:{AM_PASSWORD}")
+    let expected = password.map(|p| {
+        format!(
+            "Basic {}",
+            base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                format!("{AM_USER}:{p}")
+            )
         )
-    );
+    });
     std::thread::spawn(move || {
         for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            let mut headers = BTreeMap::new();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some((k, v)) = line.trim_end().split_once(':') {
-                    headers.insert(k.to_ascii_lowercase(), v.trim().to_owned());
+            let Ok(stream) = stream else { return };
+            match &tls {
+                None => serve(stream, expected.as_deref(), &received),
+                Some(config) => {
+                    let connection = rustls::ServerConnection::new(config.clone()).unwrap();
+                    serve(
+                        rustls::StreamOwned::new(connection, stream),
+                        expected.as_deref(),
+                        &received,
+                    );
                 }
             }
-            let len: usize = headers
-                .get("content-length")
-                .and_then(|l| l.parse().ok())
-                .unwrap_or(0);
-            let mut body = vec![0; len];
-            let _ = reader.read_exact(&mut body);
-            let authorized = headers.get("authorization") == Some(&expected);
-            let path = request_line
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or_default()
-                .to_owned();
-            received.lock().unwrap().posts.push((
-                path,
-                authorized,
-                serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
-            ));
-            let status = if authorized {
-                "200 OK"
-            } else {
-                "401 Unauthorized"
-            };
-            let _ = stream.write_all(
-                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                    .as_bytes(),
-            );
         }
     });
     out
+}
+
+/// One HTTP/1.1 request and its answer.
+fn serve(stream: impl Read + Write, expected: Option<&str>, received: &Mutex<Received>) {
+    let mut reader = BufReader::new(stream);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+        // A failed TLS handshake, or a connection closed without a request.
+        return;
+    }
+    let mut headers = BTreeMap::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((k, v)) = line.trim_end().split_once(':') {
+            headers.insert(k.to_ascii_lowercase(), v.trim().to_owned());
+        }
+    }
+    let len: usize = headers
+        .get("content-length")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    let _ = reader.read_exact(&mut body);
+    let authorized =
+        expected.is_none_or(|e| headers.get("authorization").map(String::as_str) == Some(e));
+    let path = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    received.lock().unwrap().posts.push((
+        path,
+        authorized,
+        serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+    ));
+    let status = if authorized {
+        "200 OK"
+    } else {
+        "401 Unauthorized"
+    };
+    let stream = reader.get_mut();
+    let _ = stream.write_all(
+        format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes(),
+    );
+    let _ = stream.flush();
+}
+
+/// The TLS Alertmanager's server config: its certificate for [`AM_TLS_NAME`], and client
+/// certificates required, signed by `ca`.
+fn tls_config(ca: &pki::Ca) -> Arc<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(ca.pem().as_bytes()).unwrap())
+        .unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .unwrap();
+    let server = ca.server(&[AM_TLS_NAME]);
+    Arc::new(
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(
+                vec![CertificateDer::from_pem_slice(server.cert.as_bytes()).unwrap()],
+                PrivateKeyDer::from_pem_slice(server.key.as_bytes()).unwrap(),
+            )
+            .unwrap(),
+    )
+}
+
+/// The first POST of a `DatapathHigh` alert `received` got, waiting until `deadline`.
+fn alert_post(
+    received: &Mutex<Received>,
+    what: &str,
+    deadline: Instant,
+    procs: &[Process],
+) -> (String, bool, serde_json::Value) {
+    loop {
+        let found = received
+            .lock()
+            .unwrap()
+            .posts
+            .iter()
+            .find(|(_, _, body)| body.to_string().contains("DatapathHigh"))
+            .cloned();
+        if let Some(post) = found {
+            return post;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the {what} Alertmanager stand-in received no DatapathHigh alert ({} posts)\n{}",
+            received.lock().unwrap().posts.len(),
+            logs(procs)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }
 
 fn query_vector(q: &Launch, expr: &str, dedup: &str) -> Vec<BTreeMap<String, String>> {
@@ -220,11 +317,24 @@ fn ruler_records_through_the_query_and_alerts_an_alertmanager() {
         let am = ips.pop().unwrap();
         (ips, am)
     };
-    let am_listener = TcpListener::bind((am_ip, 9093)).unwrap();
-    let received = alertmanager(am_listener);
-    let rendered = render(&format!("{am_ip}:9093"));
+    let ca = pki::Ca::new("alertmanager-ca");
+    let plain = alertmanager(
+        TcpListener::bind((am_ip, 9093)).unwrap(),
+        None,
+        Some(AM_PASSWORD),
+    );
+    let tls = alertmanager(
+        TcpListener::bind((am_ip, 9094)).unwrap(),
+        Some(tls_config(&ca)),
+        None,
+    );
+    let rendered = render(&format!("{am_ip}:9093"), &format!("{am_ip}:9094"));
     let mut c = Cluster::new(work.path(), pod_ips);
     c.add_secret(NS, "am-auth", "password", AM_PASSWORD);
+    c.add_secret(NS, "am-ca", "ca.crt", &ca.pem());
+    let client = ca.client("thanos-ruler");
+    c.add_secret(NS, "am-client", "tls.crt", &client.cert);
+    c.add_secret(NS, "am-client", "tls.key", &client.key);
     for r in &rendered {
         c.add(r);
     }
@@ -331,51 +441,38 @@ fn ruler_records_through_the_query_and_alerts_an_alertmanager() {
         );
     }
 
-    // The alert, as the Alertmanager received it: authenticated, on the v2 API, with the
-    // series' labels, the rule's labels and the external label, and without the replica label
-    // (so the two replicas' alerts are one to Alertmanager).
+    // The alert, as each Alertmanager received it: on the v2 API, with the series' labels,
+    // the rule's labels and the external label, and without the replica label (so the two
+    // replicas' alerts are one to Alertmanager); authenticated with the password from the
+    // Secret, or over TLS with the client certificate (the handshake refuses anything else).
     let alert_deadline = Instant::now() + RECORDED;
-    let alert = loop {
-        let found = received
-            .lock()
-            .unwrap()
-            .posts
-            .iter()
-            .find(|(_, _, body)| body.to_string().contains("DatapathHigh"))
-            .cloned();
-        if let Some(post) = found {
-            break post;
-        }
+    for (what, received) in [("plain", &plain), ("TLS", &tls)] {
+        let (path, authorized, body) = alert_post(received, what, alert_deadline, &procs);
+        assert_eq!(path, "/api/v2/alerts", "{what}");
         assert!(
-            Instant::now() < alert_deadline,
-            "the Alertmanager stand-in received no DatapathHigh alert ({} posts)\n{}",
-            received.lock().unwrap().posts.len(),
-            logs(&procs)
+            authorized,
+            "{what}: the ruler did not send the password from the Secret"
         );
-        std::thread::sleep(Duration::from_millis(500));
-    };
-    let (path, authorized, body) = alert;
-    assert_eq!(path, "/api/v2/alerts");
+        let labels: BTreeMap<String, String> =
+            serde_json::from_value(body[0]["labels"].clone()).unwrap();
+        assert_eq!(
+            labels,
+            BTreeMap::from([
+                ("alertname".to_owned(), "DatapathHigh".to_owned()),
+                ("job".to_owned(), "dp".to_owned()),
+                ("ruler".to_owned(), "global".to_owned()),
+                ("severity".to_owned(), "page".to_owned()),
+                ("tenant_id".to_owned(), "team-a".to_owned()),
+            ]),
+            "{what}: {body}"
+        );
+        assert_eq!(
+            body[0]["annotations"]["summary"], "dp is at 10",
+            "{what}: {body}"
+        );
+    }
     assert!(
-        authorized,
-        "the ruler did not send the password from the Secret"
-    );
-    let labels: BTreeMap<String, String> =
-        serde_json::from_value(body[0]["labels"].clone()).unwrap();
-    assert_eq!(
-        labels,
-        BTreeMap::from([
-            ("alertname".to_owned(), "DatapathHigh".to_owned()),
-            ("job".to_owned(), "dp".to_owned()),
-            ("ruler".to_owned(), "global".to_owned()),
-            ("severity".to_owned(), "page".to_owned()),
-            ("tenant_id".to_owned(), "team-a".to_owned()),
-        ]),
-        "{body}"
-    );
-    assert_eq!(body[0]["annotations"]["summary"], "dp is at 10", "{body}");
-    assert!(
-        received.lock().unwrap().posts.iter().all(|(_, ok, _)| *ok),
+        plain.lock().unwrap().posts.iter().all(|(_, ok, _)| *ok),
         "every request carried the credentials"
     );
 
