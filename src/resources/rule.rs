@@ -615,17 +615,13 @@ fn alertmanager(am: &AlertmanagerModel, p: &Path, r: &mut Report) -> Checked<Ale
         })
     });
     Checked::all(|| {
+        let ca_key = ca_key.into_option()?;
         let ca = secret
             .into_option()?
             .map(|name| thanos_render::common::SecretKeyRef {
                 name,
-                key: ca_key
-                    .clone()
-                    .into_option()
-                    .flatten()
-                    .unwrap_or_else(|| render::DEFAULT_CA_KEY.to_owned()),
+                key: ca_key.unwrap_or_else(|| render::DEFAULT_CA_KEY.to_owned()),
             });
-        ca_key.into_option()?;
         Some(Alertmanager {
             url: url.into_value()?.0,
             timeout: timeout.into_option()?,
