@@ -99,7 +99,9 @@ pub struct RuleModel {
     /// Federate the PrometheusRule objects (monitoring.coreos.com/v1) whose labels match; `{}`
     /// selects all. They are read at plan time when the cluster can be reached, so the plan
     /// shows each selected object's rules in `prometheus_rules`; an object whose rules Thanos
-    /// would refuse is left out with a warning. Unset federates none.
+    /// would refuse is left out with a warning. Unset federates none. The provider's
+    /// credentials need `list` on `prometheusrules.monitoring.coreos.com` (and on
+    /// `namespaces` with `prometheus_rule_namespace_selector`).
     #[tf(block)]
     pub prometheus_rule_selector: Input<LabelSelectorModel>,
     /// The namespaces `prometheus_rule_selector` searches, by their labels; `{}` searches
