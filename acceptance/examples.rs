@@ -25,7 +25,12 @@ fn plan(work: &Workdir, cli: &crate::harness::Cli) {
 
 #[test]
 fn scenario_examples_validate_and_plan() {
-    for scenario in ["quickstart", "multi-cluster", "long-term-storage"] {
+    for scenario in [
+        "quickstart",
+        "multi-cluster",
+        "long-term-storage",
+        "multi-cluster-alerting",
+    ] {
         let text = std::fs::read_to_string(examples_dir().join(scenario).join("main.tf")).unwrap();
         for cli in clis() {
             let work = Workdir::new(&format!("example-{scenario}"), &cli);
@@ -38,7 +43,12 @@ fn scenario_examples_validate_and_plan() {
 #[test]
 fn registry_resource_examples_validate_and_plan_with_the_provider_example() {
     let provider = std::fs::read_to_string(examples_dir().join("provider/provider.tf")).unwrap();
-    for resource in ["thanos_query", "thanos_receive", "thanos_storage"] {
+    for resource in [
+        "thanos_query",
+        "thanos_receive",
+        "thanos_storage",
+        "thanos_rule",
+    ] {
         let dir = examples_dir().join("resources").join(resource);
         let text = std::fs::read_to_string(dir.join("resource.tf")).unwrap();
         let import = std::fs::read_to_string(dir.join("import.sh")).unwrap();

@@ -7,7 +7,7 @@ use std::process::Command;
 use crate::cluster_support::{Kube, Namespace, kubeconfig};
 use crate::harness::{Cli, REQUIRED_PROVIDERS, Workdir, clis};
 
-fn provider_block(kube: &Kube) -> String {
+pub(crate) fn provider_block(kube: &Kube) -> String {
     format!(
         "provider \"thanos\" {{\n  config_path = \"{}\"\n}}\n",
         kube.kubeconfig().display()
@@ -53,7 +53,7 @@ resource "thanos_query" "sample" {{
 
 /// terraform-plugin-testing's step contract: apply, then both plans empty.
 #[track_caller]
-fn apply_step(work: &Workdir, cli: &Cli) {
+pub(crate) fn apply_step(work: &Workdir, cli: &Cli) {
     work.run(
         cli,
         &["apply", "-auto-approve", "-no-color", "-input=false"],
@@ -63,7 +63,7 @@ fn apply_step(work: &Workdir, cli: &Cli) {
 }
 
 #[track_caller]
-fn assert_empty_plans(work: &Workdir, cli: &Cli) {
+pub(crate) fn assert_empty_plans(work: &Workdir, cli: &Cli) {
     for args in [
         &["plan", "-detailed-exitcode", "-no-color", "-input=false"][..],
         &[
@@ -87,7 +87,7 @@ fn assert_empty_plans(work: &Workdir, cli: &Cli) {
     }
 }
 
-fn args_of(object: &serde_json::Value) -> Vec<String> {
+pub(crate) fn args_of(object: &serde_json::Value) -> Vec<String> {
     object["spec"]["template"]["spec"]["containers"][0]["args"]
         .as_array()
         .unwrap()

@@ -10,4 +10,5 @@ mod plan;
 mod pulumi;
 mod pulumi_support;
 mod registry;
+mod rule;
 mod schema;

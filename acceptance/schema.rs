@@ -28,7 +28,7 @@ fn init_from_the_filesystem_mirror_records_the_provider_in_the_lock_file() {
 }
 
 #[test]
-fn providers_schema_lists_the_three_resources_with_descriptions() {
+fn providers_schema_lists_every_resource_with_descriptions() {
     for cli in clis() {
         let work = Workdir::new("schema", &cli);
         work.write("main.tf", REQUIRED_PROVIDERS);
@@ -45,7 +45,12 @@ fn providers_schema_lists_the_three_resources_with_descriptions() {
         names.sort();
         assert_eq!(
             names,
-            ["thanos_query", "thanos_receive", "thanos_storage"],
+            [
+                "thanos_query",
+                "thanos_receive",
+                "thanos_rule",
+                "thanos_storage"
+            ],
             "{address}"
         );
 

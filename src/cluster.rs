@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use thanos_cluster::{
     ApplyOptions, CancellationToken, Cluster, Drift, Error, LiveObject, ObjectKey, Owner,
-    PvcPolicy, WaitOptions,
+    PvcPolicy, Selection, WaitOptions,
 };
 use thanos_render::Object;
 use thanos_render::common::LabelSelector;
@@ -36,6 +36,16 @@ pub trait ClusterApi: Send + Sync {
         selector: &LabelSelector,
         cancel: &CancellationToken,
     ) -> Result<Vec<String>>;
+
+    /// The objects of another tool a resource in `namespace` selects (a ruler's
+    /// PrometheusRules), sorted by namespace and name; `None` when the cluster does not serve
+    /// their kind (its CRD is not installed).
+    async fn select(
+        &self,
+        namespace: &str,
+        selection: &Selection,
+        cancel: &CancellationToken,
+    ) -> Result<Option<Vec<LiveObject>>>;
 
     /// Server-side apply of one object.
     async fn apply(
@@ -114,6 +124,15 @@ impl ClusterApi for Cluster {
         cancel: &CancellationToken,
     ) -> Result<Vec<String>> {
         Cluster::discover_endpoints(self, namespace, selector, None, cancel).await
+    }
+
+    async fn select(
+        &self,
+        namespace: &str,
+        selection: &Selection,
+        cancel: &CancellationToken,
+    ) -> Result<Option<Vec<LiveObject>>> {
+        Cluster::select(self, namespace, selection, cancel).await
     }
 
     async fn apply(

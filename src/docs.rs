@@ -14,7 +14,7 @@ use tfplugin::framework::{
 use tfvalue::Type;
 
 use crate::lifecycle;
-use crate::resources::{query, receive, storage};
+use crate::resources::{query, receive, rule, storage};
 
 /// One generated file: its path below `docs/` and its text.
 pub struct DocFile {
@@ -33,6 +33,7 @@ pub fn generate(examples_dir: &Path) -> Vec<DocFile> {
         (query::TYPE_NAME, lifecycle::schema::<query::Query>()),
         (receive::TYPE_NAME, lifecycle::schema::<receive::Receive>()),
         (storage::TYPE_NAME, lifecycle::schema::<storage::Storage>()),
+        (rule::TYPE_NAME, lifecycle::schema::<rule::Rule>()),
     ] {
         let short = type_name.trim_start_matches("thanos_");
         files.push(DocFile {
@@ -162,6 +163,25 @@ fn schema_section_nested(out: &mut String, block: &Block, path: &str) {
     out.push_str(&inner);
 }
 
+/// The attributes of a nested attribute, one indented line each (nested ones below theirs).
+fn nested_lines(line: &mut String, attributes: &[Attribute], indent: &str) {
+    for n in attributes {
+        let _ = write!(
+            line,
+            "\n{indent}- `{}` ({}) {}",
+            n.name,
+            type_label(&n.kind),
+            n.description
+        );
+        if n.presence == Presence::Required {
+            line.push_str(" Required.");
+        }
+        if let AttributeKind::Nested { attributes, .. } = &n.kind {
+            nested_lines(line, attributes, &format!("{indent}  "));
+        }
+    }
+}
+
 fn attribute_line(a: &Attribute) -> String {
     let mut line = format!("- `{}` ({})", a.name, type_label(&a.kind));
     if a.sensitive {
@@ -174,18 +194,7 @@ fn attribute_line(a: &Attribute) -> String {
         line.push_str(" Changing it forces a replacement.");
     }
     if let AttributeKind::Nested { attributes, .. } = &a.kind {
-        for n in attributes {
-            let _ = write!(
-                line,
-                "\n  - `{}` ({}) {}",
-                n.name,
-                type_label(&n.kind),
-                n.description
-            );
-            if n.presence == Presence::Required {
-                line.push_str(" Required.");
-            }
-        }
+        nested_lines(&mut line, attributes, "  ");
     }
     line
 }

@@ -146,7 +146,7 @@ async fn mutual_tls_rejects_clients_without_the_pinned_certificate() {
 }
 
 #[tokio::test]
-async fn schema_lists_the_three_resources_with_descriptions_everywhere() {
+async fn schema_lists_every_resource_with_descriptions_everywhere() {
     let plugin = Plugin::launch();
     let schema = plugin
         .provider()
@@ -157,7 +157,15 @@ async fn schema_lists_the_three_resources_with_descriptions_everywhere() {
         .into_inner();
     let mut names: Vec<_> = schema.resource_schemas.keys().cloned().collect();
     names.sort();
-    assert_eq!(names, ["thanos_query", "thanos_receive", "thanos_storage"]);
+    assert_eq!(
+        names,
+        [
+            "thanos_query",
+            "thanos_receive",
+            "thanos_rule",
+            "thanos_storage"
+        ]
+    );
     assert!(schema.server_capabilities.unwrap().plan_destroy);
 
     fn undescribed(block: &pb::schema::Block, at: &str, out: &mut Vec<String>) {

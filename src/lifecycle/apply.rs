@@ -1,6 +1,7 @@
 //! Create and update: render from the plan, server-side apply every object and the record,
 //! delete owned objects no longer rendered, and wait for the rollout (and, for ingestors, until
-//! routers can discover them). Discovered rings must still be the ones the plan showed.
+//! routers can discover them). Discovered rings and selected objects must still be the ones
+//! the plan showed.
 
 use std::time::Duration;
 
@@ -49,16 +50,10 @@ pub async fn apply<K: Kind>(
         );
     };
     let mut report = Report::default();
-    let Some(spec) = K::validate(&model, &mut report) else {
-        let mut d = diagnostics(&report.0, false);
-        if d.is_empty() {
-            d.push(Diagnostic::error(
-                "Invalid plan",
-                "Some values of the configuration are still unknown at apply time. This is a bug in the provider or in Terraform; please report it.",
-            ));
-        }
-        return respond(prior, d);
-    };
+    let spec = K::validate(&model, &mut report);
+    if !report.0.is_empty() {
+        return respond(prior, diagnostics(&report.0, false));
+    }
     let cluster = match env.clusters.cluster().await {
         Ok(c) => c,
         Err(message) => {
@@ -75,13 +70,35 @@ pub async fn apply<K: Kind>(
             );
         }
     };
+    // The plan showed these computed values (selected objects, ring members): they are
+    // decided again now, and never applied when they differ.
+    let mut applied = model.clone();
+    let selected =
+        match discover::selected::<K>(env, &mut applied, &namespace, context, Need::Required).await
+        {
+            Ok(s) => s,
+            Err(d) => return respond(prior, d.into()),
+        };
+    let spec = if selected.read {
+        K::validate(&applied, &mut Report::default())
+    } else {
+        spec
+    };
+    let Some(spec) = spec else {
+        return respond(
+            prior,
+            Diagnostic::error(
+                "Invalid plan",
+                "Some values of the configuration are still unknown at apply time. This is a bug in the provider or in Terraform; please report it.",
+            )
+            .into(),
+        );
+    };
     let discovered =
         match discover::rings::<K>(env, &model, &namespace, context, Need::Required).await {
             Ok(d) => d,
             Err(d) => return respond(prior, d.into()),
         };
-    // The plan showed these computed values (ring members): never apply others.
-    let mut applied = model.clone();
     K::set_computed(&mut applied, &discovered);
     if let Err(d) = K::plan_still_holds(&model, &applied) {
         return respond(prior, d.into());
@@ -171,7 +188,7 @@ pub async fn apply<K: Kind>(
     ApplyResponse {
         state: Some(state),
         private: Vec::new(),
-        diagnostics: Diagnostics::new(),
+        diagnostics: selected.diagnostics,
     }
 }
 

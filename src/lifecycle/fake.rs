@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use serde_json::Value as Json;
 use thanos_cluster::{
     ApplyOptions, CancellationToken, Drift, Error, LiveObject, ObjectKey, Owner, PvcPolicy,
-    WaitOptions,
+    Selection, WaitOptions,
 };
 use thanos_render::Object;
 use thanos_render::common::LabelSelector;
@@ -30,6 +30,8 @@ pub struct FakeCluster {
     pub applied_with: Mutex<Vec<(ObjectKey, ApplyOptions)>>,
     /// The rollout wait fails with this message.
     pub rollout_fails: Mutex<Option<String>>,
+    /// Kinds of other tools the cluster does not serve (their CRD is not installed).
+    pub unserved: Mutex<Vec<String>>,
 }
 
 impl FakeCluster {
@@ -106,6 +108,40 @@ impl ClusterApi for FakeCluster {
         }
         out.sort();
         Ok(out)
+    }
+
+    /// The inserted objects of the selected kind whose labels match, in `namespace` (without
+    /// a namespace selector) or in any namespace (with one: the fake has no Namespace objects).
+    async fn select(
+        &self,
+        namespace: &str,
+        selection: &Selection,
+        _cancel: &CancellationToken,
+    ) -> Result<Option<Vec<LiveObject>>> {
+        let kind = selection.kind.kind;
+        self.log(format!("select {kind} {namespace}"));
+        if self.unserved.lock().unwrap().iter().any(|k| k == kind) {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.objects
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(key, json)| {
+                    let labels: BTreeMap<String, String> =
+                        serde_json::from_value(json["metadata"]["labels"].clone())
+                            .unwrap_or_default();
+                    key.kind == kind
+                        && (selection.namespace_selector.is_some() || key.namespace == namespace)
+                        && thanos_render::discovery::selector_matches(&selection.selector, &labels)
+                })
+                .map(|(key, json)| LiveObject {
+                    key: key.clone(),
+                    json: json.clone(),
+                })
+                .collect(),
+        ))
     }
 
     async fn apply(

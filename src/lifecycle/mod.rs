@@ -1,10 +1,11 @@
 //! The lifecycle every resource type shares, split by phase, each in its own module:
 //!
 //! - [`plan`]: decode and validate the configuration, render offline, and (when the cluster is
-//!   reachable) discover selector hashrings so the plan shows their members;
+//!   reachable) discover selector hashrings and read selected objects of other tools, so the
+//!   plan shows their members and contents;
 //! - [`apply`]: render from the plan, server-side apply every object and the [`record`],
-//!   delete owned objects no longer rendered, wait for the rollout; never write a ring the plan
-//!   did not show;
+//!   delete owned objects no longer rendered, wait for the rollout; never write a ring (or
+//!   selected objects) the plan did not show;
 //! - [`read`]: find what exists; an object missing or changed out of band shows in `objects`
 //!   (see [`objects`]), so the next plan says which objects it repairs; nothing left means the
 //!   resource is gone;
@@ -13,9 +14,10 @@
 //!
 //! What differs between resource types is a [`Kind`]: its model (the Terraform value decoded
 //! once), the validation that turns it into a spec, rendering, and a few hooks only some types
-//! need (receive's hashrings). [`StackResource`] serves any kind to the framework by calling
-//! the phases. The phases talk to the cluster through [`crate::cluster::ClusterApi`], so each
-//! is unit-tested against an in-memory cluster (`fake`).
+//! need (receive's hashrings, a ruler's selected PrometheusRules). [`StackResource`] serves
+//! any kind to the framework by calling the phases. The phases talk to the cluster through
+//! [`crate::cluster::ClusterApi`], so each is unit-tested against an in-memory cluster
+//! (`fake`).
 
 pub mod apply;
 pub mod delete;
@@ -41,7 +43,7 @@ use tfplugin::framework::{
     Model, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource, Schema, ValidateRequest,
 };
 use tfvalue::{AttributePath, Type, Value};
-use thanos_cluster::{Owner, PvcPolicy};
+use thanos_cluster::{LiveObject, Owner, PvcPolicy, Selection};
 use thanos_render::receive::{Discovered, RingSelector};
 use thanos_render::validate::{Invalid, PathSegment, Report};
 use thanos_render::{RenderContext, Rendered};
@@ -116,9 +118,30 @@ pub trait Kind: Send + Sync + 'static {
     }
 
     /// At apply time: does what the plan showed still hold (`now`: the plan's model with the
-    /// computed attributes decided again)? Receive: the discovered ring members.
+    /// computed attributes decided again)? Receive: the discovered ring members; rule: the
+    /// selected PrometheusRules.
     fn plan_still_holds(_planned: &Self::Model, _now: &Self::Model) -> Result<(), Diagnostic> {
         Ok(())
+    }
+
+    /// Objects of another tool this resource renders from, selected in the cluster by labels
+    /// (a ruler's PrometheusRule objects); `None` when it selects none (or its selector is not
+    /// known yet). Read at plan time when the cluster can be reached, at apply time always.
+    fn selection(_model: &Self::Model) -> Option<Selection> {
+        None
+    }
+
+    /// Takes the objects [`Kind::selection`] found into the model's computed attributes, from
+    /// which validation builds the spec (so a state renders what was applied, and the plan
+    /// shows what changed). Returns warnings: objects left out, and why.
+    fn take_selected(_model: &mut Self::Model, _found: &[LiveObject]) -> Vec<Invalid> {
+        Vec::new()
+    }
+
+    /// Whether the model records what its selection found: a state written by an apply does;
+    /// an imported one does not, so a refresh reads the selection.
+    fn selection_recorded(_model: &Self::Model) -> bool {
+        true
     }
 }
 

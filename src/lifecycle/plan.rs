@@ -1,5 +1,6 @@
 //! Planning: everything the configuration decides, rendered offline. When the cluster can be
-//! reached, selector hashrings show their members. The object list is recomputed on every plan
+//! reached, selector hashrings show their members and selected objects of other tools (a
+//! ruler's PrometheusRules) their contents. The object list is recomputed on every plan
 //! (never kept from state), so drift recorded by a refresh shows as a change to repair.
 
 use tfplugin::framework::{
@@ -33,6 +34,20 @@ pub async fn plan<K: Kind>(
     let identity = identity::<K>(&model);
     if let Some((name, namespace)) = &identity {
         K::lifecycle_mut(&mut model).id = Input::Known(format!("{namespace}/{name}"));
+    }
+    // When the cluster is reachable, the objects the configuration selects there (a ruler's
+    // PrometheusRules) are read into the model, and the spec is built again from them.
+    let mut spec = spec;
+    if let Some((_, namespace)) = &identity {
+        match discover::selected::<K>(env, &mut model, namespace, context, Need::BestEffort).await {
+            Ok(selected) => {
+                diags.extend(selected.diagnostics);
+                if selected.read {
+                    spec = K::validate(&model, &mut Report::default());
+                }
+            }
+            Err(d) => diags.push(d),
+        }
     }
     // When the cluster is reachable, selector rings show their members.
     let discovered = match &identity {

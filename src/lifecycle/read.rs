@@ -60,6 +60,11 @@ pub async fn read<K: Kind>(
             deferred: None,
         };
     }
+    // A state without the selection it applied (an import) reads it now.
+    if !K::selection_recorded(&model) {
+        let _ =
+            discover::selected::<K>(env, &mut model, &namespace, context, Need::BestEffort).await;
+    }
     let Some(spec) = K::validate(&model, &mut Report::default()) else {
         // Not renderable as recorded: keep the state as it is.
         return unchanged(state, request.private, Diagnostics::new());

@@ -16,6 +16,7 @@ use thanos_cluster::ObjectKey;
 use super::fake::{FakeCluster, FakeClusters};
 use super::{Env, Kind, StackResource, objects::DRIFT_MARK};
 use crate::resources::receive::{Receive, ReceiveModel};
+use crate::resources::rule::Rule;
 use crate::resources::{query::Query, storage::Storage};
 use crate::testing;
 
@@ -536,4 +537,250 @@ async fn a_destroy_nobody_planned_says_what_the_plan_would_have() {
         .await;
     assert_eq!(d.0, planned.0, "the same warnings, once");
     assert!(c.keys().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Selections: objects of other tools a resource reads (a ruler's PrometheusRules).
+
+fn ruler() -> serde_json::Value {
+    json!({
+        "name": "global",
+        "namespace": "mon",
+        "query_endpoints": ["http://thanosquery-g-operated.mon.svc:10902"],
+        "prometheus_rule_selector": {"match_labels": {"federate": "true"}},
+    })
+}
+
+/// A PrometheusRule as prometheus-operator's users write it.
+fn prometheus_rule(c: &FakeCluster, namespace: &str, name: &str, expr: &str) {
+    c.insert(
+        ObjectKey::new("PrometheusRule", namespace, name),
+        json!({
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PrometheusRule",
+            "metadata": {"namespace": namespace, "name": name, "labels": {"federate": "true"}},
+            "spec": {"groups": [{"name": name, "rules": [
+                {"alert": "Down", "expr": expr, "for": "5m", "labels": {"severity": "page"}}
+            ]}]},
+        }),
+    );
+}
+
+fn selected(v: &Value) -> Input<std::collections::BTreeMap<String, String>> {
+    decode::<Rule>(v).prometheus_rules
+}
+
+#[tokio::test]
+async fn plan_offline_leaves_the_selected_rules_known_after_apply() {
+    let r = resource::<Rule>(None);
+    let (planned, _, d) = plan(&r, ruler(), None).await;
+    assert!(
+        d.is_empty(),
+        "planning before the cluster exists says nothing: {d:?}"
+    );
+    let m = decode::<Rule>(&planned);
+    assert!(m.prometheus_rules.is_unknown());
+    assert!(m.common.lifecycle.objects.is_unknown());
+    assert_eq!(
+        m.store_endpoint.known().unwrap(),
+        "dnssrv+_grpc._tcp.thanosrule-global-operated.mon.svc"
+    );
+}
+
+#[tokio::test]
+async fn plan_shows_each_selected_rule_and_leaves_out_what_thanos_refuses() {
+    let c = cluster();
+    prometheus_rule(&c, "mon", "node", "up == 0");
+    prometheus_rule(&c, "mon", "broken", "up ==");
+    prometheus_rule(&c, "other", "elsewhere", "up == 0");
+    let r = resource::<Rule>(Some(c.clone()));
+    let (planned, _, d) = plan(&r, ruler(), None).await;
+    let rules = selected(&planned).known().cloned().unwrap();
+    assert_eq!(
+        rules.keys().collect::<Vec<_>>(),
+        ["mon/node"],
+        "own namespace only"
+    );
+    assert!(rules["mon/node"].contains("alert: \"Down\""), "{rules:?}");
+    let warnings: Vec<_> = d
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{d:?}");
+    assert!(warnings[0].detail.contains("mon/broken"), "{d:?}");
+    assert!(
+        warnings[0].detail.contains("rule 0 (alert \"Down\"), expr"),
+        "{d:?}"
+    );
+    assert_eq!(
+        warnings[0].path,
+        Some(AttributePath::root().attr("prometheus_rule_selector"))
+    );
+    let objects = decode::<Rule>(&planned)
+        .common
+        .lifecycle
+        .objects
+        .known()
+        .cloned()
+        .unwrap();
+    assert!(
+        objects
+            .iter()
+            .any(|o| o.name == "thanosrule-global-prometheus-rules-0"),
+        "{objects:?}"
+    );
+    // Every namespace with a namespace selector.
+    let mut all = ruler();
+    all["prometheus_rule_namespace_selector"] = json!({});
+    let (planned, _, _) = plan(&r, all, None).await;
+    assert_eq!(
+        selected(&planned)
+            .known()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["mon/node", "other/elsewhere"]
+    );
+}
+
+#[tokio::test]
+async fn a_rule_added_after_the_apply_shows_in_the_next_plan() {
+    let c = cluster();
+    prometheus_rule(&c, "mon", "node", "up == 0");
+    let r = resource::<Rule>(Some(c.clone()));
+    let (state, d) = apply(&r, ruler(), None).await;
+    assert!(!d.has_errors(), "{d:?}");
+    let state = state.unwrap();
+    // Nothing changed: the plan keeps the state.
+    let (planned, _, _) = plan(&r, ruler(), Some(state.clone())).await;
+    assert_eq!(planned, state);
+    prometheus_rule(&c, "mon", "disk", "up == 0");
+    let (planned, _, _) = plan(&r, ruler(), Some(state.clone())).await;
+    assert_eq!(
+        selected(&planned)
+            .known()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["mon/disk", "mon/node"]
+    );
+    assert_ne!(
+        planned.get_attr("objects"),
+        state.get_attr("objects"),
+        "the rules ConfigMap and the pod template's config hash change"
+    );
+}
+
+#[tokio::test]
+async fn apply_never_writes_rules_the_plan_did_not_show() {
+    let c = cluster();
+    prometheus_rule(&c, "mon", "node", "up == 0");
+    let r = resource::<Rule>(Some(c.clone()));
+    let (planned, config, _) = plan(&r, ruler(), None).await;
+    // One rule changes, one is added between plan and apply.
+    prometheus_rule(&c, "mon", "node", "up == 1");
+    prometheus_rule(&c, "mon", "disk", "up == 0");
+    let response = r
+        .create(
+            &Context::default(),
+            ApplyRequest {
+                prior_state: None,
+                planned,
+                config,
+                planned_private: Vec::new(),
+            },
+        )
+        .await;
+    let errors = errors(&response.diagnostics);
+    assert!(errors[0].contains("changed since the plan"), "{errors:?}");
+    assert!(errors[0].contains("+ mon/disk"), "{errors:?}");
+    assert!(errors[0].contains("~ mon/node"), "{errors:?}");
+    assert!(response.state.is_none());
+    assert!(
+        !c.keys().iter().any(|k| k.kind != "PrometheusRule"),
+        "nothing was applied: {:?}",
+        c.keys()
+    );
+}
+
+#[tokio::test]
+async fn apply_after_an_offline_plan_reads_and_records_the_selection() {
+    let c = cluster();
+    prometheus_rule(&c, "mon", "node", "up == 0");
+    let r = resource::<Rule>(Some(c.clone()));
+    // Planned without the cluster: the selection is unknown.
+    let (planned, config, _) = plan(&resource::<Rule>(None), ruler(), None).await;
+    assert!(selected(&planned).is_unknown());
+    let response = r
+        .create(
+            &Context::default(),
+            ApplyRequest {
+                prior_state: None,
+                planned,
+                config,
+                planned_private: Vec::new(),
+            },
+        )
+        .await;
+    assert!(
+        !response.diagnostics.has_errors(),
+        "{:?}",
+        response.diagnostics
+    );
+    let state = response.state.unwrap();
+    assert!(state.is_wholly_known());
+    assert_eq!(
+        selected(&state).known().unwrap().keys().collect::<Vec<_>>(),
+        ["mon/node"]
+    );
+    assert!(c.keys().contains(&ObjectKey::new(
+        "ConfigMap",
+        "mon",
+        "thanosrule-global-prometheus-rules-0"
+    )));
+}
+
+#[tokio::test]
+async fn a_cluster_without_the_crd_selects_nothing_and_says_so() {
+    let c = cluster();
+    c.unserved.lock().unwrap().push("PrometheusRule".into());
+    let r = resource::<Rule>(Some(c.clone()));
+    let (planned, _, d) = plan(&r, ruler(), None).await;
+    assert_eq!(selected(&planned), Input::Known(Default::default()));
+    assert!(
+        d.iter().any(|d| d.severity == Severity::Warning
+            && d.summary.contains("does not serve PrometheusRule")),
+        "{d:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_after_an_import_reads_the_selection() {
+    let c = cluster();
+    prometheus_rule(&c, "mon", "node", "up == 0");
+    let r = resource::<Rule>(Some(c.clone()));
+    let (state, _) = apply(&r, ruler(), None).await;
+    let state = state.unwrap();
+    let imported = r
+        .import(&Context::default(), "mon/global")
+        .await
+        .state
+        .unwrap();
+    assert!(
+        selected(&imported).is_null(),
+        "computed values are not recorded"
+    );
+    let refreshed = r
+        .read(
+            &Context::default(),
+            ReadRequest {
+                state: imported,
+                private: Vec::new(),
+            },
+        )
+        .await
+        .state
+        .unwrap();
+    assert_eq!(selected(&refreshed), selected(&state));
+    assert_eq!(refreshed.get_attr("objects"), state.get_attr("objects"));
 }

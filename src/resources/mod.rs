@@ -8,6 +8,7 @@ pub mod blocks;
 pub mod checks;
 pub mod query;
 pub mod receive;
+pub mod rule;
 pub mod shared;
 pub mod storage;
 
@@ -22,6 +23,7 @@ pub fn all(env: SharedEnv) -> Vec<Arc<dyn Resource>> {
     vec![
         Arc::new(StackResource::<query::Query>::new(env.clone())),
         Arc::new(StackResource::<receive::Receive>::new(env.clone())),
+        Arc::new(StackResource::<rule::Rule>::new(env.clone())),
         Arc::new(StackResource::<storage::Storage>::new(env)),
     ]
 }

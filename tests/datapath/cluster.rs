@@ -28,7 +28,9 @@
 //!    - `dnssrv+_<port>._tcp.<svc>[.<ns>[.svc[.cluster.local]]]` and `dnssrvnoa+…` → one
 //!      `<ip>:<port>` per pod the Service selects, `<port>` being the Service port of that
 //!      name (short names resolve in the namespace of the pod that uses them);
-//!    - `dns+<svc>[.<ns>…]:<port>` → one `<ip>:<port>` per selected pod.
+//!    - `dns+<svc>[.<ns>…]:<port>` → one `<ip>:<port>` per selected pod;
+//!    - `http[s]://<svc>.<ns>.svc[.cluster.local]:<port>[/<path>]` (a query's `http_url`) →
+//!      one `http[s]://<ip>:<port>[/<path>]` per selected pod.
 //!
 //!    One name may become several addresses: in a JSON array the element is replaced by all
 //!    of them; in a flag the flag is repeated once per address. A `.svc` name that matches
@@ -401,6 +403,17 @@ impl Cluster {
             return Some(
                 self.selected(svc)
                     .map(|p| format!("{}:{port}", p.ip))
+                    .collect(),
+            );
+        }
+        if let Some((scheme, rest)) = s.split_once("://") {
+            let (host_port, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+            let (host, port) = host_port.rsplit_once(':')?;
+            cluster_name(host)?;
+            let svc = self.service_named(from, host)?;
+            return Some(
+                self.selected(svc)
+                    .map(|p| format!("{scheme}://{}:{port}{path}", p.ip))
                     .collect(),
             );
         }

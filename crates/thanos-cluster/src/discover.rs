@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{Api, ListParams};
 use thanos_render::common::LabelSelector;
@@ -29,23 +28,9 @@ impl Cluster {
         namespace_selector: Option<&LabelSelector>,
         cancel: &CancellationToken,
     ) -> Result<Vec<String>> {
-        let namespaces: Vec<String> = match namespace_selector {
-            None => vec![own_namespace.to_owned()],
-            Some(sel) => {
-                let key = ObjectKey::new("Namespace", "", "*");
-                let api: Api<Namespace> = Api::all(self.client.clone());
-                let lp = ListParams::default();
-                let list = self.call(&key, cancel, || api.list(&lp)).await?;
-                let empty = BTreeMap::new();
-                list.items
-                    .iter()
-                    .filter(|ns| {
-                        selector_matches(sel, ns.metadata.labels.as_ref().unwrap_or(&empty))
-                    })
-                    .filter_map(|ns| ns.metadata.name.clone())
-                    .collect()
-            }
-        };
+        let namespaces = self
+            .selected_namespaces(own_namespace, namespace_selector, cancel)
+            .await?;
         let mut slices = Vec::new();
         for ns in &namespaces {
             let key = ObjectKey::new("EndpointSlice", ns, "*");

@@ -6,8 +6,9 @@
 //! is no longer rendered ([`Cluster::prune`]; everything, for a destroy), detects drift without
 //! false positives ([`Cluster::drift`]), waits for rollouts with early, explained failures
 //! ([`Cluster::wait_for_rollout`]) and discovers hashring members
-//! ([`Cluster::discover_endpoints`], [`Cluster::discover_ring`]). It knows nothing of
-//! Terraform.
+//! ([`Cluster::discover_endpoints`], [`Cluster::discover_ring`]) and reads the objects of
+//! other tools a resource renders from ([`Cluster::select`]: a ruler's PrometheusRules). It
+//! knows nothing of Terraform.
 //!
 //! Every call that can take time takes a [`CancellationToken`] and returns
 //! [`Error::Cancelled`] promptly once it is cancelled.
@@ -17,7 +18,8 @@
 //! - configure: `ClusterConfig::from_env_and(block)`; if [`ClusterConfig::is_empty`], plans are
 //!   offline and apply fails with [`Error::NotConfigured`]; else [`Cluster::connect`] when
 //!   something first needs the cluster;
-//! - plan (when reachable): [`Cluster::discover_ring`] fills selector hashrings;
+//! - plan (when reachable): [`Cluster::discover_ring`] fills selector hashrings,
+//!   [`Cluster::select`] reads selected PrometheusRules;
 //! - create/update: [`Cluster::apply_one`] for every rendered object (with `force` for the ones
 //!   a refresh found drifted), then [`Cluster::prune`] with the rendered keys as `keep`, then
 //!   (if `wait_for_rollout`) [`Cluster::wait_for_rollout`] on the rendered keys, and for
@@ -43,6 +45,7 @@ pub mod error;
 pub mod inventory;
 pub mod kinds;
 pub mod prune;
+pub mod select;
 pub mod wait;
 
 use std::future::Future;
@@ -54,6 +57,7 @@ pub use delete::PvcPolicy;
 pub use drift::Drift;
 pub use error::{Error, ObjectKey, Result};
 pub use inventory::{LiveObject, Owner};
+pub use select::{ForeignKind, Selection};
 pub use tokio_util::sync::CancellationToken;
 pub use wait::WaitOptions;
 

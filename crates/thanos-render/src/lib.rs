@@ -20,8 +20,9 @@
 //! - [`envoy`]: the query's TLS store-proxy sidecar config, validated against Envoy's protobuf
 //!   schema; [`hashring`]: `hashrings.json`; [`discovery`]: label selectors and EndpointSlices →
 //!   endpoint strings;
-//! - [`rules`]: `thanos_rule` rule files, checked as `thanos tools rules-check` checks them
-//!   and rendered to canonical YAML;
+//! - [`rule`]: `thanos_rule` (the ruler, its rule-file ConfigMaps, PrometheusRule objects
+//!   turned into rule files); [`rules`]: rule files, checked as `thanos tools rules-check`
+//!   checks them and rendered to canonical YAML;
 //! - [`meta`]: names, labels, annotation keys; [`args`]: `extra_args` rules;
 //!   [`validate`]: findings with attribute paths ([`validate::Invalid`]) and the syntax
 //!   checkers;
@@ -42,6 +43,7 @@ pub mod objstore;
 pub mod placement;
 pub mod query;
 pub mod receive;
+pub mod rule;
 pub mod rules;
 pub mod storage;
 pub mod validate;

@@ -1,7 +1,7 @@
 //! Names, labels and annotations shared by every rendered object.
 //!
 //! Ownership: every owned object carries [`MANAGED_BY`] = [`MANAGER`] and [`PART_OF`] =
-//! `thanos-<query|receive|storage>-<name>`; read/prune find exactly one resource's objects by
+//! `thanos-<query|receive|storage|rule>-<name>`; read/prune find exactly one resource's objects by
 //! these two labels in its namespace. Workload selectors use only the fixed selector labels
 //! (component, instance and, for storage, subcomponent), never mode labels or user labels, so a
 //! mode or label change never touches an immutable selector.
@@ -43,15 +43,18 @@ pub enum Kind {
     Query,
     Receive,
     Storage,
+    Rule,
 }
 
 impl Kind {
-    /// `thanosquery`, `thanosreceive`, `thanosstorage`: the seed's name stem and component label.
+    /// `thanosquery`, `thanosreceive`, `thanosstorage` (and `thanosrule`): the seed's name stem
+    /// and component label.
     pub fn component(self) -> &'static str {
         match self {
             Kind::Query => "thanosquery",
             Kind::Receive => "thanosreceive",
             Kind::Storage => "thanosstorage",
+            Kind::Rule => "thanosrule",
         }
     }
 
@@ -60,11 +63,12 @@ impl Kind {
             Kind::Query => "query",
             Kind::Receive => "receive",
             Kind::Storage => "storage",
+            Kind::Rule => "rule",
         }
     }
 }
 
-/// The value of [`PART_OF`] for a resource: `thanos-<query|receive|storage>-<name>`.
+/// The value of [`PART_OF`] for a resource: `thanos-<query|receive|storage|rule>-<name>`.
 pub fn part_of(kind: Kind, name: &str) -> String {
     format!("thanos-{}-{name}", kind.short())
 }

@@ -211,7 +211,7 @@ impl RuleError {
     pub fn to_invalid(&self, attribute: Vec<PathSegment>) -> Invalid {
         Invalid {
             path: attribute,
-            summary: "invalid rule file".into(),
+            summary: "Invalid rule file".into(),
             detail: self.to_string(),
         }
     }

@@ -1,0 +1,2 @@
+# Import an existing ruler by <namespace>/<name>.
+terraform import thanos_rule.global monitoring/global
