@@ -300,7 +300,7 @@ fn pulumi_validation_errors_name_the_value_and_read_cleanly() {
     let sandbox = Sandbox::new("errors", tools);
     let project = sandbox.project(
         "errors",
-        "name: thanos-errors\nruntime: yaml\nresources:\n  bad:\n    type: thanos:Query\n    properties:\n      name: Bad_Name\n  sampleQuery:\n    type: thanos:Query\n",
+        &format!("name: thanos-errors\nruntime: yaml\nresources:\n{BAD_NAME}"),
     );
     let provider = sandbox.provider.display().to_string();
     project
@@ -319,12 +319,22 @@ fn pulumi_validation_errors_name_the_value_and_read_cleanly() {
         out.contains("letter or digit.") && !out.contains("letter or digit.."),
         "{out}"
     );
-    // A camelCase logical name auto-named into an invalid name says how to fix it.
+
+    // A camelCase logical name auto-named into an invalid name says how to fix it. (A program
+    // of its own: Pulumi stops checking at the first resource that fails.)
+    let program = project.read("Pulumi.yaml").replace(BAD_NAME, AUTO_NAMED);
+    std::fs::write(project.dir.join("Pulumi.yaml"), program).unwrap();
+    let run = project.run(&["preview"]).failure();
+    let out = text(&run);
     assert!(
-        out.contains("from the resource's logical name \"sampleQuery\""),
+        out.contains("\"sampleQuery-")
+            && out.contains("from the resource's logical name \"sampleQuery\""),
         "{out}"
     );
 }
+
+const BAD_NAME: &str = "  bad:\n    type: thanos:Query\n    properties:\n      name: Bad_Name\n";
+const AUTO_NAMED: &str = "  sampleQuery:\n    type: thanos:Query\n";
 
 /// Builds the SDK language hosts of acceptance/pulumi-langhost (see its main.go) into `dir`.
 fn build_language_hosts(dir: &Path) -> bool {
