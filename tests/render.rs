@@ -8,6 +8,8 @@
 mod golden;
 #[path = "render/invariants.rs"]
 mod invariants;
+#[path = "render/objstore.rs"]
+mod objstore;
 #[path = "render/seed_bugs.rs"]
 mod seed_bugs;
 #[path = "render/support.rs"]
