@@ -5,5 +5,6 @@ mod cluster_support;
 mod examples;
 mod harness;
 mod lifecycle;
+mod objstore;
 mod plan;
 mod schema;
