@@ -692,3 +692,34 @@ async fn a_refresh_finds_an_edited_objstore_file_but_never_compares_the_keys() {
         [("Secret", "changed outside Terraform: /data/objstore.yaml")]
     );
 }
+
+/// The keys of an ingestor's bucket (a write-only attribute two blocks deep) reach its owned
+/// Secret at apply and stay out of the state.
+#[tokio::test]
+async fn an_ingestors_write_only_keys_reach_its_secret() {
+    use base64::Engine as _;
+    let c = cluster();
+    let r = resource::<Receive>(Some(c.clone()));
+    let config = json!({
+        "name": "ingestor", "namespace": "mon",
+        "ingestor": {"object_storage": {"gcs": {
+            "bucket": "thanos-metrics",
+            "service_account_wo": "{\"type\": \"service_account\", \"private_key\": \"pk-secret\"}",
+            "credentials_wo_version": 7,
+        }}},
+    });
+    let (state, d) = apply(&r, config, None).await;
+    assert!(!d.has_errors(), "{d:?}");
+    let state = state.unwrap();
+    assert!(!format!("{state:?}").contains("pk-secret"));
+    let objects = c.objects.lock().unwrap();
+    let secret = &objects[&ObjectKey::new("Secret", "mon", "thanosreceive-ingestor-objstore")];
+    let file = base64::engine::general_purpose::STANDARD
+        .decode(secret["data"]["objstore.yaml"].as_str().unwrap())
+        .unwrap();
+    let file = String::from_utf8(file).unwrap();
+    assert!(
+        file.contains("pk-secret") && file.contains("type: \"GCS\""),
+        "{file}"
+    );
+}
