@@ -84,7 +84,7 @@ impl Kube {
             "-n",
             namespace,
             "get",
-            "configmaps,services,deployments,statefulsets,ingresses,poddisruptionbudgets,persistentvolumeclaims",
+            "secrets,configmaps,services,deployments,statefulsets,ingresses,poddisruptionbudgets,persistentvolumeclaims",
             "-l",
             "app.kubernetes.io/managed-by=terraform-provider-thanos",
             "-o",

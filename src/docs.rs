@@ -183,10 +183,15 @@ fn nested_lines(line: &mut String, attributes: &[Attribute], indent: &str) {
 }
 
 fn attribute_line(a: &Attribute) -> String {
-    let mut line = format!("- `{}` ({})", a.name, type_label(&a.kind));
+    let mut kind = type_label(&a.kind);
     if a.sensitive {
-        line.push_str(", Sensitive");
+        kind.push_str(", Sensitive");
     }
+    if a.write_only {
+        // The words tfplugindocs uses, linked to what they mean.
+        kind.push_str(", [Write-only](https://developer.hashicorp.com/terraform/language/resources/ephemeral#write-only-arguments)");
+    }
+    let mut line = format!("- `{}` ({kind})", a.name);
     if !a.description.is_empty() {
         let _ = write!(line, " {}", a.description);
     }

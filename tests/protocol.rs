@@ -261,6 +261,164 @@ async fn validation_reports_attribute_paths_and_tolerates_unknowns() {
     assert_eq!(got, [".id", ".log_level", ".name"]);
 }
 
+/// A storage configuration whose `object_storage` is S3 with write-only keys.
+fn storage_with_keys(schema: &tfplugin::framework::Schema, secret: &str) -> Value {
+    use tfplugin::framework::plan::fill_absent;
+    let os = &schema.block.get_block("object_storage").unwrap().block;
+    let s3 = fill_absent(
+        &os.get_block("s3").unwrap().block,
+        Value::object([
+            ("bucket", Value::from("thanos")),
+            ("endpoint", Value::from("minio.minio.svc:9000")),
+            ("access_key_wo", Value::from("AKIAPROTOCOLTEST")),
+            ("secret_key_wo", Value::from(secret)),
+            ("credentials_wo_version", Value::from(1i64)),
+        ]),
+    );
+    let gateway = fill_absent(
+        &schema.block.get_block("gateway").unwrap().block,
+        Value::object(Vec::<(String, Value)>::new()),
+    );
+    config(
+        schema,
+        &[
+            ("name", "lts".into()),
+            (
+                "object_storage",
+                fill_absent(os, Value::object([("s3", s3)])),
+            ),
+            ("gateway", gateway),
+        ],
+    )
+}
+
+/// Write-only credentials over the wire: the schema flags them; a client that does not say it
+/// supports write-only attributes (Terraform or OpenTofu before 1.11, which would store the
+/// value) gets an error at each one, naming the versions that do; a client that does gets a
+/// plan in which they are null, with the owned Secret's hash computed without them.
+#[tokio::test]
+async fn write_only_credentials_need_a_supporting_client_and_are_never_planned() {
+    let plugin = Plugin::launch();
+    let mut client = plugin.provider().await;
+    let schema = lifecycle::schema::<storage::Storage>();
+    let ty = schema.value_type();
+
+    let resp = client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    let s3 = resp.resource_schemas[storage::TYPE_NAME]
+        .block
+        .as_ref()
+        .unwrap()
+        .block_types
+        .iter()
+        .find(|b| b.type_name == "object_storage")
+        .and_then(|b| b.block.as_ref())
+        .unwrap()
+        .block_types
+        .iter()
+        .find(|b| b.type_name == "s3")
+        .and_then(|b| b.block.as_ref())
+        .unwrap();
+    let flag = |name: &str| {
+        s3.attributes
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.write_only)
+            .unwrap()
+    };
+    assert!(flag("access_key_wo") && flag("secret_key_wo"));
+    assert!(!flag("credentials_wo_version") && !flag("bucket"));
+
+    let secret = "wJalrXUtnFEMI-protocol-secret";
+    let cfg = storage_with_keys(&schema, secret);
+    let validate = |capabilities: Option<pb::ClientCapabilities>| {
+        let mut client = client.clone();
+        let cfg = cfg.clone();
+        let ty = ty.clone();
+        async move {
+            client
+                .validate_resource_config(pb::validate_resource_config::Request {
+                    type_name: storage::TYPE_NAME.into(),
+                    config: dv(&cfg, &ty),
+                    client_capabilities: capabilities,
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .diagnostics
+        }
+    };
+    let old_cli = validate(None).await;
+    assert_eq!(
+        paths(&old_cli),
+        [
+            ".object_storage.s3.access_key_wo",
+            ".object_storage.s3.secret_key_wo"
+        ]
+    );
+    for d in &old_cli {
+        assert_eq!(d.severity, 1);
+        assert!(
+            d.detail.contains("Terraform 1.11 and OpenTofu 1.11"),
+            "{}",
+            d.detail
+        );
+        assert!(!d.detail.contains(secret));
+    }
+    let current = validate(Some(pb::ClientCapabilities {
+        write_only_attributes_allowed: true,
+        ..Default::default()
+    }))
+    .await;
+    assert!(current.is_empty(), "{current:?}");
+
+    // Terraform proposes the configured values; the plan holds them as null.
+    let resp = client
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: storage::TYPE_NAME.into(),
+            prior_state: dv(&Value::Null, &ty),
+            proposed_new_state: dv(&cfg, &ty),
+            config: dv(&cfg, &ty),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        errors(&resp.diagnostics).is_empty(),
+        "{:?}",
+        resp.diagnostics
+    );
+    let bytes = &resp.planned_state.as_ref().unwrap().msgpack;
+    assert!(
+        !bytes.windows(secret.len()).any(|w| w == secret.as_bytes())
+            && !bytes.windows(16).any(|w| w == b"AKIAPROTOCOLTEST"),
+        "the planned state holds a credential"
+    );
+    let planned = decode(&resp.planned_state, &ty);
+    let s3 = planned
+        .get_attr("object_storage")
+        .and_then(|o| o.get_attr("s3"))
+        .unwrap();
+    assert_eq!(s3.get_attr("secret_key_wo"), Some(&Value::Null));
+    assert_eq!(
+        s3.get_attr("credentials_wo_version"),
+        Some(&Value::from(1i64))
+    );
+    let objects = planned.get_attr("objects").unwrap().as_list().unwrap();
+    assert!(
+        objects.iter().any(|o| {
+            o.get_attr("kind").unwrap().as_str() == Some("Secret")
+                && o.get_attr("name").unwrap().as_str() == Some("thanosstorage-lts-objstore")
+        }),
+        "{objects:?}"
+    );
+}
+
 #[tokio::test]
 async fn upgrade_resource_state_reads_raw_json_with_the_current_schema() {
     let plugin = Plugin::launch();

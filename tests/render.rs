@@ -8,6 +8,8 @@
 mod golden;
 #[path = "render/invariants.rs"]
 mod invariants;
+#[path = "render/objstore.rs"]
+mod objstore;
 #[path = "render/rule.rs"]
 mod rule;
 #[path = "render/seed_bugs.rs"]

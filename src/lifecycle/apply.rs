@@ -15,7 +15,7 @@ use thanos_render::validate::Report;
 
 use super::discover::{self, Need};
 use super::plan::{desired, write_computed};
-use super::{Env, Kind, decode, diagnostics, failure, identity, objects, owner};
+use super::{Env, Kind, decode, decode_planned, diagnostics, failure, identity, objects, owner};
 use crate::cluster::ClusterApi;
 
 /// How long a create or update waits at most when `timeouts` says nothing.
@@ -35,7 +35,7 @@ pub async fn apply<K: Kind>(
     };
     let prior = request.prior_state;
     let planned = request.planned;
-    let model = match decode::<K>(&planned) {
+    let model = match decode_planned::<K>(schema, &planned, &request.config) {
         Ok(m) => m,
         Err(d) => return respond(prior, d),
     };
@@ -139,7 +139,17 @@ pub async fn apply<K: Kind>(
         .as_ref()
         .map(|m| objects::drifted(&K::lifecycle(m).objects))
         .unwrap_or_default();
+    let prior_entries = prior_model
+        .as_ref()
+        .and_then(|m| K::lifecycle(m).objects.known().cloned())
+        .unwrap_or_default();
     for object in &objects {
+        match objects::write_only_unchanged(cluster.as_ref(), object, &prior_entries, context).await
+        {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(e) => return partial(failure(summary, e)),
+        }
         let mut options = options;
         if repairs.contains(&(object.kind().to_string(), object.name().to_string())) {
             options.force_conflicts = true;

@@ -52,6 +52,24 @@ impl FakeCluster {
         self.objects.lock().unwrap().insert(key, json);
     }
 
+    /// What applying `o` now would leave: its sealed form; for an owned Secret whose
+    /// write-only values are withheld, its public form with the live data when that data,
+    /// redacted, is the public data (as the real cluster judges it, `thanos_cluster::drift`).
+    fn desired_json(o: &Object, live: &Json) -> Json {
+        match o {
+            Object::Secret(s) if s.is_withheld() => {
+                let mut desired = o.to_json();
+                let live_data: BTreeMap<String, k8s_openapi::ByteString> =
+                    serde_json::from_value(live["data"].clone()).unwrap_or_default();
+                if s.redact(&live_data) == s.public().data.clone().unwrap_or_default() {
+                    desired["data"] = live["data"].clone();
+                }
+                desired
+            }
+            other => other.apply_json().unwrap_or_else(|| other.to_json()),
+        }
+    }
+
     fn owned_by(json: &Json, owner: &Owner) -> bool {
         let labels = &json["metadata"]["labels"];
         json["metadata"]["namespace"] == owner.namespace.as_str()
@@ -152,7 +170,13 @@ impl ClusterApi for FakeCluster {
     ) -> Result<()> {
         let key = ObjectKey::of(object);
         self.log(format!("apply {key}"));
-        let json = object.to_json();
+        // As the real cluster: an owned Secret is written with its sealed data, or not at all.
+        let Some(json) = object.apply_json() else {
+            return Err(Error::Unexpected {
+                object: key,
+                message: "write-only values withheld".into(),
+            });
+        };
         let mut objects = self.objects.lock().unwrap();
         if let Some(existing) = objects.get(&key) {
             let part_of = json["metadata"]["labels"][PART_OF]
@@ -240,10 +264,16 @@ impl ClusterApi for FakeCluster {
                 let key = ObjectKey::of(o);
                 let drift = match objects.get(&key) {
                     None => Drift::Missing,
-                    Some(live) if *live == o.to_json() => Drift::InSync,
-                    Some(live) => Drift::Drifted {
-                        paths: thanos_cluster::drift::diff_paths(live, &o.to_json()),
-                    },
+                    Some(live) => {
+                        let desired = Self::desired_json(o, live);
+                        if *live == desired {
+                            Drift::InSync
+                        } else {
+                            Drift::Drifted {
+                                paths: thanos_cluster::drift::diff_paths(live, &desired),
+                            }
+                        }
+                    }
                 };
                 (key, drift)
             })

@@ -239,6 +239,24 @@ pub fn decode<K: Kind>(value: &Value) -> Result<K::Model, Diagnostics> {
     K::Model::from_value(value).map_err(|errors| errors.iter().map(|e| e.to_diagnostic()).collect())
 }
 
+/// The model of a planned value with the configuration's write-only values put back (a plan
+/// never holds them): what plan and apply validate and render. Only the model sees them; the
+/// planned value, the state and the record never do.
+pub fn decode_planned<K: Kind>(
+    schema: &Schema,
+    planned: &Value,
+    config: &Value,
+) -> Result<K::Model, Diagnostics> {
+    decode::<K>(&schema.block.merge_write_only(planned, config))
+}
+
+/// The model of a stored value (a state), its write-only values unknown: given once, never
+/// stored, so a refresh renders everything but what they alone decide (see
+/// `thanos_render::secret`).
+pub fn decode_stored<K: Kind>(schema: &Schema, state: &Value) -> Result<K::Model, Diagnostics> {
+    decode::<K>(&schema.block.withhold_write_only(state))
+}
+
 /// The schema of a resource type, as Terraform sees it.
 pub fn schema<K: Kind>() -> Schema {
     Schema::new(0, K::Model::block())

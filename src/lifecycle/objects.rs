@@ -3,11 +3,12 @@
 //! band writes a drift mark in place of its hash, so the next plan shows the repair; the apply
 //! then takes exactly those objects back with force.
 
-use tfplugin::framework::{Diagnostic, Input};
-use thanos_cluster::Drift;
+use tfplugin::framework::{Context, Diagnostic, Input};
+use thanos_cluster::{Drift, ObjectKey};
 use thanos_render::Object;
 
 use super::settings::ObjectEntry;
+use crate::cluster::ClusterApi;
 
 /// Marks the `objects` entries of a state that a refresh found changed out of band. Worded
 /// for every client (Terraform, OpenTofu, Pulumi).
@@ -55,6 +56,35 @@ pub fn drifted(objects: &Input<Vec<ObjectEntry>>) -> Vec<(String, String)> {
         .filter(|o| o.hash.starts_with(DRIFT_MARK) || o.hash.starts_with(OLD_DRIFT_MARK))
         .map(|o| (o.kind.clone(), o.name.clone()))
         .collect()
+}
+
+/// Whether an apply leaves `object` alone because it holds write-only values that did not
+/// change: an owned Secret whose public form (the bucket and the credentials' versions) is the
+/// one the state records, and which exists. Its data came from the credentials of the apply
+/// that wrote it; writing the credentials the configuration holds now, without a new version,
+/// would change them behind the pods' back (they read the file at start and would not roll),
+/// and against the write-only contract: only a new version rewrites them. A Secret that is
+/// missing or was found drifted is written.
+pub async fn write_only_unchanged(
+    cluster: &dyn ClusterApi,
+    object: &Object,
+    prior: &[ObjectEntry],
+    context: &Context,
+) -> Result<bool, thanos_cluster::Error> {
+    if !matches!(object, Object::Secret(_)) {
+        return Ok(false);
+    }
+    let recorded = prior.iter().any(|e| {
+        e.kind == object.kind() && e.name == object.name() && e.hash == object.content_hash()
+    });
+    if !recorded {
+        return Ok(false);
+    }
+    let exists = cluster
+        .get(&ObjectKey::of(object), &context.cancel)
+        .await?
+        .is_some();
+    Ok(exists)
 }
 
 /// StatefulSet fields Kubernetes refuses to change in place.

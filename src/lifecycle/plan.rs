@@ -12,7 +12,7 @@ use thanos_render::receive::Discovered;
 use thanos_render::validate::Report;
 
 use super::discover::{self, Need};
-use super::{Env, Kind, decode, diagnostics, identity, objects, record};
+use super::{Env, Kind, decode_planned, decode_stored, diagnostics, identity, objects, record};
 
 /// Plans a create or an update.
 pub async fn plan<K: Kind>(
@@ -21,7 +21,7 @@ pub async fn plan<K: Kind>(
     context: &Context,
     request: PlanRequest,
 ) -> PlanResponse {
-    let mut model = match decode::<K>(&request.planned) {
+    let mut model = match decode_planned::<K>(schema, &request.planned, &request.config) {
         Ok(m) => m,
         Err(diagnostics) => return unchanged(request, diagnostics),
     };
@@ -135,7 +135,7 @@ fn prior_objects<K: Kind>(
     discovered: &Discovered,
 ) -> Option<Vec<Object>> {
     let prior = prior?;
-    let model = decode::<K>(prior).ok()?;
+    let model = decode_stored::<K>(schema, prior).ok()?;
     let spec = K::validate(&model, &mut Report::default())?;
     desired::<K>(env, schema, &spec, prior, discovered).ok()?
 }

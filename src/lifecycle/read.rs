@@ -10,7 +10,7 @@ use thanos_render::validate::Report;
 
 use super::discover::{self, Need};
 use super::plan::{desired, write_computed};
-use super::{Env, Kind, decode, failure, identity, objects, owner};
+use super::{Env, Kind, decode_stored, failure, identity, objects, owner};
 
 pub async fn read<K: Kind>(
     env: &Env,
@@ -25,7 +25,7 @@ pub async fn read<K: Kind>(
         deferred: None,
     };
     let state = request.state;
-    let mut model = match decode::<K>(&state) {
+    let mut model = match decode_stored::<K>(schema, &state) {
         Ok(m) => m,
         Err(d) => return unchanged(state, request.private, d),
     };

@@ -55,7 +55,11 @@ async fn plan<K: Kind>(
     prior: Option<Value>,
 ) -> (Value, Value, Diagnostics) {
     let config = testing::terraform_config::<K>(&json);
-    let proposed = proposed::<K>(prior.as_ref(), &config);
+    // As the server does: a write-only value is never planned.
+    let proposed = r
+        .schema
+        .block
+        .null_write_only(&proposed::<K>(prior.as_ref(), &config));
     let framework = plan_change(&r.schema.block, prior.as_ref(), &config, &proposed);
     let response = r
         .plan(
@@ -68,6 +72,11 @@ async fn plan<K: Kind>(
             },
         )
         .await;
+    assert_eq!(
+        r.schema.block.write_only_values(&response.planned),
+        [],
+        "the plan holds write-only values"
+    );
     (response.planned, config, response.diagnostics)
 }
 
@@ -783,4 +792,207 @@ async fn a_refresh_after_an_import_reads_the_selection() {
         .unwrap();
     assert_eq!(selected(&refreshed), selected(&state));
     assert_eq!(refreshed.get_attr("objects"), state.get_attr("objects"));
+}
+
+/// A storage on S3 with write-only keys.
+fn storage_with_keys(secret: &str, version: i64) -> serde_json::Value {
+    json!({
+        "name": "s", "namespace": "mon",
+        "object_storage": {"s3": {
+            "bucket": "thanos", "endpoint": "minio:9000", "insecure": true,
+            "access_key_wo": "AKIALIFECYCLE", "secret_key_wo": secret,
+            "credentials_wo_version": version,
+        }},
+        "gateway": {},
+    })
+}
+
+const OWNED_SECRET: &str = "thanosstorage-s-objstore";
+
+/// The objstore file the fake cluster holds in the owned Secret.
+fn secret_file(c: &FakeCluster) -> String {
+    use base64::Engine as _;
+    let objects = c.objects.lock().unwrap();
+    let json = &objects[&ObjectKey::new("Secret", "mon", OWNED_SECRET)];
+    let b64 = json["data"]["objstore.yaml"].as_str().unwrap();
+    String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+fn gateway_hash(c: &FakeCluster) -> String {
+    let objects = c.objects.lock().unwrap();
+    let sts = &objects[&ObjectKey::new("StatefulSet", "mon", "thanosstorage-s-gateway")];
+    sts["spec"]["template"]["metadata"]["annotations"]["thanos.paodin.io/config-hash"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Write-only keys, phase by phase: the apply writes them into the owned Secret and nowhere
+/// else; a refresh (which never has them) finds the Secret in sync; a new key alone is neither
+/// planned nor written; a new version rewrites the Secret and changes the pods' config hash.
+#[tokio::test]
+async fn write_only_keys_reach_only_the_secret_and_rotate_by_version() {
+    let c = cluster();
+    let r = resource::<Storage>(Some(c.clone()));
+    let (state, d) = apply(&r, storage_with_keys("first-key", 1), None).await;
+    assert!(!d.has_errors(), "{d:?}");
+    let state = state.unwrap();
+    assert!(r.schema.block.write_only_values(&state).is_empty());
+    assert!(!format!("{state:?}").contains("first-key"));
+    let file = secret_file(&c);
+    assert!(file.contains("  secret_key: \"first-key\"\n"), "{file}");
+    // The record (what import reads back) holds no key either.
+    let record = c.objects.lock().unwrap()
+        [&ObjectKey::new("ConfigMap", "mon", "thanosstorage-s-terraform")]
+        .to_string();
+    assert!(!record.contains("first-key") && !record.contains("AKIALIFECYCLE"));
+    let hash_v1 = gateway_hash(&c);
+
+    // A refresh judges the Secret without the keys: in sync.
+    let read = r
+        .read(
+            &Context::default(),
+            ReadRequest {
+                state: state.clone(),
+                private: Vec::new(),
+            },
+        )
+        .await;
+    assert_eq!(read.state.as_ref(), Some(&state), "{:?}", read.diagnostics);
+
+    // Another key, same version: the plan keeps every object; the apply leaves the Secret.
+    let (planned, _, _) = plan(&r, storage_with_keys("second-key", 1), Some(state.clone())).await;
+    assert_eq!(planned.get_attr("objects"), state.get_attr("objects"));
+    c.calls.lock().unwrap().clear();
+    let (state, _) = apply(&r, storage_with_keys("second-key", 1), Some(state)).await;
+    let state = state.unwrap();
+    assert!(
+        !c.calls().iter().any(|l| l.contains("apply Secret")),
+        "{:?}",
+        c.calls()
+    );
+    assert!(secret_file(&c).contains("first-key"));
+
+    // A new version: the Secret is rewritten and the pods' template changes (they roll).
+    let (state, _) = apply(&r, storage_with_keys("second-key", 2), Some(state)).await;
+    let state = state.unwrap();
+    let file = secret_file(&c);
+    assert!(
+        file.contains("second-key") && !file.contains("first-key"),
+        "{file}"
+    );
+    assert_ne!(gateway_hash(&c), hash_v1);
+
+    // The Secret deleted out of band: the refresh leaves it out and the next apply writes it.
+    c.objects
+        .lock()
+        .unwrap()
+        .remove(&ObjectKey::new("Secret", "mon", OWNED_SECRET));
+    let refreshed = r
+        .read(
+            &Context::default(),
+            ReadRequest {
+                state,
+                private: Vec::new(),
+            },
+        )
+        .await
+        .state
+        .unwrap();
+    let (_, d) = apply(&r, storage_with_keys("second-key", 2), Some(refreshed)).await;
+    assert!(!d.has_errors(), "{d:?}");
+    assert!(secret_file(&c).contains("second-key"));
+}
+
+/// A refresh finds an edited objstore file (another bucket) as drift of the Secret, and only
+/// of the Secret; the keys themselves are not compared (the state never knew them).
+#[tokio::test]
+async fn a_refresh_finds_an_edited_objstore_file_but_never_compares_the_keys() {
+    use base64::Engine as _;
+    let c = cluster();
+    let r = resource::<Storage>(Some(c.clone()));
+    let (state, _) = apply(&r, storage_with_keys("the-key", 1), None).await;
+    let state = state.unwrap();
+    let edit = |from: &str, to: &str| {
+        let file = secret_file(&c).replace(from, to);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(file);
+        c.objects
+            .lock()
+            .unwrap()
+            .get_mut(&ObjectKey::new("Secret", "mon", OWNED_SECRET))
+            .unwrap()["data"]["objstore.yaml"] = json!(b64);
+    };
+    let read = |state: Value| {
+        let r = &r;
+        async move {
+            r.read(
+                &Context::default(),
+                ReadRequest {
+                    state,
+                    private: Vec::new(),
+                },
+            )
+            .await
+            .state
+            .unwrap()
+        }
+    };
+    // Another key in the cluster: not drift.
+    edit("the-key", "another-key");
+    assert_eq!(read(state.clone()).await, state);
+    // Another bucket: drift of the Secret's file.
+    edit("\"thanos\"", "\"elsewhere\"");
+    let drifted = read(state).await;
+    let entries = decode::<Storage>(&drifted)
+        .common
+        .lifecycle
+        .objects
+        .known()
+        .cloned()
+        .unwrap();
+    let marked: Vec<(&str, &str)> = entries
+        .iter()
+        .filter(|e| e.hash.starts_with(DRIFT_MARK))
+        .map(|e| (e.kind.as_str(), e.hash.as_str()))
+        .collect();
+    assert_eq!(
+        marked,
+        [("Secret", "changed in the cluster: /data/objstore.yaml")]
+    );
+}
+
+/// The keys of an ingestor's bucket (a write-only attribute two blocks deep) reach its owned
+/// Secret at apply and stay out of the state.
+#[tokio::test]
+async fn an_ingestors_write_only_keys_reach_its_secret() {
+    use base64::Engine as _;
+    let c = cluster();
+    let r = resource::<Receive>(Some(c.clone()));
+    let config = json!({
+        "name": "ingestor", "namespace": "mon",
+        "ingestor": {"object_storage": {"gcs": {
+            "bucket": "thanos-metrics",
+            "service_account_wo": "{\"type\": \"service_account\", \"private_key\": \"pk-secret\"}",
+            "credentials_wo_version": 7,
+        }}},
+    });
+    let (state, d) = apply(&r, config, None).await;
+    assert!(!d.has_errors(), "{d:?}");
+    let state = state.unwrap();
+    assert!(!format!("{state:?}").contains("pk-secret"));
+    let objects = c.objects.lock().unwrap();
+    let secret = &objects[&ObjectKey::new("Secret", "mon", "thanosreceive-ingestor-objstore")];
+    let file = base64::engine::general_purpose::STANDARD
+        .decode(secret["data"]["objstore.yaml"].as_str().unwrap())
+        .unwrap();
+    let file = String::from_utf8(file).unwrap();
+    assert!(
+        file.contains("pk-secret") && file.contains("type: \"GCS\""),
+        "{file}"
+    );
 }

@@ -1,5 +1,6 @@
 //! The blocks resources reuse (compute resources, data volumes, ingresses, Secret keys, label
-//! selectors), each declared once, and the validation that turns each into its spec part.
+//! selectors, object storage), each declared once, and the validation that turns each into its
+//! spec part.
 //! Where a block sits in a resource, the field's doc comment says what it is for there.
 
 use std::collections::BTreeMap;
@@ -9,9 +10,11 @@ use tfvalue::Value;
 use thanos_render::common::{
     self, DataVolume, Ingress, LabelSelector, LabelSelectorRequirement, Resources, SecretKeyRef,
 };
+use thanos_render::objstore::Bucket;
 use thanos_render::validate::{self, Path, Report};
 
 use super::checks::{self, Checked};
+pub use super::objstore::ObjectStorageModel;
 
 /// Compute resources of a container.
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -290,6 +293,34 @@ pub fn secret_key(m: &Input<SecretKeyModel>, p: &Path, r: &mut Report) -> Checke
             })
         })
     })
+}
+
+/// The bucket of a resource that ships or reads blocks: `object_storage` (configured in
+/// Terraform, rendered into a Secret the resource owns) or `object_storage_config` (a key of a
+/// Secret the user manages), never both; `Unset` when neither is set. `p` is the block that
+/// holds both fields.
+pub fn bucket(
+    config: &Input<SecretKeyModel>,
+    storage: &Input<ObjectStorageModel>,
+    p: &Path,
+    r: &mut Report,
+) -> Checked<Bucket> {
+    let reference = secret_key(config, &p.attr("object_storage_config"), r);
+    let owned = super::objstore::object_storage(storage, &p.attr("object_storage"), r);
+    if config.known().is_some() && storage.known().is_some() {
+        r.push(
+            &p.attr("object_storage"),
+            "Conflicting object storage",
+            "set either object_storage (the bucket configured here) or object_storage_config (a Secret holding the objstore file), not both",
+        );
+        return Checked::Missing;
+    }
+    match (reference, owned) {
+        (Checked::Known(s), _) => Checked::Known(Bucket::Secret(s)),
+        (_, Checked::Known(o)) => Checked::Known(Bucket::Owned(o)),
+        (Checked::Unset, Checked::Unset) => Checked::Unset,
+        _ => Checked::Missing,
+    }
 }
 
 /// A label selector block.

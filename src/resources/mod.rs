@@ -1,11 +1,13 @@
 //! One module per Terraform resource type: its model (every field declared once, with its
 //! description), the validation that turns the model into the renderer's spec, and the
 //! computed attributes it decides. [`shared`] holds the fields all of them have, [`blocks`] the
-//! blocks they reuse, [`checks`] the steps validation is made of. The lifecycle they share is
+//! blocks they reuse ([`objstore`]: the `object_storage` block), [`checks`] the steps
+//! validation is made of. The lifecycle they share is
 //! in [`crate::lifecycle`].
 
 pub mod blocks;
 pub mod checks;
+pub mod objstore;
 pub mod query;
 pub mod receive;
 pub mod rule;

@@ -67,6 +67,15 @@ pub struct CommonModel {
     /// always the workload's own pod selector.
     #[tf(block)]
     pub topology_spread_constraints: Input<Vec<SpreadModel>>,
+    /// ServiceAccount the pods of this resource run as; unset uses the namespace's `default`.
+    /// This is how a bucket is reached with the cloud's workload identity instead of keys
+    /// (`object_storage` without credentials): on EKS, a ServiceAccount annotated with
+    /// `eks.amazonaws.com/role-arn` (IRSA) or bound by an EKS Pod Identity association; on
+    /// GKE, one annotated with `iam.gke.io/gcp-service-account`; on AKS, one annotated with
+    /// `azure.workload.identity/client-id` (and the pod label
+    /// `azure.workload.identity/use = "true"` in `labels`). The pods never mount the
+    /// Kubernetes API token; the clouds' webhooks mount their own tokens.
+    pub service_account_name: Input<String>,
     /// Extra Thanos command-line flags, appended after the rendered ones. A flag that the
     /// provider also renders (same `--name`) replaces the rendered one; flags the provider
     /// must control (listen addresses, data and config paths) are rejected at plan time.
@@ -182,6 +191,12 @@ pub fn common(
 fn placement(m: &CommonModel, r: &mut Report) -> Checked<Placement> {
     let root = Path::root();
     let node_selector = checks::labels(r, &root.attr("node_selector"), &m.node_selector, false);
+    let service_account_name = checks::string(
+        r,
+        &root.attr("service_account_name"),
+        &m.service_account_name,
+        |n| validate::dns_subdomain(n).map_err(|e| ("Invalid service_account_name", e)),
+    );
     let affinity = checks::parsed(r, &root.attr("affinity"), &m.affinity, |a| {
         common::parse_affinity(a).map_err(|e| ("Invalid affinity", e))
     });
@@ -198,6 +213,7 @@ fn placement(m: &CommonModel, r: &mut Report) -> Checked<Placement> {
             tolerations: tolerations.into_value()?,
             affinity: affinity.into_option()?,
             topology_spread_constraints: spread.into_value()?,
+            service_account_name: service_account_name.into_option()?,
         })
     })
 }

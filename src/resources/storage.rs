@@ -10,7 +10,7 @@ use thanos_render::storage::{self as render, Compact, Gateway, Retention, Storag
 use thanos_render::validate::{self, Path, Report};
 use thanos_render::{RenderContext, Rendered};
 
-use super::blocks::{self, DataVolumeModel, ResourcesModel, SecretKeyModel};
+use super::blocks::{self, DataVolumeModel, ObjectStorageModel, ResourcesModel, SecretKeyModel};
 use super::checks::{self, Checked};
 use super::shared::{self, CommonModel};
 use crate::lifecycle::Kind;
@@ -30,9 +30,17 @@ pub struct StorageModel {
     /// a `gateway` block.
     #[tf(computed)]
     pub store_endpoint: Input<String>,
+    /// The bucket of the gateway and the compactor, configured here: the provider renders
+    /// Thanos' objstore file into a Secret it owns (`thanosstorage-<name>-objstore`), mounts it
+    /// and rolls the pods when it changes. Credentials are write-only attributes (Terraform or
+    /// OpenTofu 1.11 or later): never stored in the state or shown in a plan; to rotate them,
+    /// change them and bump `credentials_wo_version`. Leave them out to use the cloud's
+    /// workload identity (see `service_account_name`). Set this or `object_storage_config`.
+    #[tf(block)]
+    pub object_storage: Input<ObjectStorageModel>,
     /// The Secret key holding the Thanos object storage configuration (objstore YAML) used by
-    /// the gateway and the compactor.
-    #[tf(block, required)]
+    /// the gateway and the compactor, for a Secret you manage. Set this or `object_storage`.
+    #[tf(block)]
     pub object_storage_config: Input<SecretKeyModel>,
     #[tf(block)]
     pub gateway: Input<GatewayModel>,
@@ -153,12 +161,18 @@ pub fn validate(m: &StorageModel, r: &mut Report) -> Option<StorageSpec> {
         render::derived_names,
         &[DENY_ALWAYS, render::DENY_STORAGE],
     );
-    let object_storage = blocks::secret_key(
-        &m.object_storage_config,
-        &root.attr("object_storage_config"),
-        r,
-    )
-    .required(r, &root.attr("object_storage_config"));
+    let object_storage = match blocks::bucket(&m.object_storage_config, &m.object_storage, &root, r)
+    {
+        Checked::Unset => {
+            r.push(
+                &root.attr("object_storage_config"),
+                "Missing object storage",
+                "set object_storage (the bucket configured here) or object_storage_config (a Secret holding the objstore file): the gateway and the compactor read the bucket",
+            );
+            Checked::Missing
+        }
+        other => other,
+    };
     if m.gateway.is_null() && m.compact.is_null() {
         r.push(
             &root,
@@ -170,7 +184,7 @@ pub fn validate(m: &StorageModel, r: &mut Report) -> Option<StorageSpec> {
     let compact = checks::block(&m.compact, |c| compact(c, &root.attr("compact"), r));
     Some(StorageSpec {
         common: common.into_value()?,
-        object_storage_config: object_storage.into_value()?,
+        object_storage: object_storage.into_value()?,
         gateway: gateway.into_option()?,
         compact: compact.into_option()?,
     })

@@ -15,7 +15,8 @@
 //!    args are the only thing Thanos sees.
 //! 3. Volumes. Every mount path becomes `<tmp>/pods/<pod><mountPath>`. ConfigMap volumes get
 //!    the ConfigMap's keys as files, exactly as rendered (only rule 4 applied); Secret volumes
-//!    get the keys of the secrets the test supplies (`add_secret`), honouring `items`;
+//!    get the keys of the secrets the test supplies (`add_secret`) or the rendered owned
+//!    Secrets' sealed data (what an apply writes), honouring `items`;
 //!    emptyDir and volume claim templates are empty directories. An absolute path in a flag
 //!    value is rewritten to the same place under the pod root and must lie inside a mount (the
 //!    rendered containers have a read-only root filesystem), else the translation panics.
@@ -133,6 +134,19 @@ impl Cluster {
     pub fn add(&mut self, rendered: &Rendered) {
         for o in &rendered.objects {
             match o {
+                // An owned Secret as the apply writes it: its sealed data (the objstore file
+                // with its credentials), which the test must have rendered with them.
+                Object::Secret(s) => {
+                    let sealed = s
+                        .sealed()
+                        .expect("an owned Secret rendered without its write-only values");
+                    let name = sealed.metadata.name.clone().unwrap_or_default();
+                    let ns = sealed.metadata.namespace.clone().unwrap_or_default();
+                    for (key, value) in sealed.data.unwrap_or_default() {
+                        let text = String::from_utf8(value.0).expect("UTF-8 Secret data");
+                        self.add_secret(&ns, &name, &key, &text);
+                    }
+                }
                 Object::Service(s) => self.services.push(s.clone()),
                 Object::ConfigMap(c) => self.config_maps.push(c.clone()),
                 Object::Deployment(d) => self.add_deployment(d),

@@ -14,8 +14,8 @@
 //!   same way;
 //! - `flatten`: the attributes and blocks of another model, as if written here.
 //!
-//! Options: `required`, `computed`, `optional_computed`, `sensitive`, `requires_replace`,
-//! `use_state_for_unknown`, `default = EXPR`, `validate = EXPR` (repeatable),
+//! Options: `required`, `computed`, `optional_computed`, `sensitive`, `write_only`,
+//! `requires_replace`, `use_state_for_unknown`, `default = EXPR`, `validate = EXPR` (repeatable),
 //! `deprecated = EXPR`, `description = EXPR` (instead of the doc comment), `name = "..."`
 //! (instead of the field's name) and, on blocks, `max_items = N`.
 //!
@@ -60,6 +60,7 @@ struct FieldSpec {
     computed: bool,
     optional_computed: bool,
     sensitive: bool,
+    write_only: bool,
     requires_replace: bool,
     use_state_for_unknown: bool,
     default: Option<Expr>,
@@ -171,6 +172,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
                     || f.default.is_some()
                     || !f.validators.is_empty()
                     || f.sensitive
+                    || f.write_only
                     || f.requires_replace
                     || f.use_state_for_unknown
                 {
@@ -264,6 +266,7 @@ fn field_spec(field: &syn::Field) -> syn::Result<FieldSpec> {
         computed: false,
         optional_computed: false,
         sensitive: false,
+        write_only: false,
         requires_replace: false,
         use_state_for_unknown: false,
         default: None,
@@ -298,6 +301,9 @@ fn field_spec(field: &syn::Field) -> syn::Result<FieldSpec> {
                 Ok(())
             } else if p.is_ident("sensitive") {
                 spec.sensitive = true;
+                Ok(())
+            } else if p.is_ident("write_only") {
+                spec.write_only = true;
                 Ok(())
             } else if p.is_ident("requires_replace") {
                 spec.requires_replace = true;
@@ -369,13 +375,28 @@ fn attribute_options(f: &FieldSpec) -> syn::Result<TokenStream2> {
     let default = f.default.as_ref().map(|d| quote!(.default(#d)));
     let validators = f.validators.iter().map(|v| quote!(.validate(#v)));
     let deprecated = f.deprecated.as_ref().map(|d| quote!(.deprecated(#d)));
+    // Terraform's rules for write-only attributes (never stored, so never computed, defaulted,
+    // kept from state or compared for replacement), refused at compile time.
+    if f.write_only
+        && (f.computed
+            || f.optional_computed
+            || f.default.is_some()
+            || f.requires_replace
+            || f.use_state_for_unknown)
+    {
+        return Err(syn::Error::new(
+            f.ident.span(),
+            "write_only cannot be combined with computed, optional_computed, default, requires_replace or use_state_for_unknown",
+        ));
+    }
     let sensitive = f.sensitive.then(|| quote!(.sensitive()));
+    let write_only = f.write_only.then(|| quote!(.write_only()));
     let replace = f.requires_replace.then(|| quote!(.requires_replace()));
     let keep = f
         .use_state_for_unknown
         .then(|| quote!(.use_state_for_unknown()));
     Ok(quote! {
-        #description #presence #default #(#validators)* #deprecated #sensitive #replace #keep
+        #description #presence #default #(#validators)* #deprecated #sensitive #write_only #replace #keep
     })
 }
 

@@ -151,7 +151,14 @@ impl Cluster {
             adopted = true;
         }
         let force = options.force_conflicts || adopted;
-        let body = object.to_json();
+        // An owned Secret goes to the server with its sealed data, which exists only while
+        // Terraform sends the write-only values (plan and apply).
+        let Some(body) = object.apply_json() else {
+            return Err(Error::Unexpected {
+                object: key,
+                message: "the Secret's write-only values are not at hand, so it cannot be written (only an apply, which Terraform sends them to, writes it). This is a bug in the provider; please report it.".into(),
+            });
+        };
         let result = self.ssa(&api, &key, &body, force, false, cancel).await;
         let (json, replaced) = match result {
             Ok(v) => (v, false),

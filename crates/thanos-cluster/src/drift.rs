@@ -80,10 +80,11 @@ impl Cluster {
             return Ok(Drift::Missing);
         }
         let live = serde_json::to_value(&live).unwrap_or(Value::Null);
-        let dry = match self
-            .ssa(&api, &key, &desired.to_json(), true, true, cancel)
-            .await
-        {
+        let (body, mut paths) = match desired {
+            Object::Secret(secret) if secret.is_withheld() => withheld_secret_body(secret, &live),
+            other => (other.to_json(), Vec::new()),
+        };
+        let dry = match self.ssa(&api, &key, &body, true, true, cancel).await {
             Ok(v) => v,
             // Gone between the read and the dry run.
             Err(e) if e.is_not_found() => return Ok(Drift::Missing),
@@ -99,13 +100,55 @@ impl Cluster {
             }
             Err(e) => return Err(e),
         };
-        let paths = diff_paths(&normalise(live), &normalise(dry));
+        paths.extend(diff_paths(&normalise(live), &normalise(dry)));
+        paths.sort();
+        paths.dedup();
         Ok(if paths.is_empty() {
             Drift::InSync
         } else {
             Drift::Drifted { paths }
         })
     }
+}
+
+/// What to dry-run for an owned Secret whose write-only values are withheld (a refresh), and
+/// the data keys that drifted. The live data, redacted (its write-only values replaced by the
+/// markers the public form has), must equal the public data: then only write-only values can
+/// differ, which the state never knew, and the live data is what we would apply. Otherwise the
+/// key that differs has drifted (a hand edit of the file, another bucket). Either way the
+/// dry run carries the live data, so it judges the rest of the Secret (labels, type) alone.
+fn withheld_secret_body(
+    secret: &thanos_render::secret::OwnedSecret,
+    live: &Value,
+) -> (Value, Vec<String>) {
+    use std::collections::BTreeMap;
+
+    use k8s_openapi::ByteString;
+    let live_data: BTreeMap<String, ByteString> = live
+        .get("data")
+        .and_then(|d| serde_json::from_value(d.clone()).ok())
+        .unwrap_or_default();
+    let public = secret.public().data.clone().unwrap_or_default();
+    let redacted = secret.redact(&live_data);
+    let mut data = BTreeMap::new();
+    let mut drifted = Vec::new();
+    // Only our keys: a key another manager added is theirs, as in any other object.
+    for (k, v) in &public {
+        if let Some(l) = live_data.get(k) {
+            data.insert(k.clone(), l.clone());
+        }
+        if redacted.get(k) != Some(v) {
+            drifted.push(format!("/data/{}", k.replace('~', "~0").replace('/', "~1")));
+        }
+    }
+    let mut body = serde_json::to_value(secret.public()).unwrap_or(Value::Null);
+    if let Some(obj) = body.as_object_mut() {
+        obj.insert(
+            "data".into(),
+            serde_json::to_value(&data).unwrap_or(Value::Null),
+        );
+    }
+    (body, drifted)
 }
 
 /// `/spec/volumeClaimTemplates (immutable: ...)` from the API server's causes.

@@ -80,6 +80,8 @@ pub struct Placement {
     pub tolerations: Vec<Toleration>,
     pub affinity: Option<core::Affinity>,
     pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
+    /// The pods' ServiceAccount (`None`: the namespace's `default`), for workload identity.
+    pub service_account_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -258,6 +260,7 @@ pub(crate) fn apply_placement(
             .collect()
     });
     pod.affinity = p.affinity.clone();
+    pod.service_account_name = p.service_account_name.clone();
     if !p.topology_spread_constraints.is_empty() {
         pod.topology_spread_constraints = Some(
             p.topology_spread_constraints

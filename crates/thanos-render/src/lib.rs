@@ -28,7 +28,9 @@
 //!   checkers;
 //! - [`object`]: [`object::Object`], [`object::Rendered`];
 //! - [`placement`]: which ingestors Thanos writes a series to, and how much a ring change moves;
-//! - [`objstore`]: the objstore YAML (`s3`, `gcs`, `azure`, `filesystem`); credentials apart.
+//! - [`objstore`]: the objstore YAML (`s3`, `gcs`, `azure`, `filesystem`), with credentials
+//!   from write-only attributes; [`secret`]: the owned Secret it goes into, whose public form
+//!   (credentials replaced by their versions) is all that plans and state see.
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
@@ -45,6 +47,7 @@ pub mod query;
 pub mod receive;
 pub mod rule;
 pub mod rules;
+pub mod secret;
 pub mod storage;
 pub mod validate;
 mod workload;

@@ -2,16 +2,18 @@
 
 use k8s_openapi::Resource;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-/// Everything one resource renders, in apply order: ConfigMaps, Services, workloads, PDBs,
-/// Ingresses (so a workload never starts before the config it mounts, and an Ingress never
-/// points at a Service that does not exist yet). Delete in reverse order.
+use crate::secret::OwnedSecret;
+
+/// Everything one resource renders, in apply order: Secrets and ConfigMaps, Services,
+/// workloads, PDBs, Ingresses (so a workload never starts before the config it mounts, and an
+/// Ingress never points at a Service that does not exist yet). Delete in reverse order.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Rendered {
     pub objects: Vec<Object>,
@@ -33,7 +35,8 @@ impl Rendered {
             .collect()
     }
 
-    /// The objects as one JSON array (canonical: object keys sorted by serde_json's map).
+    /// The objects as one JSON array (canonical: object keys sorted by serde_json's map); an
+    /// owned Secret in its public form.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::Value::Array(self.objects.iter().map(Object::to_json).collect())
     }
@@ -43,6 +46,8 @@ impl Rendered {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Object {
+    /// A Secret with write-only content: see [`OwnedSecret`] for its public and sealed forms.
+    Secret(OwnedSecret),
     ConfigMap(ConfigMap),
     Service(Service),
     Deployment(Deployment),
@@ -54,6 +59,7 @@ pub enum Object {
 impl Object {
     pub fn api_version(&self) -> &'static str {
         match self {
+            Object::Secret(_) => Secret::API_VERSION,
             Object::ConfigMap(_) => ConfigMap::API_VERSION,
             Object::Service(_) => Service::API_VERSION,
             Object::Deployment(_) => Deployment::API_VERSION,
@@ -65,6 +71,7 @@ impl Object {
 
     pub fn kind(&self) -> &'static str {
         match self {
+            Object::Secret(_) => Secret::KIND,
             Object::ConfigMap(_) => ConfigMap::KIND,
             Object::Service(_) => Service::KIND,
             Object::Deployment(_) => Deployment::KIND,
@@ -76,6 +83,7 @@ impl Object {
 
     pub fn metadata(&self) -> &ObjectMeta {
         match self {
+            Object::Secret(o) => &o.public().metadata,
             Object::ConfigMap(o) => &o.metadata,
             Object::Service(o) => &o.metadata,
             Object::Deployment(o) => &o.metadata,
@@ -95,13 +103,29 @@ impl Object {
 
     /// The object as JSON, with `apiVersion` and `kind` (k8s-openapi serializes them).
     /// serde_json's map is a BTreeMap here (no `preserve_order`), so keys come out sorted
-    /// and the value is canonical.
+    /// and the value is canonical. An owned Secret comes out in its public form: this is
+    /// what plans, hashes and golden files see; [`Object::apply_json`] is what the cluster
+    /// gets.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).expect("k8s-openapi objects always serialize")
     }
 
+    /// The object as the API server must receive it: [`Object::to_json`], except that an
+    /// owned Secret carries its sealed data. `None` for an owned Secret whose write-only
+    /// values are withheld (a refresh or an import): it cannot be applied then.
+    pub fn apply_json(&self) -> Option<serde_json::Value> {
+        match self {
+            Object::Secret(s) => s
+                .sealed()
+                .map(|sealed| serde_json::to_value(sealed).expect("Secrets always serialize")),
+            other => Some(other.to_json()),
+        }
+    }
+
     /// sha256 (lowercase hex) of the canonical JSON text of [`Object::to_json`]. Equal objects
-    /// have equal hashes; any change in any field changes it.
+    /// have equal hashes; any change in any field changes it. An owned Secret's hash covers its
+    /// public form: it changes with the bucket and with a credentials version, never with a
+    /// credential, so the state (where it is kept) cannot reveal or confirm one.
     pub fn content_hash(&self) -> String {
         sha256_hex(self.to_json().to_string().as_bytes())
     }

@@ -16,11 +16,12 @@ use crate::Error;
 use crate::args::{self, Denied};
 use crate::common::{
     self, Common, DataVolume, DataVolumeSource, Ingress, IngressTarget, LabelSelector,
-    RenderContext, Resources, SecretKeyRef,
+    RenderContext, Resources,
 };
 use crate::hashring::{self, HashringEntry};
 use crate::meta::{self, DerivedName, GRPC_PORT, HTTP_PORT, Kind, REMOTE_WRITE_PORT};
 use crate::object::{Object, Rendered};
+use crate::objstore::Bucket;
 use crate::validate::{Invalid, Path, Report};
 use crate::workload::{self, ThanosContainer};
 
@@ -125,7 +126,8 @@ pub struct RingSelector {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ingestor {
     pub local_tsdb_retention: Option<String>,
-    pub object_storage_config: Option<SecretKeyRef>,
+    /// Where completed blocks are shipped; `None` keeps them local only.
+    pub object_storage: Option<Bucket>,
     pub data_volume: DataVolume,
     /// `Retain` or `Delete`.
     pub pvc_retention_on_delete: String,
@@ -140,7 +142,7 @@ impl Default for Ingestor {
     fn default() -> Self {
         Ingestor {
             local_tsdb_retention: None,
-            object_storage_config: None,
+            object_storage: None,
             data_volume: DataVolume::default(),
             pvc_retention_on_delete: DEFAULT_PVC_RETENTION.into(),
             pvc_retention_on_scale_down: DEFAULT_PVC_RETENTION.into(),
@@ -195,6 +197,10 @@ pub fn service_name(name: &str) -> String {
 }
 pub fn hashrings_config_map_name(name: &str) -> String {
     format!("thanosreceive-{name}-hashrings")
+}
+/// The Secret holding the objstore file rendered from `ingestor.object_storage`.
+pub fn objstore_secret_name(name: &str) -> String {
+    format!("thanosreceive-{name}-objstore")
 }
 /// Name of the data volume (and of its volume claim template: PVCs are
 /// `thanosreceive-<name>-tsdb-thanosreceive-<name>-<ordinal>`, as the seed's).
@@ -342,7 +348,7 @@ pub const DENY_RECEIVE: &[Denied] = &[
     },
     Denied {
         flag: "--objstore.config-file",
-        why: "object storage is configured with ingestor.object_storage_config (mounted from its Secret)",
+        why: "object storage is configured with ingestor.object_storage or ingestor.object_storage_config (mounted from its Secret)",
     },
 ];
 
@@ -426,17 +432,21 @@ pub fn render(
     let mut volumes = Vec::new();
     let mut mounts = vec![workload::mount(&data_volume_name(name), DATA_DIR, false)];
     let mut secret_refs = Vec::new();
+    let mut objstore_secret = None;
     let ingestor = spec.ingestor.clone().unwrap_or_default();
     if mode.is_ingestor() {
         a.push(local_endpoint_arg(name, ns));
         if let Some(rt) = &ingestor.local_tsdb_retention {
             a.push(format!("--tsdb.retention={rt}"));
         }
-        if let Some(os) = &ingestor.object_storage_config {
+        if let Some(bucket) = &ingestor.object_storage {
+            let owned = objstore_secret_name(name);
+            let os = bucket.secret_ref(&owned);
             a.push(format!("--objstore.config-file={OBJSTORE_DIR}/{}", os.key));
             volumes.push(workload::secret_volume("objstore", &os.name, Some(&os.key)));
             mounts.push(workload::mount("objstore", OBJSTORE_DIR, true));
-            secret_refs.push(format!("{}/{}", os.name, os.key));
+            secret_refs.push(bucket.hash_input(&owned));
+            objstore_secret = bucket.owned_secret(om(owned));
         }
     }
     if let Some(router) = router {
@@ -540,6 +550,9 @@ pub fn render(
         })
     };
 
+    if let Some(s) = objstore_secret {
+        objects.push(Object::Secret(s));
+    }
     if let Some(cm) = hashrings_cm {
         objects.push(Object::ConfigMap(cm));
     }

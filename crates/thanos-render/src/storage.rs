@@ -1,6 +1,7 @@
 //! `thanos_storage`: a store gateway StatefulSet (+ headless Service, PDB when replicas > 1)
 //! and a compactor StatefulSet (always 1 replica, + headless Service for its HTTP port) on one
-//! object storage bucket.
+//! object storage bucket, whose configuration is a user's Secret or a Secret this resource
+//! owns (rendered from `object_storage`).
 
 use std::collections::BTreeMap;
 
@@ -12,6 +13,7 @@ use crate::common::{
 };
 use crate::meta::{self, DerivedName, GRPC_PORT, HTTP_PORT, Kind};
 use crate::object::{Object, Rendered};
+use crate::objstore::Bucket;
 use crate::workload::{self, ThanosContainer};
 
 pub const OBJSTORE_DIR: &str = "/etc/thanos/objstore";
@@ -21,7 +23,7 @@ pub const DATA_DIR: &str = "/thanos";
 #[derive(Debug, Clone, PartialEq)]
 pub struct StorageSpec {
     pub common: Common,
-    pub object_storage_config: SecretKeyRef,
+    pub object_storage: Bucket,
     pub gateway: Option<Gateway>,
     pub compact: Option<Compact>,
 }
@@ -63,6 +65,11 @@ pub fn service_name(name: &str, sub: &str) -> String {
 }
 pub fn data_volume_name(name: &str, sub: &str) -> String {
     format!("thanosstorage-{name}-{sub}-tsdb")
+}
+/// The Secret holding the objstore file rendered from `object_storage` (gateway and compactor
+/// share it).
+pub fn objstore_secret_name(name: &str) -> String {
+    format!("thanosstorage-{name}-objstore")
 }
 
 /// Computed `store_endpoint` of the gateway (`None` without a gateway):
@@ -107,11 +114,11 @@ pub const DENY_STORAGE: &[Denied] = &[
     },
     Denied {
         flag: "--objstore.config-file",
-        why: "object storage is configured with object_storage_config (mounted from its Secret)",
+        why: "object storage is configured with object_storage or object_storage_config (mounted from its Secret)",
     },
     Denied {
         flag: "--objstore.config",
-        why: "object storage is configured with object_storage_config (mounted from its Secret)",
+        why: "object storage is configured with object_storage or object_storage_config (mounted from its Secret)",
     },
 ];
 
@@ -120,8 +127,10 @@ pub fn render(spec: &StorageSpec, ctx: &RenderContext) -> Rendered {
     let c = &spec.common;
     let name = c.name.as_str();
     let ns = c.namespace.as_str();
-    let SecretKeyRef { name: secret, key } = &spec.object_storage_config;
-    let secret_refs = vec![format!("{secret}/{key}")];
+    let owned = objstore_secret_name(name);
+    let SecretKeyRef { name: secret, key } = spec.object_storage.secret_ref(&owned);
+    let (secret, key) = (secret.as_str(), key.as_str());
+    let secret_refs = vec![spec.object_storage.hash_input(&owned)];
 
     let mut services = Vec::new();
     let mut workloads = Vec::new();
@@ -246,7 +255,18 @@ pub fn render(spec: &StorageSpec, ctx: &RenderContext) -> Rendered {
             &cp.data_volume,
         );
     }
-    let mut objects = services;
+    let mut objects: Vec<Object> = spec
+        .object_storage
+        .owned_secret(meta::object_meta(
+            owned,
+            ns,
+            meta::object_labels(Kind::Storage, name, None, &BTreeMap::new(), &c.labels),
+            &c.annotations,
+        ))
+        .map(Object::Secret)
+        .into_iter()
+        .collect();
+    objects.extend(services);
     objects.extend(workloads);
     objects.extend(pdbs);
     Rendered { objects }

@@ -18,7 +18,8 @@ use thanos_render::validate::{self, Invalid, Path, Report};
 use thanos_render::{RenderContext, Rendered};
 
 use super::blocks::{
-    self, DataVolumeModel, IngressModel, LabelSelectorModel, ResourcesModel, SecretKeyModel,
+    self, DataVolumeModel, IngressModel, LabelSelectorModel, ObjectStorageModel, ResourcesModel,
+    SecretKeyModel,
 };
 use super::checks::{self, Checked};
 use super::shared::{self, CommonModel};
@@ -141,8 +142,17 @@ pub struct IngestorModel {
     /// `Delete`.
     #[tf(default = DEFAULT_PVC_RETENTION, validate = Validator::one_of(&["Retain", "Delete"]))]
     pub pvc_retention_on_scale_down: Input<String>,
+    /// The bucket the ingestors ship completed blocks to, configured here: the provider
+    /// renders Thanos' objstore file into a Secret it owns (`thanosreceive-<name>-objstore`),
+    /// mounts it and rolls the pods when it changes. Credentials are write-only attributes
+    /// (Terraform or OpenTofu 1.11 or later): never stored in the state or shown in a plan; to
+    /// rotate them, change them and bump `credentials_wo_version`. Leave them out to use the
+    /// cloud's workload identity (see `service_account_name`). Set this or
+    /// `object_storage_config`; with neither, blocks stay in the local TSDB only.
+    #[tf(block)]
+    pub object_storage: Input<ObjectStorageModel>,
     /// The Secret key holding the Thanos object storage configuration (objstore YAML) used by
-    /// the ingestors to ship blocks.
+    /// the ingestors to ship blocks, for a Secret you manage. Set this or `object_storage`.
     #[tf(block)]
     pub object_storage_config: Input<SecretKeyModel>,
     /// Volume for the data directory of the ingestors' TSDB. Set `empty_dir` or `pvc`; unset
@@ -309,11 +319,7 @@ pub fn validate(m: &ReceiveModel, r: &mut Report) -> Option<ReceiveSpec> {
 
 fn ingestor(i: &IngestorModel, p: &Path, r: &mut Report) -> Checked<Ingestor> {
     let retention = checks::duration(r, &p.attr("local_tsdb_retention"), &i.local_tsdb_retention);
-    let object_storage = blocks::secret_key(
-        &i.object_storage_config,
-        &p.attr("object_storage_config"),
-        r,
-    );
+    let object_storage = blocks::bucket(&i.object_storage_config, &i.object_storage, p, r);
     let data_volume = blocks::data_volume(&i.data_volume, &p.attr("data_volume"), r);
     let on_delete = checks::one_of(
         r,
@@ -332,7 +338,7 @@ fn ingestor(i: &IngestorModel, p: &Path, r: &mut Report) -> Checked<Ingestor> {
     Checked::all(|| {
         Some(Ingestor {
             local_tsdb_retention: retention.into_option()?,
-            object_storage_config: object_storage.into_option()?,
+            object_storage: object_storage.into_option()?,
             data_volume: data_volume.into_value()?,
             pvc_retention_on_delete: on_delete.into_value()?,
             pvc_retention_on_scale_down: on_scale_down.into_value()?,

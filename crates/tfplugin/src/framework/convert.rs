@@ -145,7 +145,7 @@ fn attribute_to_pb(attribute: &Attribute) -> pb::schema::Attribute {
         sensitive: attribute.sensitive,
         description_kind: pb::StringKind::Markdown as i32,
         deprecated: attribute.deprecation.is_some(),
-        write_only: false,
+        write_only: attribute.write_only,
         deprecation_message: attribute.deprecation.clone().unwrap_or_default(),
     }
 }

@@ -9,6 +9,7 @@ pub mod plan;
 pub mod resource;
 pub mod schema;
 pub mod server;
+pub mod write_only;
 
 pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use model::{DecodeError, Field, Input, Model};

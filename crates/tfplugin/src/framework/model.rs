@@ -434,6 +434,28 @@ mod tests {
         made: Input<Vec<Entry>>,
     }
 
+    /// Credentials.
+    #[derive(Model, Debug, Clone, PartialEq)]
+    struct Keys {
+        /// The key, sent at plan and apply, never stored.
+        #[tf(write_only)]
+        key_wo: Input<String>,
+        /// Bump to write a new key.
+        key_wo_version: Input<i64>,
+    }
+
+    #[test]
+    fn write_only_fields_are_declared_as_such() {
+        let b = Keys::block();
+        assert!(b.get_attribute("key_wo").unwrap().write_only);
+        assert_eq!(
+            b.get_attribute("key_wo").unwrap().presence,
+            Presence::Optional
+        );
+        assert!(!b.get_attribute("key_wo_version").unwrap().write_only);
+        assert!(b.write_only_problems().is_empty());
+    }
+
     #[test]
     fn one_declaration_gives_the_schema() {
         let b = Res::block();

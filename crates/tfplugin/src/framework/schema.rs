@@ -232,6 +232,10 @@ pub struct Attribute {
     pub description: String,
     pub presence: Presence,
     pub sensitive: bool,
+    /// Write-only (Terraform and OpenTofu 1.11+): the value is sent with the configuration at
+    /// validation, plan and apply, and is never stored: every state and plan the provider
+    /// returns holds null here (the server enforces it, see [`Block::null_write_only`]).
+    pub write_only: bool,
     pub deprecation: Option<String>,
     /// Changing the value replaces the whole resource.
     pub requires_replace: bool,
@@ -251,6 +255,7 @@ impl Attribute {
             description: String::new(),
             presence: Presence::Optional,
             sensitive: false,
+            write_only: false,
             deprecation: None,
             requires_replace: false,
             default: None,
@@ -315,6 +320,12 @@ impl Attribute {
     }
     pub fn requires_replace(mut self) -> Self {
         self.requires_replace = true;
+        self
+    }
+    /// See [`Attribute::write_only`]; [`Block::write_only_problems`] lists the options it
+    /// cannot be combined with.
+    pub fn write_only(mut self) -> Self {
+        self.write_only = true;
         self
     }
     pub fn use_state_for_unknown(mut self) -> Self {

@@ -107,6 +107,21 @@ impl<P: Provider> ProviderService<P> {
         })
     }
 
+    /// Schema rules Terraform would refuse the schema for (write-only attributes), as errors:
+    /// a bug in the provider, reported before any configuration is read.
+    fn schema_problems(&self) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        for (name, r) in &self.resources {
+            for problem in r.schema.block.write_only_problems() {
+                diags.push(Diagnostic::error(
+                    "Invalid provider schema",
+                    format!("Resource type {name}: {problem}. This is a bug in the provider; please report it."),
+                ));
+            }
+        }
+        diags
+    }
+
     fn active_deferral(&self, client: Option<&pb::ClientCapabilities>) -> Option<Deferral> {
         let allowed = client.is_some_and(|c| c.deferral_allowed);
         if allowed {
@@ -280,6 +295,7 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 .map(|(name, r)| (name.to_string(), schema_to_pb(&r.schema)))
                 .collect(),
             server_capabilities: Some(capabilities()),
+            diagnostics: diagnostics_to_pb(&self.schema_problems()),
             ..Default::default()
         }))
     }
@@ -326,6 +342,13 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 [(request.config.as_ref(), "resource configuration")],
             )?;
             let mut diags = Diagnostics::new();
+            let write_only_allowed = request
+                .client_capabilities
+                .as_ref()
+                .is_some_and(|c| c.write_only_attributes_allowed);
+            if !write_only_allowed {
+                diags.extend(write_only_unsupported(&registered.schema.block, &config));
+            }
             validate_config(
                 &registered.schema.block,
                 &config,
@@ -390,7 +413,8 @@ impl<P: Provider> PbProvider for ProviderService<P> {
             // schema; the lenient JSON decoder fills attributes added since with null.
             let value = tfvalue::json::decode(&raw.json, &registered.ty)
                 .map_err(|e| value_error("stored state", e))?;
-            let value = fill_absent(&registered.schema.block, value);
+            let block = &registered.schema.block;
+            let value = block.null_write_only(&fill_absent(block, value));
             let mut diags = Diagnostics::new();
             let upgraded_state = encode_or(&mut diags, "upgraded state", &value, &registered.ty);
             Ok(pb::upgrade_resource_state::Response {
@@ -473,7 +497,10 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 )
                 .await;
             let mut diags = read.diagnostics;
-            let new_state = read.state.unwrap_or(Value::Null);
+            let new_state = registered
+                .schema
+                .block
+                .null_write_only(&read.state.unwrap_or(Value::Null));
             let new_state = encode_or(&mut diags, "state", &new_state, &registered.ty);
             Ok(pb::read_resource::Response {
                 new_state,
@@ -522,6 +549,9 @@ impl<P: Provider> PbProvider for ProviderService<P> {
             }
 
             let prior = null_or(prior);
+            // Terraform proposes the configured write-only values; they are never planned (nor
+            // compared with the prior state, which never has them).
+            let proposed = registered.schema.block.null_write_only(&proposed);
             let framework =
                 plan_change(&registered.schema.block, prior.as_ref(), &config, &proposed);
             if let Some(deferral) = self.active_deferral(request.client_capabilities.as_ref()) {
@@ -551,7 +581,8 @@ impl<P: Provider> PbProvider for ProviderService<P> {
             }
             out.requires_replace = replace.iter().map(super::convert::path_to_pb).collect();
             if !diags.has_errors() {
-                out.planned_state = encode_or(&mut diags, "plan", &planned.planned, ty);
+                let planned_state = registered.schema.block.null_write_only(&planned.planned);
+                out.planned_state = encode_or(&mut diags, "plan", &planned_state, ty);
             }
             out.planned_private = planned.private;
             out.deferred = planned.deferred.map(deferred_to_pb);
@@ -613,7 +644,10 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 registered.resource.update(&context, apply).await
             };
             diags.extend(result.diagnostics);
-            let mut state = result.state.unwrap_or(Value::Null);
+            let mut state = registered
+                .schema
+                .block
+                .null_write_only(&result.state.unwrap_or(Value::Null));
             let unknown = unknown_paths(&state);
             if !unknown.is_empty() {
                 for path in &unknown {
@@ -653,7 +687,8 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 .await;
             let mut diags = imported.diagnostics;
             if let Some(state) = imported.state {
-                let state = fill_absent(&registered.schema.block, state);
+                let block = &registered.schema.block;
+                let state = block.null_write_only(&fill_absent(block, state));
                 if let Some(dv) = encode_or(&mut diags, "imported state", &state, &registered.ty) {
                     out.imported_resources
                         .push(pb::import_resource_state::ImportedResource {
@@ -818,6 +853,35 @@ fn capabilities() -> pb::ServerCapabilities {
         move_resource_state: false,
         generate_resource_config: false,
     }
+}
+
+/// The first version of each CLI that keeps write-only values out of plans and state.
+pub const WRITE_ONLY_SINCE: &str = "Terraform 1.11 and OpenTofu 1.11";
+
+/// Write-only values from a CLI that did not say it supports them
+/// (`ClientCapabilities.write_only_attributes_allowed`, sent by Terraform and OpenTofu from
+/// 1.11 on). An older CLI does not know the attribute is write-only: it would store the value
+/// in the state and show it in plans, which is exactly what write-only attributes exist to
+/// prevent, so the configuration is refused before any plan, at the attribute's path.
+fn write_only_unsupported(block: &super::schema::Block, config: &Value) -> Diagnostics {
+    block
+        .write_only_values(config)
+        .into_iter()
+        .map(|path| {
+            Diagnostic::error(
+                "Write-only attribute not supported by this Terraform version",
+                format!(
+                    "`{path}` is a write-only attribute: its value is used to apply the change \
+                     and is never stored in the state or shown in a plan. Write-only attributes \
+                     need {WRITE_ONLY_SINCE} or later; this CLI did not say it supports them, so \
+                     it would store the value in the state in clear text. Upgrade the CLI, or \
+                     leave `{path}` unset (for object storage, use the cloud's workload \
+                     identity instead of keys)."
+                ),
+            )
+            .at(path)
+        })
+        .collect()
 }
 
 fn no_data_sources(type_name: &str) -> Diagnostics {

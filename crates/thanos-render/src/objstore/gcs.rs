@@ -9,16 +9,11 @@
 //! logic (Application Default Credentials): `GOOGLE_APPLICATION_CREDENTIALS`, the gcloud
 //! well-known file, then the metadata server, which is how GKE Workload Identity answers.
 
-use serde::Deserialize;
-
-use super::required;
-use super::{Credentials, check_credential, check_text, names, yaml};
-use crate::Error;
-use crate::validate::{Path, Report};
+use super::{Mode, Withheld, WriteOnly, credential, yaml};
 
 /// The `type` values `google.CredentialsFromJSON` accepts (golang.org/x/oauth2 v0.36.0,
 /// `google/google.go`).
-const CREDENTIAL_TYPES: &[&str] = &[
+pub const CREDENTIAL_TYPES: &[&str] = &[
     "service_account",
     "gdch_service_account",
     "authorized_user",
@@ -27,33 +22,19 @@ const CREDENTIAL_TYPES: &[&str] = &[
     "impersonated_service_account",
 ];
 
-/// `gcs` block.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// `gcs`: a Google Cloud Storage bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gcs {
-    /// Required. The bucket name alone (no `gs://`).
-    pub bucket: Option<String>,
+    /// The bucket name alone (no `gs://`).
+    pub bucket: String,
+    /// The content of a Google credentials JSON file; `None` uses Application Default
+    /// Credentials (GKE Workload Identity).
+    pub service_account: Option<WriteOnly<String>>,
 }
 
-pub(super) fn validate(r: &mut Report, path: &Path, g: &Gcs, creds: &Credentials) {
-    if let Some(b) = &g.bucket {
-        if let Err(e) = names::gcs_bucket(b) {
-            r.push(&path.attr("bucket"), "Invalid GCS bucket name", e);
-        }
-        check_text(r, &path.attr("bucket"), b);
-    }
-    if let Some(sa) = &creds.gcs_service_account {
-        let p = path.attr("service_account");
-        check_credential(r, &p, sa, false);
-        if let Err(e) = credentials_json(sa) {
-            r.push(&p, "Invalid service account JSON", e);
-        }
-    }
-}
-
-/// The JSON must be an object whose `type` Google's client knows; the rest is Google's to
-/// check. The error never quotes the content.
-fn credentials_json(s: &str) -> Result<(), String> {
+/// Checks that a credentials document is one Google's client takes: a JSON object whose `type`
+/// it knows; the rest is Google's to check. The error never quotes the content.
+pub fn credentials_json(s: &str) -> Result<(), String> {
     let v: serde_json::Value = serde_json::from_str(s).map_err(|e| {
         format!(
             "is not valid JSON (line {}, column {})",
@@ -77,11 +58,11 @@ fn credentials_json(s: &str) -> Result<(), String> {
     }
 }
 
-pub(super) fn config(path: &Path, g: &Gcs, creds: &Credentials) -> Result<yaml::Map, Error> {
-    let bucket = required(&g.bucket, &path.attr("bucket"))?;
+pub(super) fn config(g: &Gcs, mode: Mode) -> Result<yaml::Map, Withheld> {
+    let service_account = credential(&g.service_account, mode, String::as_str)?;
     Ok(yaml::Map::default()
-        .str("bucket", Some(bucket))
-        .str("service_account", creds.gcs_service_account.as_deref()))
+        .str("bucket", Some(&g.bucket))
+        .str("service_account", service_account.as_deref()))
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ fn alnum_lower(c: char) -> bool {
 /// also refuses `.-` and `-.`. MinIO and most S3-compatible servers apply the same rules.
 /// An S3 Express directory bucket (`<base>--<zone id>--x-s3`) is accepted in the form
 /// minio-go recognises (`validBucketNameS3Express`).
-pub(crate) fn s3_bucket(s: &str) -> Result<(), String> {
+pub fn s3_bucket(s: &str) -> Result<(), String> {
     let len = s.len();
     if !(3..=63).contains(&len) {
         return Err(format!(
@@ -83,7 +83,7 @@ pub(crate) fn s3_bucket(s: &str) -> Result<(), String> {
 
 /// A Google Cloud Storage bucket name
 /// (<https://cloud.google.com/storage/docs/buckets#naming>).
-pub(crate) fn gcs_bucket(s: &str) -> Result<(), String> {
+pub fn gcs_bucket(s: &str) -> Result<(), String> {
     if !s
         .chars()
         .all(|c| alnum_lower(c) || c == '-' || c == '_' || c == '.')
@@ -135,7 +135,7 @@ pub(crate) fn gcs_bucket(s: &str) -> Result<(), String> {
 
 /// An Azure storage account name: 3 to 24 lower case letters and digits
 /// (<https://learn.microsoft.com/azure/storage/common/storage-account-overview#storage-account-name>).
-pub(crate) fn azure_account(s: &str) -> Result<(), String> {
+pub fn azure_account(s: &str) -> Result<(), String> {
     if (3..=24).contains(&s.len()) && s.chars().all(alnum_lower) {
         Ok(())
     } else {
@@ -147,7 +147,7 @@ pub(crate) fn azure_account(s: &str) -> Result<(), String> {
 
 /// An Azure blob container name
 /// (<https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata#container-names>).
-pub(crate) fn azure_container(s: &str) -> Result<(), String> {
+pub fn azure_container(s: &str) -> Result<(), String> {
     let ok = (3..=63).contains(&s.len())
         && s.chars().all(|c| alnum_lower(c) || c == '-')
         && s.starts_with(alnum_lower)
@@ -165,7 +165,7 @@ pub(crate) fn azure_container(s: &str) -> Result<(), String> {
 /// `host` or `host:port` with an optional bracketed IPv6 literal, no scheme, no path: what
 /// minio-go's `getEndpointURL` (`utils.go`) accepts after prepending `http(s)://` itself.
 /// Returns the host.
-pub(crate) fn endpoint(s: &str) -> Result<String, String> {
+pub fn endpoint(s: &str) -> Result<String, String> {
     if let Some((scheme, _)) = s.split_once("://") {
         return Err(format!(
             "{s:?} must be host[:port] without a scheme: Thanos adds {scheme:?}:// itself (https unless insecure = true)"
@@ -189,7 +189,7 @@ pub(crate) fn endpoint(s: &str) -> Result<String, String> {
 /// A region token. Providers other than AWS use names of their own (`auto` on Cloudflare R2,
 /// `nyc3` on DigitalOcean, `default` on Ceph), so only the characters are checked; on an AWS
 /// endpoint the AWS form is checked by [`aws_region`].
-pub(crate) fn region(s: &str) -> Result<(), String> {
+pub fn region(s: &str) -> Result<(), String> {
     let ok = !s.is_empty()
         && s.len() <= 64
         && s.chars()
@@ -204,7 +204,7 @@ pub(crate) fn region(s: &str) -> Result<(), String> {
 }
 
 /// An AWS region (`us-east-1`, `us-gov-west-1`, `cn-northwest-1`, `eusc-de-east-1`).
-pub(crate) fn aws_region(s: &str) -> Result<(), String> {
+pub fn aws_region(s: &str) -> Result<(), String> {
     let parts: Vec<&str> = s.split('-').collect();
     let ok = parts.len() >= 3
         && (2..=4).contains(&parts[0].len())
@@ -226,7 +226,7 @@ pub(crate) fn aws_region(s: &str) -> Result<(), String> {
 /// `s3-eu-west-1.amazonaws.com`, `s3.dualstack.eu-west-1.amazonaws.com`,
 /// `s3-fips.us-east-1.amazonaws.com`, `s3.cn-north-1.amazonaws.com.cn`); `None` for the global
 /// `s3.amazonaws.com` and anything else. The forms of minio-go's `GetRegionFromURL`.
-pub(crate) fn region_of_aws_endpoint(host: &str) -> Option<&str> {
+pub fn region_of_aws_endpoint(host: &str) -> Option<&str> {
     let rest = host
         .strip_suffix(".amazonaws.com")
         .or_else(|| host.strip_suffix(".amazonaws.com.cn"))?;
@@ -240,7 +240,7 @@ pub(crate) fn region_of_aws_endpoint(host: &str) -> Option<&str> {
 }
 
 /// Is `host` one of AWS' (`*.amazonaws.com`, `*.amazonaws.com.cn`)?
-pub(crate) fn is_aws_host(host: &str) -> bool {
+pub fn is_aws_host(host: &str) -> bool {
     host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn")
 }
 

@@ -22,267 +22,90 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
-use super::{Credentials, check_credential, check_text, names, yaml};
-use super::{check_enum, required};
-use crate::Error;
-use crate::validate::{Path, Report};
+use super::{Mode, Withheld, WriteOnly, credential, yaml};
 
 /// `bucket_lookup_type` values (`BucketLookupType.UnmarshalYAML` in `s3.go`).
-const LOOKUP_TYPES: &[&str] = &["auto", "virtual-hosted", "path"];
+pub const LOOKUP_TYPES: &[&str] = &["auto", "virtual-hosted", "path"];
 /// `sse_config.type` values (`SSES3`, `SSEKMS`, `SSEC` in `s3.go`).
-const SSE_TYPES: &[&str] = &["SSE-S3", "SSE-KMS", "SSE-C"];
+pub const SSE_TYPES: &[&str] = &["SSE-S3", "SSE-KMS", "SSE-C"];
 
-/// `s3` block.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// `s3`: a bucket on AWS S3 or an S3-compatible server.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3 {
-    /// Required. The bucket name alone (no `s3://`, no host).
-    pub bucket: Option<String>,
-    /// Required. `host[:port]`, no scheme: `s3.eu-west-1.amazonaws.com`, `minio.minio.svc:9000`.
-    pub endpoint: Option<String>,
+    /// The bucket name alone (no `s3://`, no host).
+    pub bucket: String,
+    /// `host[:port]`, no scheme: `s3.eu-west-1.amazonaws.com`, `minio.minio.svc:9000`.
+    pub endpoint: String,
     /// The signing region. Unset: minio-go asks the bucket's location (needs
     /// `s3:GetBucketLocation`) or takes it from an AWS endpoint.
     pub region: Option<String>,
-    /// Plain HTTP instead of HTTPS (default false).
+    /// Plain HTTP instead of HTTPS (Thanos' default false).
     pub insecure: Option<bool>,
-    /// `auto` (default: virtual-hosted style on AWS and Google endpoints, path style
+    /// `auto` (Thanos' default: virtual-hosted style on AWS and Google endpoints, path style
     /// elsewhere), `virtual-hosted` or `path` (most self-hosted servers need path).
     pub bucket_lookup_type: Option<String>,
-    /// Without keys, use the AWS SDK's default chain instead of minio-go's (default false).
+    /// Without keys, use the AWS SDK's default chain instead of minio-go's.
     pub aws_sdk_auth: Option<bool>,
     /// Server-side encryption of the objects Thanos writes.
     pub sse: Option<Sse>,
+    /// Static keys; `None` uses the default credential chain (workload identity).
+    pub keys: Option<WriteOnly<S3Keys>>,
 }
 
-/// `sse` block of `s3` (Thanos' `sse_config`).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Sse {
-    /// Required: `SSE-S3`, `SSE-KMS` or `SSE-C`.
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    /// `SSE-KMS` only, required there: the KMS key id or ARN.
-    pub kms_key_id: Option<String>,
-    /// `SSE-KMS` only: the encryption context sent with every write.
-    pub kms_encryption_context: Option<BTreeMap<String, String>>,
-    /// `SSE-C` only, required there: an absolute path, inside the pods, of a file holding the
-    /// 32-byte key. Thanos reads the key from this file at start (`os.ReadFile` in `s3.go`);
-    /// mounting it is up to the caller.
-    pub encryption_key_file: Option<String>,
+/// An S3 key pair.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Keys {
+    pub access_key: String,
+    pub secret_key: String,
 }
 
-pub(super) fn validate(r: &mut Report, path: &Path, s: &S3, creds: &Credentials) {
-    if let Some(b) = &s.bucket {
-        if let Err(e) = names::s3_bucket(b) {
-            r.push(&path.attr("bucket"), "Invalid S3 bucket name", e);
-        }
-        check_text(r, &path.attr("bucket"), b);
-    }
-    let mut endpoint_host = None;
-    if let Some(ep) = &s.endpoint {
-        let p = path.attr("endpoint");
-        match names::endpoint(ep) {
-            Ok(host) => {
-                check_aws_style_host(r, &p, &host, s.bucket.as_deref());
-                endpoint_host = Some(host);
-            }
-            Err(e) => r.push(&p, "Invalid S3 endpoint", e),
-        }
-        check_text(r, &p, ep);
-    }
-    if let Some(region) = &s.region {
-        let p = path.attr("region");
-        let aws = endpoint_host.as_deref().filter(|h| names::is_aws_host(h));
-        let checked = match aws {
-            Some(_) => names::aws_region(region),
-            None => names::region(region),
-        };
-        if let Err(e) = checked {
-            r.push(&p, "Invalid region", e);
-        } else if let Some(named) = aws.and_then(names::region_of_aws_endpoint)
-            && named != region
-        {
-            r.push(
-                &p,
-                "Region does not match the endpoint",
-                format!(
-                    "the endpoint is in {named:?} but region is {region:?}: requests would be signed for the wrong region"
-                ),
-            );
-        }
-        check_text(r, &p, region);
-    }
-    check_enum(
-        r,
-        &path.attr("bucket_lookup_type"),
-        &s.bucket_lookup_type,
-        LOOKUP_TYPES,
-    );
-    if let Some(sse) = &s.sse {
-        validate_sse(r, &path.attr("sse"), sse, s.insecure);
-    }
-    // s3.go validate(): both keys or neither; aws_sdk_auth excludes access_key.
-    let (ak, sk) = (&creds.s3_access_key, &creds.s3_secret_key);
-    match (ak, sk) {
-        (Some(_), None) => r.push(
-            &path.attr("secret_key"),
-            "Missing secret_key",
-            "access_key is set: set secret_key too (or neither, to use the default credential chain)",
-        ),
-        (None, Some(_)) => r.push(
-            &path.attr("access_key"),
-            "Missing access_key",
-            "secret_key is set: set access_key too (or neither, to use the default credential chain)",
-        ),
-        _ => {}
-    }
-    if s.aws_sdk_auth == Some(true) && ak.is_some() {
-        r.push(
-            &path.attr("aws_sdk_auth"),
-            "Conflicting credentials",
-            "aws_sdk_auth takes credentials from the AWS SDK's default chain; it cannot be combined with access_key",
-        );
-    }
-    if let Some(v) = ak {
-        check_credential(r, &path.attr("access_key"), v, true);
-    }
-    if let Some(v) = sk {
-        check_credential(r, &path.attr("secret_key"), v, true);
-    }
-}
-
-/// minio-go's `isValidEndpointURL` (`utils.go`): a host containing `.s3.amazonaws.com` must be
-/// an AWS S3 endpoint (not a bucket's virtual host), a `.googleapis.com` one must be
-/// `storage.googleapis.com`.
-fn check_aws_style_host(r: &mut Report, path: &Path, host: &str, bucket: Option<&str>) {
-    let host = host.to_ascii_lowercase();
-    if host.contains(".s3.amazonaws.com") {
-        let hint = bucket.map_or(String::new(), |b| {
-            format!(" (bucket {b:?} goes in bucket, not in the endpoint)")
-        });
-        r.push(
-            path,
-            "Invalid S3 endpoint",
-            format!(
-                "{host:?} is a bucket's virtual host: use the service endpoint, e.g. \"s3.amazonaws.com\" or \"s3.<region>.amazonaws.com\"{hint}"
-            ),
-        );
-    } else if host.contains(".googleapis.com") && host != "storage.googleapis.com" {
-        r.push(
-            path,
-            "Invalid S3 endpoint",
-            format!("{host:?}: Google's S3-compatible endpoint is \"storage.googleapis.com\""),
-        );
-    }
-}
-
-fn validate_sse(r: &mut Report, path: &Path, sse: &Sse, insecure: Option<bool>) {
-    check_enum(r, &path.attr("type"), &sse.kind, SSE_TYPES);
-    let kind = sse.kind.as_deref();
-    // Fields that belong to another type are ignored by Thanos; say so instead.
-    let belongs = |field: &str, to: &str| {
-        if kind.is_some_and(|k| k != to && SSE_TYPES.contains(&k)) {
-            Some(format!("{field} only applies to type \"{to}\""))
-        } else {
-            None
-        }
-    };
-    if sse.kms_key_id.is_some()
-        && let Some(d) = belongs("kms_key_id", "SSE-KMS")
-    {
-        r.push(&path.attr("kms_key_id"), "Not used", d);
-    }
-    if sse.kms_encryption_context.is_some()
-        && let Some(d) = belongs("kms_encryption_context", "SSE-KMS")
-    {
-        r.push(&path.attr("kms_encryption_context"), "Not used", d);
-    }
-    if sse.encryption_key_file.is_some()
-        && let Some(d) = belongs("encryption_key_file", "SSE-C")
-    {
-        r.push(&path.attr("encryption_key_file"), "Not used", d);
-    }
-    // s3.go validate(): the key id (SSE-KMS) and the key (SSE-C) are required.
-    if kind == Some("SSE-KMS") && sse.kms_key_id.is_none() {
-        r.push(
-            &path.attr("kms_key_id"),
-            "Missing kms_key_id",
-            "type \"SSE-KMS\" needs the KMS key id or ARN",
-        );
-    }
-    if kind == Some("SSE-C") && sse.encryption_key_file.is_none() {
-        r.push(
-            &path.attr("encryption_key_file"),
-            "Missing encryption_key_file",
-            "type \"SSE-C\" needs the path of the file holding the 32-byte key",
-        );
-    }
-    if kind == Some("SSE-C") && insecure == Some(true) {
-        r.push(
-            &path.attr("type"),
-            "SSE-C needs HTTPS",
-            "S3 refuses customer-provided keys over plain HTTP (insecure = true)",
-        );
-    }
-    if let Some(k) = &sse.kms_key_id {
-        if k.is_empty() || k.chars().any(char::is_whitespace) {
-            r.push(
-                &path.attr("kms_key_id"),
-                "Invalid kms_key_id",
-                format!("{k:?} must be a KMS key id, alias or ARN without spaces"),
-            );
-        }
-        check_text(r, &path.attr("kms_key_id"), k);
-    }
-    if let Some(ctx) = &sse.kms_encryption_context {
-        for (k, v) in ctx {
-            let p = path.attr("kms_encryption_context").key(k);
-            check_text(r, &p, k);
-            check_text(r, &p, v);
-        }
-    }
-    if let Some(f) = &sse.encryption_key_file {
-        let p = path.attr("encryption_key_file");
-        if !f.starts_with('/') {
-            r.push(
-                &p,
-                "Invalid encryption_key_file",
-                format!("{f:?} must be an absolute path inside the pods"),
-            );
-        }
-        check_text(r, &p, f);
-    }
+/// Server-side encryption (Thanos' `sse_config`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sse {
+    /// `SSE-S3`: keys managed by S3.
+    S3,
+    /// `SSE-KMS`: a KMS key id or ARN, and the encryption context sent with every write.
+    Kms {
+        key_id: String,
+        encryption_context: BTreeMap<String, String>,
+    },
+    /// `SSE-C`: an absolute path, inside the pods, of a file holding the 32-byte key. Thanos
+    /// reads the key from this file at start (`os.ReadFile` in `s3.go`).
+    C { key_file: String },
 }
 
 /// The `config` mapping, in `s3.Config` field order.
-pub(super) fn config(path: &Path, s: &S3, creds: &Credentials) -> Result<yaml::Map, Error> {
-    let bucket = required(&s.bucket, &path.attr("bucket"))?;
-    let endpoint = required(&s.endpoint, &path.attr("endpoint"))?;
+pub(super) fn config(s: &S3, mode: Mode) -> Result<yaml::Map, Withheld> {
+    let access_key = credential(&s.keys, mode, |k| &k.access_key)?;
+    let secret_key = credential(&s.keys, mode, |k| &k.secret_key)?;
     let sse = match &s.sse {
         None => yaml::Map::default(),
-        Some(sse) => {
-            let kind = required(&sse.kind, &path.attr("sse").attr("type"))?;
+        Some(Sse::S3) => yaml::Map::default().str("type", Some("SSE-S3")),
+        Some(Sse::Kms {
+            key_id,
+            encryption_context,
+        }) => {
             let mut ctx = yaml::Map::default();
-            for (k, v) in sse.kms_encryption_context.iter().flatten() {
+            for (k, v) in encryption_context {
                 ctx = ctx.str(k, Some(v));
             }
             yaml::Map::default()
-                .str("type", Some(kind))
-                .str("kms_key_id", sse.kms_key_id.as_deref())
+                .str("type", Some("SSE-KMS"))
+                .str("kms_key_id", Some(key_id))
                 .map("kms_encryption_context", ctx)
-                .str("encryption_key", sse.encryption_key_file.as_deref())
         }
+        Some(Sse::C { key_file }) => yaml::Map::default()
+            .str("type", Some("SSE-C"))
+            .str("encryption_key", Some(key_file)),
     };
     Ok(yaml::Map::default()
-        .str("bucket", Some(bucket))
-        .str("endpoint", Some(endpoint))
+        .str("bucket", Some(&s.bucket))
+        .str("endpoint", Some(&s.endpoint))
         .str("region", s.region.as_deref())
         .bool("aws_sdk_auth", s.aws_sdk_auth)
-        .str("access_key", creds.s3_access_key.as_deref())
+        .str("access_key", access_key.as_deref())
         .bool("insecure", s.insecure)
-        .str("secret_key", creds.s3_secret_key.as_deref())
+        .str("secret_key", secret_key.as_deref())
         .str("bucket_lookup_type", s.bucket_lookup_type.as_deref())
         .map("sse_config", sse))
 }

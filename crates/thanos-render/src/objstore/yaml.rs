@@ -87,8 +87,7 @@ fn write_key(out: &mut String, k: &str) {
 }
 
 /// A double-quoted YAML scalar that yaml.v2 decodes to exactly `s`.
-#[cfg(test)]
-fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     let mut out = String::new();
     quote_into(&mut out, s);
     out
