@@ -26,10 +26,9 @@ fn plan(work: &Workdir, cli: &crate::harness::Cli) {
 #[test]
 fn scenario_examples_validate_and_plan() {
     for scenario in ["quickstart", "multi-cluster", "long-term-storage"] {
-        let text = std::fs::read_to_string(examples_dir().join(scenario).join("main.tf")).unwrap();
         for cli in clis() {
             let work = Workdir::new(&format!("example-{scenario}"), &cli);
-            work.write("main.tf", &text);
+            work.copy_dir(&examples_dir().join(scenario));
             plan(&work, &cli);
         }
     }

@@ -53,7 +53,7 @@ resource "thanos_query" "sample" {{
 
 /// terraform-plugin-testing's step contract: apply, then both plans empty.
 #[track_caller]
-fn apply_step(work: &Workdir, cli: &Cli) {
+pub(crate) fn apply_step(work: &Workdir, cli: &Cli) {
     work.run(
         cli,
         &["apply", "-auto-approve", "-no-color", "-input=false"],
@@ -63,7 +63,7 @@ fn apply_step(work: &Workdir, cli: &Cli) {
 }
 
 #[track_caller]
-fn assert_empty_plans(work: &Workdir, cli: &Cli) {
+pub(crate) fn assert_empty_plans(work: &Workdir, cli: &Cli) {
     for args in [
         &["plan", "-detailed-exitcode", "-no-color", "-input=false"][..],
         &[
@@ -677,6 +677,7 @@ resource "thanos_storage" "lts" {{
 resource "thanos_query" "global" {{
   name      = "global"
   namespace = "{ns}"
+  tls_mode  = "envoy"
   stores = [
     {{ address = thanos_storage.lts.store_endpoint }},
     {{ address = "store.member.example.com:443", secret_name = "member-ca" }},
@@ -688,6 +689,13 @@ resource "thanos_query" "global" {{
         );
         work.write("main.tf", &config);
         work.init(&cli);
+        // The CA the TLS store is verified with: the plan's preflight checks it is there.
+        crate::multicluster::set_member_ca(
+            &kube,
+            &ns.name,
+            &work,
+            &crate::multicluster::ca_expiring_in(365),
+        );
         apply_step(&work, &cli);
 
         let compact = kube

@@ -5,5 +5,6 @@ mod cluster_support;
 mod examples;
 mod harness;
 mod lifecycle;
+mod multicluster;
 mod plan;
 mod schema;
