@@ -598,6 +598,32 @@ async fn a_query_applied_before_tls_mode_keeps_its_sidecar_and_the_plan_says_so(
             .collect::<Vec<_>>()
     };
     assert_eq!(without_record(before), without_record(after));
+    // A refresh of that state finds the sidecar's objects in sync: no drift to repair (the
+    // record aside: this fake cluster holds the one written with tls_mode set).
+    let fresh = r
+        .read(
+            &Context::default(),
+            ReadRequest {
+                state: old.clone(),
+                private: Vec::new(),
+            },
+        )
+        .await
+        .state
+        .unwrap();
+    let refreshed = decode::<Query>(&fresh)
+        .common
+        .lifecycle
+        .objects
+        .into_known()
+        .unwrap();
+    let before = decode::<Query>(&old)
+        .common
+        .lifecycle
+        .objects
+        .into_known()
+        .unwrap();
+    assert_eq!(without_record(refreshed), without_record(before));
 }
 
 #[tokio::test]

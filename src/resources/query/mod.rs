@@ -311,8 +311,10 @@ pub fn validate(m: &QueryModel, r: &mut Report) -> Option<QuerySpec> {
         }),
         http_ingress: http_ingress.into_option()?,
         grpc_ingress: grpc_ingress.into_option()?,
-        // Unset only where nothing settled it (`terraform validate`): a new query's default.
-        tls_mode: tls_mode.into_option()?.unwrap_or(TlsMode::Native),
+        // Unset where nothing settled it: a state written before the attribute existed (a
+        // refresh or import of objects rendered with the sidecar), or `terraform validate`,
+        // which only reports findings.
+        tls_mode: tls_mode.into_option()?.unwrap_or(TlsMode::Envoy),
         envoy: envoy.into_value()?,
     })
 }
