@@ -45,6 +45,9 @@ if [ "${TEST_ONLY:-}" = acceptance ]; then
   exit
 fi
 INSTA_UPDATE=no cargo test --workspace --locked
+# Done with them: the control-plane test below runs two more.
+cleanup
+started=()
 
 # The control-plane test starts and stops its own two clusters; give it names that are not
 # the ones above, so it never stops a cluster someone is using.
