@@ -1,6 +1,7 @@
-//! The Kubernetes side of the acceptance tests: the local control plane started by
-//! `scripts/cluster.sh` (its kubeconfig in `THANOS_TEST_KUBECONFIG`, set by `make test`), a
-//! namespace per test, and kubectl for checks and out-of-band changes.
+//! The Kubernetes side of the acceptance tests: the local control planes started by
+//! `scripts/cluster.sh` (their kubeconfigs in `THANOS_TEST_KUBECONFIG` and, for the
+//! multi-cluster test, `THANOS_TEST_KUBECONFIG_B`, both set by `make test`), a namespace per
+//! test, and kubectl for checks and out-of-band changes.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -8,15 +9,24 @@ use std::process::Command;
 /// The kubeconfig of the test cluster, or `None` (the test then says why it did not run; in CI
 /// a missing cluster is a failure, never a silent pass).
 pub fn kubeconfig() -> Option<PathBuf> {
-    match std::env::var_os("THANOS_TEST_KUBECONFIG") {
+    kubeconfig_from("THANOS_TEST_KUBECONFIG")
+}
+
+/// The kubeconfig of the second test cluster (another API server), as [`kubeconfig`].
+pub fn kubeconfig_b() -> Option<PathBuf> {
+    kubeconfig_from("THANOS_TEST_KUBECONFIG_B")
+}
+
+fn kubeconfig_from(var: &str) -> Option<PathBuf> {
+    match std::env::var_os(var) {
         Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
         _ => {
             assert!(
                 std::env::var_os("CI").is_none(),
-                "THANOS_TEST_KUBECONFIG is not set in CI: `make test` starts the cluster and sets it"
+                "{var} is not set in CI: `make test` starts the clusters and sets it"
             );
             eprintln!(
-                "skipped: THANOS_TEST_KUBECONFIG is not set (run `make test`, or `make cluster-up` and export it)"
+                "skipped: {var} is not set (run `make test`, or `make cluster-up` and export it)"
             );
             None
         }

@@ -43,10 +43,9 @@ fn scenario_examples_validate_and_plan() {
         "multi-cluster-alerting",
         "workload-identity",
     ] {
-        let text = std::fs::read_to_string(examples_dir().join(scenario).join("main.tf")).unwrap();
         for cli in clis() {
             let work = Workdir::new(&format!("example-{scenario}"), &cli);
-            work.write("main.tf", &text);
+            work.copy_dir(&examples_dir().join(scenario));
             plan(&work, &cli);
         }
     }

@@ -686,6 +686,7 @@ resource "thanos_storage" "lts" {{
 resource "thanos_query" "global" {{
   name      = "global"
   namespace = "{ns}"
+  tls_mode  = "envoy"
   stores = [
     {{ address = thanos_storage.lts.store_endpoint }},
     {{ address = "store.member.example.com:443", secret_name = "member-ca" }},
@@ -697,6 +698,13 @@ resource "thanos_query" "global" {{
         );
         work.write("main.tf", &config);
         work.init(&cli);
+        // The CA the TLS store is verified with: the plan's preflight checks it is there.
+        crate::multicluster::set_member_ca(
+            &kube,
+            &ns.name,
+            &work,
+            &crate::multicluster::ca_expiring_in(365),
+        );
         apply_step(&work, &cli);
 
         let compact = kube

@@ -6,6 +6,7 @@ mod cluster_support;
 mod examples;
 mod harness;
 mod lifecycle;
+mod multicluster;
 mod objstore;
 mod plan;
 mod pulumi;

@@ -19,12 +19,9 @@ VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
 say() { printf '\n==> %s\n' "$*"; }
 
-if command -v terraform >/dev/null 2>&1 && [ -z "${DEMO_USE_TOFU:-}" ]; then
-  CLI=$(command -v terraform)
-else
-  scripts/tools.sh install opentofu >/dev/null
-  CLI=$(scripts/tools.sh path tofu)
-fi
+# shellcheck source=lib/provider-mirror.sh
+. scripts/lib/provider-mirror.sh
+CLI=$(demo_cli)
 KUBECTL=$(scripts/tools.sh path kubectl 2>/dev/null || true)
 KUBECONFIG_PATH=$ROOT/.cache/cluster/$CLUSTER/kubeconfig
 export TF_CLI_CONFIG_FILE=$DEMO/cli.tfrc TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
@@ -43,20 +40,7 @@ if [ "${1:-}" = down ]; then
 fi
 
 say "building the provider (release)"
-cargo build --release --locked --bin terraform-provider-thanos
-for host in registry.terraform.io registry.opentofu.org; do
-  dir=$DEMO/mirror/$host/paodin/thanos/$VERSION/linux_amd64
-  mkdir -p "$dir"
-  install -m 0755 target/release/terraform-provider-thanos "$dir/terraform-provider-thanos_v$VERSION"
-done
-cat > "$DEMO/cli.tfrc" <<CFG
-provider_installation {
-  filesystem_mirror {
-    path    = "$DEMO/mirror"
-    include = ["registry.terraform.io/paodin/thanos", "registry.opentofu.org/paodin/thanos"]
-  }
-}
-CFG
+install_provider_mirror "$DEMO"
 
 say "starting the local control plane (cluster $CLUSTER)"
 scripts/tools.sh install

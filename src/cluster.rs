@@ -3,6 +3,7 @@
 //! `thanos-cluster` crate's [`Cluster`]; the acceptance tests are the proof on a real API
 //! server.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -86,6 +87,14 @@ pub trait ClusterApi: Send + Sync {
 
     /// One object, if it exists.
     async fn get(&self, key: &ObjectKey, cancel: &CancellationToken) -> Result<Option<LiveObject>>;
+
+    /// The data of a Secret by key, if it exists (for the plan's preflight checks).
+    async fn secret(
+        &self,
+        namespace: &str,
+        name: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Option<BTreeMap<String, Vec<u8>>>>;
 }
 
 /// Where a resource gets its cluster: connected when something first needs it, never to a
@@ -188,5 +197,14 @@ impl ClusterApi for Cluster {
             key: key.clone(),
             json: serde_json::to_value(object).unwrap_or_default(),
         }))
+    }
+
+    async fn secret(
+        &self,
+        namespace: &str,
+        name: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Option<BTreeMap<String, Vec<u8>>>> {
+        self.secret_data(namespace, name, cancel).await
     }
 }

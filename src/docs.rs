@@ -50,7 +50,11 @@ pub fn generate(examples_dir: &Path) -> Vec<DocFile> {
 }
 
 fn front_matter(title: &str, description: &str) -> String {
+    // The first sentence of the first paragraph: the front matter holds one line.
     let first = description
+        .split("\n\n")
+        .next()
+        .unwrap_or(description)
         .split(". ")
         .next()
         .unwrap_or(description)

@@ -36,10 +36,20 @@ pub fn terraform_config<K: Kind>(json: &serde_json::Value) -> Value {
     fill_absent(&block, to_value(json, &block.implied_type(), Absent::Null))
 }
 
-/// The model of a configuration. Panics (it is for tests) if it does not decode.
+/// The model of a configuration, settled as the plan of a create settles it
+/// ([`Kind::settle`]: a query's `tls_mode`). Panics (it is for tests) if it does not decode.
 pub fn model<K: Kind>(json: &serde_json::Value, absent: Absent) -> K::Model {
-    K::Model::from_value(&config::<K>(json, absent))
-        .unwrap_or_else(|e| panic!("the configuration does not decode: {e:?}"))
+    let decode = |v: &Value| {
+        K::Model::from_value(v)
+            .unwrap_or_else(|e| panic!("the configuration does not decode: {e:?}"))
+    };
+    let mut model = decode(&config::<K>(json, absent));
+    let written = match absent {
+        Absent::Null => decode(&terraform_config::<K>(json)),
+        Absent::Unknown => decode(&config::<K>(json, absent)),
+    };
+    K::settle(&mut model, &written, None);
+    model
 }
 
 /// What validation reports about a configuration.

@@ -1,6 +1,8 @@
 //! Multi-cluster for real: a host cluster's `thanos_query` reads the Store APIs of receives in
-//! two member clusters over TLS, through its envoy sidecar run as a real `envoy` process fed
-//! exactly the rendered bootstrap, listeners and clusters.
+//! two member clusters over TLS, in both of its TLS modes: through its envoy sidecar, run as a
+//! real `envoy` process fed exactly the rendered bootstrap, listeners and clusters
+//! (`tls_mode = "envoy"`), and with Thanos's own TLS client configured by the rendered
+//! endpoint config (`tls_mode = "native"`).
 //!
 //! The stack is rendered by `thanos-render` and run as in `tests/datapath.rs` (the translation
 //! rules are in `datapath/cluster.rs`); each cluster is a [`Cluster`] of its own on its own
@@ -16,19 +18,28 @@
 //! The host query has five TLS stores, two that must work and three negative controls, each
 //! failing for a reason of its own:
 //! - member a, pod 0: CA and server name right;
-//! - member b, pod 0: mutual TLS, the host presents its client certificate;
-//! - member a, pod 1: the store's Secret holds another CA (`CERTIFICATE_VERIFY_FAILED`);
+//! - member b, pod 0: mutual TLS, the host presents its client certificate; `strict`;
+//! - member a, pod 1: the store's Secret holds another CA;
 //! - member a, pod 2: a server name that is not among the certificate's SANs;
 //! - member b, pod 1: no client certificate against the mutual-TLS member (with TLS 1.3 the
-//!   member rejects it after the handshake: Envoy sees the connection terminated).
+//!   member rejects it after the client's side of the handshake is done).
 //!
-//! Envoy does not pass why it could not reach a store on to the query (the query only sees
-//! "upstream connect error"); the rendered sidecar logs one line per failed request with the
-//! TLS error, which is what these negative controls check, next to the query's own log.
+//! The negative controls are `strict` stores. Thanos lists a store in its store status
+//! (`/api/v1/stores`) only once it has answered an Info call, and leaves a non-strict store
+//! that never did out of every query without a word (`pkg/query/endpointset.go`,
+//! `pkg/api/query/v1.go` of Thanos v0.42). A strict store stays in: every query answers with a
+//! partial-response warning naming it, which is where its failure shows. A store that did
+//! answer and then fails is listed with its error: the test stops member b's pod 0 (strict)
+//! at the end and sees it turn unhealthy in the store status, with a warning on the query.
 //!
-//! The binaries come from `scripts/tools.sh` (`thanos` and `envoy`, each checked to be the
-//! version of the provider's default image); without them the test prints why and passes,
-//! except under CI.
+//! Where the reason of each failure shows: natively, in the query's own log and in the
+//! warnings (the Go TLS client's error); through the sidecar, Envoy keeps the reason from the
+//! query ("upstream connect error"), and the rendered sidecar logs one line per failed request
+//! with the TLS error, which is what the negative controls check, next to the query's log.
+//!
+//! The binaries come from `scripts/tools.sh` (`thanos`, and `envoy` for the sidecar, each
+//! checked to be the version of the provider's default image); without them the test prints
+//! why and passes, except under CI.
 
 #[path = "datapath/cluster.rs"]
 mod cluster;
@@ -41,16 +52,17 @@ mod support;
 #[path = "datapath/thanos.rs"]
 mod thanos;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use cluster::{Cluster, Launch};
 use pki::{Ca, Pair};
-use support::{Work, http_addr, logs, now_ms, parse_matrix, spec, start, stop_all};
+use support::{Work, http_addr, logs, now_ms, parse_matrix, spec, start, stop_all_expecting};
 use terraform_provider_thanos::resources::{query::Query, receive::Receive};
 use thanos::{IpBlock, Process};
+use thanos_render::query::TlsMode;
 use thanos_render::{RenderContext, envoy, query, receive};
 
 const NS: &str = "monitoring";
@@ -58,9 +70,13 @@ const METRIC: &str = "crosscluster_samples";
 const TENANT_HEADER: &str = "THANOS-TENANT";
 /// How long a process may take to become ready.
 const READY: Duration = Duration::from_secs(30);
-/// How long the query may take to use the stores of its store-sd file (see `STORES_SEEN` in
-/// `tests/datapath.rs`: the first DNS-SD tick races the first read of the file).
+/// How long the query may take to use its stores (see `STORES_SEEN` in `tests/datapath.rs`:
+/// through the sidecar they are in the store-sd file, whose first DNS-SD tick races the first
+/// read of the file; natively they are used at the first endpoint update).
 const STORES_SEEN: Duration = Duration::from_secs(45);
+/// How long a change of a store's health may take to show: an endpoint update (every 5s)
+/// plus a gRPC reconnect.
+const HEALTH_SEEN: Duration = Duration::from_secs(30);
 
 /// The envoy binary `scripts/tools.sh` installed, after checking that its version is the tag
 /// of the provider's default envoy image.
@@ -158,6 +174,14 @@ impl Member {
     }
 }
 
+/// Why a negative control fails, as each mode tells it.
+struct Reasons {
+    /// Envoy mode: all of these in the sidecar's failure log line of the store.
+    sidecar: &'static [&'static str],
+    /// Native mode: one of these in the query's log line about the store and in its warnings.
+    native: &'static [&'static str],
+}
+
 /// A store of the host query and what must become of it.
 struct StoreCase {
     /// The member pod it points at.
@@ -166,9 +190,9 @@ struct StoreCase {
     secret: &'static str,
     client_secret: Option<&'static str>,
     server_name: &'static str,
-    /// `None`: the store must work. `Some(reasons)`: what the sidecar must log as the reason
-    /// of the failure.
-    fails_with: Option<&'static [&'static str]>,
+    strict: bool,
+    /// `None`: the store must work.
+    fails_with: Option<Reasons>,
 }
 
 fn cases() -> Vec<StoreCase> {
@@ -179,6 +203,7 @@ fn cases() -> Vec<StoreCase> {
             secret: "member-a-ca",
             client_secret: None,
             server_name: "store.member-a.test",
+            strict: false,
             fails_with: None,
         },
         StoreCase {
@@ -187,6 +212,7 @@ fn cases() -> Vec<StoreCase> {
             secret: "member-b-ca",
             client_secret: Some("global-client"),
             server_name: "store.member-b.test",
+            strict: true,
             fails_with: None,
         },
         StoreCase {
@@ -195,10 +221,14 @@ fn cases() -> Vec<StoreCase> {
             secret: "other-ca",
             client_secret: None,
             server_name: "store.member-a.test",
-            fails_with: Some(&[
-                "CERTIFICATE_VERIFY_FAILED",
-                "unable_to_get_local_issuer_certificate",
-            ]),
+            strict: true,
+            fails_with: Some(Reasons {
+                sidecar: &[
+                    "CERTIFICATE_VERIFY_FAILED",
+                    "unable_to_get_local_issuer_certificate",
+                ],
+                native: &["x509: certificate signed by unknown authority"],
+            }),
         },
         StoreCase {
             member: 0,
@@ -206,11 +236,17 @@ fn cases() -> Vec<StoreCase> {
             secret: "member-a-ca",
             client_secret: None,
             server_name: "store.elsewhere.test",
-            fails_with: Some(&[
-                "CERTIFICATE_VERIFY_FAILED",
-                "SAN_matcher",
-                "certificate_SANs_are_[store.member-a.test]",
-            ]),
+            strict: true,
+            fails_with: Some(Reasons {
+                sidecar: &[
+                    "CERTIFICATE_VERIFY_FAILED",
+                    "SAN_matcher",
+                    "certificate_SANs_are_[store.member-a.test]",
+                ],
+                native: &[
+                    "x509: certificate is valid for store.member-a.test, not store.elsewhere.test",
+                ],
+            }),
         },
         StoreCase {
             member: 1,
@@ -218,9 +254,18 @@ fn cases() -> Vec<StoreCase> {
             secret: "member-b-ca",
             client_secret: None,
             server_name: "store.member-b.test",
-            // TLS 1.3: the client's handshake completes before the server checks the
-            // client certificate, so Envoy sees the member close the connection at once.
-            fails_with: Some(&["flags=UC", "connection_termination"]),
+            strict: true,
+            // TLS 1.3: the client's handshake completes before the server checks the client
+            // certificate, so the member's refusal arrives after it: Envoy sees the connection
+            // closed at once; Go's client reads the member's `certificate required` alert or,
+            // when the member has already closed the connection, fails its next write.
+            fails_with: Some(Reasons {
+                sidecar: &["flags=UC", "connection_termination"],
+                native: &[
+                    "remote error: tls: certificate required",
+                    "write: broken pipe",
+                ],
+            }),
         },
     ]
 }
@@ -300,18 +345,95 @@ fn store_status(q: &Launch) -> BTreeMap<String, serde_json::Value> {
         .collect()
 }
 
-/// The rendered envoy sidecar, fed exactly the rendered configuration, takes the host query to
-/// TLS stores in two other clusters: a PromQL query on the host returns the series written
-/// into each member, the store status lists both members with their external labels, and each
-/// negative control fails for its own reason (the query logs the failing address with it and
-/// never lists that store).
+/// What one PromQL query on the host answered: the series by `cluster` label and the
+/// partial-response warnings.
+struct Answer {
+    series: BTreeMap<String, Vec<(i64, f64)>>,
+    warnings: Vec<String>,
+}
+
+fn ask(q: &Launch) -> Result<Answer, String> {
+    let at = format!("{:.3}", (now_ms() + 1000) as f64 / 1000.0);
+    let mut resp = remote_write::agent()
+        .get(format!("http://{}/api/v1/query", http_addr(q)))
+        .query("query", format!("{METRIC}[5m]"))
+        .query("time", &at)
+        .call()
+        .map_err(|e| e.to_string())?;
+    let text = resp
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| e.to_string())?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
+    if v["status"] != "success" {
+        return Err(text);
+    }
+    Ok(Answer {
+        series: parse_matrix(&v["data"])
+            .into_iter()
+            .map(|(labels, s)| (labels["cluster"].clone(), s))
+            .collect(),
+        warnings: v["warnings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|w| w.as_str().unwrap_or_default().to_owned())
+            .collect(),
+    })
+}
+
+/// Polls the host query until `done` holds for its answer; panics with the last answer and
+/// every log otherwise.
+fn ask_until(
+    q: &Launch,
+    within: Duration,
+    procs: &[Process],
+    what: &str,
+    done: impl Fn(&Answer) -> bool,
+) -> Answer {
+    let deadline = Instant::now() + within;
+    loop {
+        let last = match ask(q) {
+            Ok(a) if done(&a) => return a,
+            Ok(a) => format!("series {:?}, warnings {:#?}", a.series, a.warnings),
+            Err(e) => e,
+        };
+        assert!(
+            Instant::now() < deadline,
+            "{what}; the last answer: {last}\n{}",
+            logs(procs)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// The rendered sidecar, fed exactly the rendered configuration, takes the host query to TLS
+/// stores in two other clusters.
 #[test]
 fn host_query_reads_members_over_tls_through_envoy() {
+    host_query_reads_members_over_tls(TlsMode::Envoy);
+}
+
+/// The query alone, with the rendered endpoint config, reaches the same stores.
+#[test]
+fn host_query_reads_members_over_tls_natively() {
+    host_query_reads_members_over_tls(TlsMode::Native);
+}
+
+/// A PromQL query on the host returns the series written into each member; the store status
+/// lists both members with their external labels; each negative control fails for its own
+/// reason, in the query's log (and the sidecar's) and as a partial-response warning, and is
+/// never listed as a store; a strict store that goes down turns unhealthy in the status.
+fn host_query_reads_members_over_tls(mode: TlsMode) {
     let Some(thanos_bin) = thanos::binary() else {
         return;
     };
-    let Some(envoy_bin) = envoy_binary() else {
-        return;
+    let envoy_bin = match mode {
+        TlsMode::Envoy => match envoy_binary() {
+            Some(b) => Some(b),
+            None => return,
+        },
+        TlsMode::Native => None,
     };
     let work = Work::new();
     let block = IpBlock::acquire();
@@ -352,12 +474,16 @@ fn host_query_reads_members_over_tls_through_envoy() {
             if let Some(cs) = c.client_secret {
                 s["client_secret_name"] = cs.into();
             }
+            if c.strict {
+                s["strict"] = true.into();
+            }
             s
         })
         .collect();
     let q = spec::<Query>(serde_json::json!({
         "name": "global",
         "namespace": NS,
+        "tls_mode": mode.as_str(),
         "stores": stores,
     }));
     let rendered = query::render(&q, &RenderContext::default()).unwrap();
@@ -384,17 +510,27 @@ fn host_query_reads_members_over_tls_through_envoy() {
         }
     }
     let query_pod = format!("{}-0", query::deployment_name("global"));
-    let sidecar = host.launch_container(&query_pod, "envoy-sidecar");
-    let mut envoy_proc = start(&envoy_bin, work.path(), &sidecar);
-    for i in 0..cases.len() {
-        let port = envoy::FIRST_PORT + u16::try_from(i).unwrap();
-        wait_listening(&mut envoy_proc, &format!("{}:{port}", sidecar.ip), deadline);
-    }
-    procs.push(envoy_proc);
+    let sidecar = envoy_bin.as_ref().map(|bin| {
+        let sidecar = host.launch_container(&query_pod, "envoy-sidecar");
+        let mut p = start(bin, work.path(), &sidecar);
+        for i in 0..cases.len() {
+            let port = envoy::FIRST_PORT + u16::try_from(i).unwrap();
+            wait_listening(&mut p, &format!("{}:{port}", sidecar.ip), deadline);
+        }
+        procs.push(p);
+        procs.len() - 1
+    });
     let q = host.launch(&query_pod);
     let mut query_proc = start(&thanos_bin, work.path(), &q);
     query_proc.wait_ready(&http_addr(&q), deadline);
     procs.push(query_proc);
+    let query_index = procs.len() - 1;
+
+    // The address the query knows each store by: the sidecar's listener, or the store itself.
+    let address = |i: usize| match mode {
+        TlsMode::Envoy => format!("{}:{}", q.ip, envoy::FIRST_PORT + u16::try_from(i).unwrap()),
+        TlsMode::Native => format!("{}:10901", members[cases[i].member].ip(cases[i].pod)),
+    };
 
     // One series into each member's pod 0 (the stores that must work).
     let t0 = now_ms() - 60_000;
@@ -403,36 +539,40 @@ fn host_query_reads_members_over_tls_through_envoy() {
         .map(|m| (m.name.to_owned(), write_samples(m, 0, t0, deadline, &procs)))
         .collect();
 
-    // The host sees both members' series, deduplicated by its rendered replica labels.
-    let at = format!("{:.3}", (now_ms() + 1000) as f64 / 1000.0);
-    let range = format!("{METRIC}[5m]");
-    let query_deadline = Instant::now() + STORES_SEEN;
-    loop {
-        let answer = remote_write::query(&http_addr(&q), &[("query", &range), ("time", &at)]);
-        let last = match answer.map(|d| parse_matrix(&d)) {
-            Ok(got) if got.len() == 2 => {
-                let got: BTreeMap<String, Vec<(i64, f64)>> = got
-                    .into_iter()
-                    .map(|(labels, s)| (labels["cluster"].clone(), s))
-                    .collect();
-                assert_eq!(got, want, "series read through the host query");
-                break;
-            }
-            other => format!("{other:?}"),
+    // The host sees both members' series (deduplicated by its rendered replica labels), and
+    // every query warns about each failing strict store, naming it (natively, with its error).
+    let failing: Vec<usize> = (0..cases.len())
+        .filter(|i| cases[*i].fails_with.is_some())
+        .collect();
+    let warned = |a: &Answer, i: usize| {
+        let reasons = match mode {
+            TlsMode::Envoy => &[][..],
+            TlsMode::Native => cases[i].fails_with.as_ref().unwrap().native,
         };
-        assert!(
-            Instant::now() < query_deadline,
-            "the host query never returned both members' series; last answer: {last}\n{}",
-            logs(&procs)
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
+        a.warnings.iter().any(|w| {
+            w.contains(&address(i)) && (reasons.is_empty() || reasons.iter().any(|r| w.contains(r)))
+        })
+    };
+    let answer = ask_until(
+        &q,
+        STORES_SEEN,
+        &procs,
+        "the host query never returned both members' series with a warning per failing store",
+        |a| a.series.len() == 2 && failing.iter().all(|i| warned(a, *i)),
+    );
+    assert_eq!(answer.series, want, "series read through the host query");
+    assert_eq!(
+        answer.warnings.len(),
+        failing.len(),
+        "one warning per failing store: {:#?}",
+        answer.warnings
+    );
 
-    // The store status lists exactly the two working stores, with the members' labels.
+    // The store status lists exactly the working stores, with the members' labels; a store
+    // that never answered is not listed (see the module docs).
     let status = store_status(&q);
-    let listener = |i: usize| format!("{}:{}", q.ip, envoy::FIRST_PORT + u16::try_from(i).unwrap());
     for (i, c) in cases.iter().enumerate() {
-        let addr = listener(i);
+        let addr = address(i);
         match c.fails_with {
             None => {
                 let s = status
@@ -453,36 +593,95 @@ fn host_query_reads_members_over_tls_through_envoy() {
         }
     }
 
-    // Each negative control fails for its own reason: the query logs that the store's
-    // listener failed, and the sidecar's failure log says why.
-    let (envoy_index, query_index) = (procs.len() - 2, procs.len() - 1);
-    for (i, c) in cases.iter().enumerate() {
-        let Some(reasons) = c.fails_with else {
-            continue;
-        };
-        let addr = listener(i);
+    // Each negative control fails for its own reason: the query logs that the store failed,
+    // natively with the TLS error, and the sidecar's failure log says why.
+    for &i in &failing {
+        let reasons = cases[i].fails_with.as_ref().unwrap();
+        let addr = address(i);
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let query_log = procs[query_index].log_text();
-            let query_saw = query_log.lines().any(|l| {
-                l.contains("update of endpoint failed") && l.contains(&format!("address={addr}"))
-            });
-            let envoy_log = procs[envoy_index].log_text();
-            let envoy_says = envoy_log
+            let query_line = query_log
                 .lines()
-                .find(|l| l.contains(&format!("store {i} (")) && l.contains("failed:"));
-            if query_saw && envoy_says.is_some_and(|l| reasons.iter().all(|r| l.contains(r))) {
+                .find(|l| {
+                    l.contains("update of endpoint failed")
+                        && l.contains(&format!("address={addr}"))
+                        && (mode == TlsMode::Envoy || reasons.native.iter().any(|r| l.contains(r)))
+                })
+                .map(str::to_owned);
+            let sidecar_line = sidecar.map(|s| {
+                procs[s]
+                    .log_text()
+                    .lines()
+                    .find(|l| {
+                        l.contains(&format!("store {i} ("))
+                            && l.contains("failed:")
+                            && reasons.sidecar.iter().all(|r| l.contains(r))
+                    })
+                    .map(str::to_owned)
+            });
+            if query_line.is_some() && sidecar_line.as_ref().is_none_or(Option::is_some) {
                 break;
             }
             assert!(
                 Instant::now() < deadline,
-                "store {i} ({addr}) should fail with {reasons:?}; the query saw the failure: \
-                 {query_saw}; the sidecar logged: {envoy_says:?}\n{}",
+                "store {i} ({addr}) should fail with {:?}; the query's line: {query_line:?}; \
+                 the sidecar's line: {sidecar_line:?}\n{}",
+                match mode {
+                    TlsMode::Envoy => reasons.sidecar,
+                    TlsMode::Native => reasons.native,
+                },
                 logs(&procs)
             );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
 
-    stop_all(&mut procs);
+    // A strict store that answered and then goes away (member b's pod 0): the store status
+    // shows it unhealthy, and every query warns about it and answers with member a alone.
+    let b0 = 3; // after member a's three pods
+    let status = procs[b0].stop(support::STOP);
+    assert!(status.success(), "{}", procs[b0].log_tail());
+    let down = 1;
+    let addr = address(down);
+    let deadline = Instant::now() + HEALTH_SEEN;
+    loop {
+        let status = store_status(&q);
+        if status.get(&addr).is_some_and(|s| !s["lastError"].is_null()) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the stopped strict store {addr} never turned unhealthy in the store status: \
+             {status:#?}\n{}",
+            logs(&procs)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let answer = ask_until(
+        &q,
+        HEALTH_SEEN,
+        &procs,
+        "the stopped strict store was never named in a warning",
+        |a| {
+            a.series.keys().collect::<BTreeSet<_>>() == BTreeSet::from([&"member-a".to_owned()])
+                && a.warnings.iter().any(|w| w.contains(&addr))
+        },
+    );
+    assert_eq!(
+        answer.warnings.len(),
+        failing.len() + 1,
+        "{:#?}",
+        answer.warnings
+    );
+
+    drop(procs.remove(b0));
+    // A query logs every store a query could not read (its strict failing stores) as an
+    // error; nothing else may be one.
+    let expected: Vec<String> = failing
+        .iter()
+        .chain([&down])
+        .map(|i| format!("Addr: {} ", address(*i)))
+        .collect();
+    stop_all_expecting(&mut procs, &expected);
 }

@@ -43,10 +43,10 @@ const TENANT_HEADER: &str = "THANOS-TENANT";
 const METRIC: &str = "datapath_samples";
 /// How long a process may take to become ready.
 const READY: Duration = Duration::from_secs(30);
-/// How long a query may take to use the stores of its store-sd file: Thanos 0.42 resolves
-/// file-SD targets only on its DNS-SD tick (`--store.sd-dns-interval`, 30s by default, not
-/// rendered), and the first tick races the first read of the file, so up to 30s plus an
-/// endpoint update (5s).
+/// How long a query may take to use its stores: those of its endpoint config (tls_mode native)
+/// at its first endpoint update (5s); those of a store-sd file (tls_mode envoy) only on the
+/// DNS-SD tick (`--store.sd-dns-interval`, 30s by default, not rendered), and the first tick
+/// races the first read of the file, so up to 30s plus an endpoint update.
 const STORES_SEEN: Duration = Duration::from_secs(45);
 
 /// How the receive side is laid out.
@@ -133,15 +133,21 @@ fn render(layout: Layout) -> (Vec<Rendered>, String, String) {
         }
     };
     // Both store forms users write: a fully qualified dnssrv+ name and a short dnssrvnoa+ one.
-    let query = spec::<Query>(serde_json::json!({
-        "name": "dp",
-        "namespace": NS,
-        "stores": [
-            {"address": format!("dnssrv+_grpc._tcp.{data_service}.{NS}.svc")},
-            {"address": format!("dnssrvnoa+_grpc._tcp.{}", storage::service_name("fs", "gateway"))},
-        ],
-    }));
-    out.push(query::render(&query, &ctx).unwrap());
+    // `dp` lists them as a new query does (the endpoint config of tls_mode native), `dpe` as
+    // a query with tls_mode envoy does (the store-sd file).
+    let stores = serde_json::json!([
+        {"address": format!("dnssrv+_grpc._tcp.{data_service}.{NS}.svc")},
+        {"address": format!("dnssrvnoa+_grpc._tcp.{}", storage::service_name("fs", "gateway"))},
+    ]);
+    for (name, mode) in [("dp", "native"), ("dpe", "envoy")] {
+        let query = spec::<Query>(serde_json::json!({
+            "name": name,
+            "namespace": NS,
+            "tls_mode": mode,
+            "stores": stores,
+        }));
+        out.push(query::render(&query, &ctx).unwrap());
+    }
     let storage = spec::<Storage>(serde_json::json!({
         "name": "fs",
         "namespace": NS,
@@ -193,9 +199,9 @@ fn objstore_yaml(work: &Path) -> String {
 /// as negative control (so this test can fail):
 /// - `hashrings.json`: a router started with it becomes ready (it only is once its ring is
 ///   loaded); a truncated file makes it exit with a parse error;
-/// - `store-sd.yaml`: a query started with it dials every target the file names (each
-///   translated target is a listener here, which must see a connection); a broken file is
-///   reported as unreadable;
+/// - `endpoints.yaml` (a new query's store list) and `store-sd.yaml` (with tls_mode envoy): a
+///   query started with it dials every target the file names (each translated target is a
+///   listener here, which must see a connection); a broken file is reported;
 /// - the objstore config at the path the rendered `--objstore.config-file` names, through the
 ///   Secret volume's items: `thanos tools bucket ls` reads it; a broken one fails.
 #[test]
@@ -230,72 +236,44 @@ fn rendered_files_parse() {
         p.log_tail()
     );
 
-    // store-sd.yaml
-    let q = c.launch("thanosquery-dp-0");
-    let sd_path = PathBuf::from(q.flag("--store.sd-files").expect("--store.sd-files"));
-    let sd: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&sd_path).unwrap()).unwrap();
-    let targets: Vec<String> = sd
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|g| g["targets"].as_array().unwrap().clone())
-        .map(|t| t.as_str().unwrap().to_owned())
-        .collect();
-    // Two receive replicas and one gateway.
-    assert_eq!(targets.len(), 3, "translated store-sd targets: {targets:?}");
-    let listeners: Vec<TcpListener> = targets
-        .iter()
-        .map(|t| {
-            let l = TcpListener::bind(t.as_str()).unwrap();
-            l.set_nonblocking(true).unwrap();
-            l
-        })
-        .collect();
-    let mut p = start(&bin, work.path(), &q);
-    p.wait_ready(&http_addr(&q), Instant::now() + READY);
-    let deadline = Instant::now() + STORES_SEEN;
-    let mut dialed = vec![false; targets.len()];
-    while dialed.iter().any(|d| !d) {
-        for (i, l) in listeners.iter().enumerate() {
-            if l.accept().is_ok() {
-                dialed[i] = true;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the query never dialed {:?} from its store-sd file\n{}",
-            targets
-                .iter()
-                .zip(&dialed)
-                .filter(|(_, d)| !**d)
-                .map(|(t, _)| t)
-                .collect::<Vec<_>>(),
-            p.log_tail()
-        );
-        std::thread::sleep(Duration::from_millis(100));
+    // The store lists: endpoints.yaml (native) and store-sd.yaml (envoy).
+    let endpoint_targets = |text: &str| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        v["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["address"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let sd_targets = |text: &str| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["targets"].as_array().unwrap().clone())
+            .map(|t| t.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let endpoints = StoreList {
+        pod: "thanosquery-dp-0",
+        flag: "--endpoint.sd-config-file",
+        targets: &endpoint_targets,
+        broken: "{\"endpoints\": [{\"address\": ",
+        // Read once at startup: the query refuses to start.
+        reported: "unable to load config file",
+    };
+    let store_sd = StoreList {
+        pod: "thanosquery-dpe-0",
+        flag: "--store.sd-files",
+        targets: &sd_targets,
+        broken: "[{\"targets\": [\"a:1\"",
+        // Read by file SD, which logs and retries.
+        reported: "Error reading file",
+    };
+    for list in [endpoints, store_sd] {
+        list.check(&bin, &c, work.path());
     }
-    drop(listeners);
-    // Unreachable endpoints are warnings, not errors: the query must still log no error.
-    stop_all(std::slice::from_mut(&mut p));
-    drop(p);
-    std::fs::write(&sd_path, "[{\"targets\": [\"a:1\"").unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut p = Process::start(
-        &bin,
-        "query-with-broken-sd",
-        &q.args,
-        &work.path().join("broken-sd.log"),
-    );
-    while !p.log_text().contains("Error reading file") {
-        assert!(
-            Instant::now() < deadline && p.exited().is_none(),
-            "a broken store-sd file was not reported\n{}",
-            p.log_tail()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    drop(p);
 
     // objstore config, where the rendered flag says it is.
     let gw = c.launch("thanosstorage-fs-gateway-0");
@@ -322,6 +300,89 @@ fn rendered_files_parse() {
         !out.status.success(),
         "a broken objstore config was accepted"
     );
+}
+
+/// A query's store list file, checked by `rendered_files_parse`.
+struct StoreList<'a> {
+    pod: &'a str,
+    /// The flag that names the file.
+    flag: &'a str,
+    /// The addresses the file lists.
+    targets: &'a dyn Fn(&str) -> Vec<String>,
+    /// A broken copy, and what the query logs about it.
+    broken: &'a str,
+    reported: &'a str,
+}
+
+impl StoreList<'_> {
+    /// The query dials every target of the file (each translated target is a listener here,
+    /// which must see a connection), and reports a broken file.
+    fn check(&self, bin: &Path, c: &Cluster, work: &Path) {
+        let q = c.launch(self.pod);
+        let path = PathBuf::from(q.flag(self.flag).unwrap_or_else(|| panic!("{}", self.flag)));
+        let targets = (self.targets)(&std::fs::read_to_string(&path).unwrap());
+        // Two receive replicas and one gateway.
+        assert_eq!(
+            targets.len(),
+            3,
+            "{}: translated targets {targets:?}",
+            self.pod
+        );
+        let listeners: Vec<TcpListener> = targets
+            .iter()
+            .map(|t| {
+                let l = TcpListener::bind(t.as_str()).unwrap();
+                l.set_nonblocking(true).unwrap();
+                l
+            })
+            .collect();
+        let mut p = start(bin, work, &q);
+        p.wait_ready(&http_addr(&q), Instant::now() + READY);
+        let deadline = Instant::now() + STORES_SEEN;
+        let mut dialed = vec![false; targets.len()];
+        while dialed.iter().any(|d| !d) {
+            for (i, l) in listeners.iter().enumerate() {
+                if l.accept().is_ok() {
+                    dialed[i] = true;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the query never dialed {:?} from {}\n{}",
+                targets
+                    .iter()
+                    .zip(&dialed)
+                    .filter(|(_, d)| !**d)
+                    .map(|(t, _)| t)
+                    .collect::<Vec<_>>(),
+                path.display(),
+                p.log_tail()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        drop(listeners);
+        // Unreachable endpoints are warnings, not errors: the query must still log no error.
+        stop_all(std::slice::from_mut(&mut p));
+        drop(p);
+        std::fs::write(&path, self.broken).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let p = Process::start(
+            bin,
+            &format!("{}-with-broken-store-list", self.pod),
+            &q.args,
+            &work.join(format!("{}-broken.log", self.pod)),
+        );
+        while !p.log_text().contains(self.reported) {
+            assert!(
+                Instant::now() < deadline,
+                "a broken {} was not reported\n{}",
+                path.display(),
+                p.log_tail()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        drop(p);
+    }
 }
 
 /// Remote write → router → two ingestors (replication factor 2) → query, for two tenants.

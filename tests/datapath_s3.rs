@@ -59,7 +59,8 @@ const WRONG_SECRET_KEY: &str = "s3cr3t: \"quoted\" # \\ e";
 /// (`SignatureDoesNotMatch`).
 const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not match";
 const READY: Duration = Duration::from_secs(30);
-/// See `STORES_SEEN` in `tests/datapath.rs`: file-SD targets are resolved on a 30s tick.
+/// See `STORES_SEEN` in `tests/datapath.rs` (this query lists its stores in its endpoint
+/// config, so they are used at the first endpoint update).
 const STORES_SEEN: Duration = Duration::from_secs(45);
 /// How far in the past the samples are: older than the ingestors' `local_tsdb_retention`.
 const AGE: Duration = Duration::from_secs(3 * 24 * 3600);

@@ -1,9 +1,12 @@
 //! Rendering, end to end from a configuration: golden objects for the seed's documented
-//! scenarios, the seed's bugs that must never come back, validation with attribute paths, and
-//! invariants every rendered stack keeps. Configurations are JSON written like HCL (see
+//! scenarios, the seed's bugs that must never come back, validation with attribute paths,
+//! invariants every rendered stack keeps, and the real Envoy's verdict on every rendered Envoy
+//! configuration. Configurations are JSON written like HCL (see
 //! `terraform_provider_thanos::testing`), taken through the schema's defaults, the model and
 //! validation exactly as a plan takes them.
 
+#[path = "render/envoy_validate.rs"]
+mod envoy_validate;
 #[path = "render/golden.rs"]
 mod golden;
 #[path = "render/invariants.rs"]

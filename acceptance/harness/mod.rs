@@ -164,6 +164,24 @@ impl Workdir {
         std::fs::write(&self.cli_config, text).unwrap();
     }
 
+    /// Copies the files of `src` and its subdirectories (a configuration with its modules)
+    /// into this directory.
+    pub fn copy_dir(&self, src: &Path) {
+        fn copy(from: &Path, to: &Path) {
+            std::fs::create_dir_all(to).unwrap();
+            for entry in std::fs::read_dir(from).unwrap() {
+                let entry = entry.unwrap();
+                let target = to.join(entry.file_name());
+                if entry.file_type().unwrap().is_dir() {
+                    copy(&entry.path(), &target);
+                } else {
+                    std::fs::copy(entry.path(), target).unwrap();
+                }
+            }
+        }
+        copy(src, &self.dir);
+    }
+
     pub fn write(&self, name: &str, text: &str) {
         std::fs::write(self.dir.join(name), text).unwrap();
     }

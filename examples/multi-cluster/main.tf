@@ -1,6 +1,11 @@
-# Two clusters: the host runs the global querier and a receive that members remote-write to;
-# each member runs its own ingestors, exposes their Store API over TLS, and the host queries
-# them through the envoy sidecar, verifying the member's certificate with the member CA.
+# Two clusters, one configuration: a member cluster keeps its metrics in its own receive and
+# exposes its Store API over TLS; the host cluster's global querier reads it from there, next
+# to the host's own receive. Each stack is a module applied with its own provider alias; the
+# member's outputs (where its Store API is reached) are the host's inputs.
+#
+# Before applying, the host cluster needs the Secret `member-ca` in `var.namespace`: the CA
+# that signed the member's Store API certificate, under the key `ca.crt`. The plan checks it
+# (and says what is wrong) when it can reach the host cluster.
 terraform {
   required_providers {
     thanos = {
@@ -11,14 +16,32 @@ terraform {
 
 variable "host_kubeconfig" {
   type        = string
-  description = "Kubeconfig of the host cluster."
+  description = "Kubeconfig of the host cluster (the global querier)."
   default     = "~/.kube/host"
 }
 
 variable "member_kubeconfig" {
   type        = string
-  description = "Kubeconfig of the member cluster."
+  description = "Kubeconfig of the member cluster (its receive and Store API)."
   default     = "~/.kube/member"
+}
+
+variable "namespace" {
+  type        = string
+  description = "Namespace of every object, in both clusters."
+  default     = "monitoring"
+}
+
+variable "member_store_host" {
+  type        = string
+  description = "DNS name the host reaches the member's Store API at: the host of the member's gRPC Ingress and a subject alternative name of its certificate."
+  default     = "store.member.example.com"
+}
+
+variable "tls_mode" {
+  type        = string
+  description = "How the host's querier speaks TLS to the member: \"native\" (Thanos itself) or \"envoy\" (a sidecar)."
+  default     = "native"
 }
 
 provider "thanos" {
@@ -31,83 +54,40 @@ provider "thanos" {
   config_path = var.member_kubeconfig
 }
 
-# --- member cluster: local ingestors, Store API exposed over TLS ---------------------------
+module "member" {
+  source    = "./member"
+  providers = { thanos = thanos.member }
 
-resource "thanos_receive" "member_ingestor" {
-  provider  = thanos.member
-  name      = "ingestor"
-  namespace = "monitoring"
-  replicas  = 2
-
-  ingestor {
-    data_volume {
-      pvc {
-        size = "10Gi"
-      }
-    }
-  }
+  namespace  = var.namespace
+  store_host = var.member_store_host
 }
 
-resource "thanos_query" "member" {
-  provider  = thanos.member
-  name      = "member"
-  namespace = "monitoring"
+module "host" {
+  source    = "./host"
+  providers = { thanos = thanos.host }
 
-  stores = [{ address = thanos_receive.member_ingestor.store_endpoint }]
-
-  # The member's Store API for the host, behind TLS terminated by the ingress controller.
-  grpc_ingress {
-    host        = "store.member.example.com"
-    secret_name = "member-store-tls"
-  }
+  namespace        = var.namespace
+  member_stores    = [module.member.store_address]
+  member_ca_secret = "member-ca"
+  tls_mode         = var.tls_mode
 }
 
-# --- host cluster: receive for pushed metrics, global querier ------------------------------
-
-resource "thanos_receive" "host_ingestor" {
-  provider  = thanos.host
-  name      = "ingestor"
-  namespace = "monitoring"
-  replicas  = 2
-
-  ingestor {
-    data_volume {
-      pvc {
-        size = "20Gi"
-      }
-    }
-  }
+output "member_store_address" {
+  description = "Where the host's querier reaches the member's Store API."
+  value       = module.member.store_address
 }
 
-resource "thanos_receive" "host_router" {
-  provider  = thanos.host
-  name      = "router"
-  namespace = "monitoring"
-  replicas  = 2
-
-  router {
-    soft_tenant_hashring {
-      name      = "members"
-      endpoints = thanos_receive.host_ingestor.ingestor_endpoints
-    }
-
-    # Members' Prometheus remote-write here: https://remote-write.host.example.com/api/v1/receive
-    remote_write_ingress {
-      host        = "remote-write.host.example.com"
-      secret_name = "remote-write-tls"
-    }
-  }
+output "host_query_url" {
+  description = "The global querier's HTTP API inside the host cluster."
+  value       = module.host.query_url
 }
 
-resource "thanos_query" "global" {
-  provider  = thanos.host
-  name      = "global"
-  namespace = "monitoring"
-  replicas  = 2
+output "member_objects" {
+  description = "What was created in the member cluster."
+  value       = module.member.objects
+}
 
-  stores = [
-    { address = thanos_receive.host_ingestor.store_endpoint },
-    # Reached through the envoy sidecar: TLS with SNI and SAN checked against this host.
-    { address = "store.member.example.com:443", secret_name = "member-ca" },
-  ]
+output "host_objects" {
+  description = "What was created in the host cluster."
+  value       = module.host.objects
 }

@@ -18,6 +18,7 @@ use thanos_render::meta::{MANAGED_BY, MANAGER, PART_OF};
 use thanos_render::receive::RingSelector;
 
 use crate::cluster::{ClusterApi, Clusters, Result};
+use crate::lifecycle::preflight::SecretData;
 
 #[derive(Default)]
 pub struct FakeCluster {
@@ -32,6 +33,10 @@ pub struct FakeCluster {
     pub rollout_fails: Mutex<Option<String>>,
     /// Kinds of other tools the cluster does not serve (their CRD is not installed).
     pub unserved: Mutex<Vec<String>>,
+    /// Secrets by `(namespace, name)`: their data by key.
+    pub secrets: Mutex<BTreeMap<(String, String), SecretData>>,
+    /// Reading a Secret fails with this error (e.g. the credentials may not).
+    pub secret_read_fails: Mutex<Option<String>>,
 }
 
 impl FakeCluster {
@@ -295,6 +300,39 @@ impl ClusterApi for FakeCluster {
                 key: key.clone(),
                 json: json.clone(),
             }))
+    }
+
+    async fn secret(
+        &self,
+        namespace: &str,
+        name: &str,
+        _cancel: &CancellationToken,
+    ) -> Result<Option<BTreeMap<String, Vec<u8>>>> {
+        self.log(format!("secret {namespace}/{name}"));
+        if let Some(message) = self.secret_read_fails.lock().unwrap().clone() {
+            return Err(Error::Forbidden {
+                object: ObjectKey::new("Secret", namespace, name),
+                message,
+            });
+        }
+        Ok(self
+            .secrets
+            .lock()
+            .unwrap()
+            .get(&(namespace.to_owned(), name.to_owned()))
+            .cloned())
+    }
+}
+
+impl FakeCluster {
+    /// Puts a Secret in, as another tool would.
+    pub fn insert_secret(&self, namespace: &str, name: &str, data: &[(&str, &[u8])]) {
+        self.secrets.lock().unwrap().insert(
+            (namespace.to_owned(), name.to_owned()),
+            data.iter()
+                .map(|(k, v)| ((*k).to_owned(), v.to_vec()))
+                .collect(),
+        );
     }
 }
 

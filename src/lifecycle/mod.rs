@@ -10,7 +10,9 @@
 //!   (see [`objects`]), so the next plan says which objects it repairs; nothing left means the
 //!   resource is gone;
 //! - [`delete`]: delete every owned object, claims as the user chose;
-//! - [`import`]: `<namespace>/<name>`, the configuration read back from the [`record`].
+//! - [`import`]: `<namespace>/<name>`, the configuration read back from the [`record`];
+//! - [`preflight`]: at plan, what the configuration needs from the cluster (Secrets), read when
+//!   the cluster is reachable and judged by the kind.
 //!
 //! What differs between resource types is a [`Kind`]: its model (the Terraform value decoded
 //! once), the validation that turns it into a spec, rendering, and a few hooks only some types
@@ -25,6 +27,7 @@ pub mod discover;
 pub mod import;
 pub mod objects;
 pub mod plan;
+pub mod preflight;
 pub mod read;
 pub mod record;
 pub mod settings;
@@ -72,6 +75,36 @@ pub trait Kind: Send + Sync + 'static {
     /// Every rule, reported at its attribute path. The spec exists only when the whole
     /// configuration is known and valid.
     fn validate(model: &Self::Model, report: &mut Report) -> Option<Self::Spec>;
+
+    /// Optional attributes the plan settles when the configuration leaves them null (see
+    /// [`Kind::settle`]); the plan writes them back into the planned value.
+    const SETTLED: &'static [&'static str] = &[];
+
+    /// Before validation, decides the [`Kind::SETTLED`] attributes whose value depends on what
+    /// was applied before. `config`: the configuration as written (null where left out);
+    /// `prior`: the state (`None` on create). Returns warnings for the plan. Query: `tls_mode`.
+    fn settle(
+        _planned: &mut Self::Model,
+        _config: &Self::Model,
+        _prior: Option<&Self::Model>,
+    ) -> Vec<Invalid> {
+        Vec::new()
+    }
+
+    /// The Secrets a validated configuration needs in the cluster, read at plan time when the
+    /// cluster is reachable (see [`preflight`]).
+    fn preflight_secrets(_spec: &Self::Spec) -> Vec<preflight::SecretRef> {
+        Vec::new()
+    }
+
+    /// Judges the Secrets read for [`Kind::preflight_secrets`], at `now`: errors stop the plan.
+    fn preflight(
+        _spec: &Self::Spec,
+        _secrets: &preflight::Secrets,
+        _now: std::time::SystemTime,
+    ) -> preflight::Findings {
+        preflight::Findings::default()
+    }
 
     /// The Kubernetes objects of a validated spec. `discovered`: members of selector rings.
     fn render(

@@ -12,25 +12,48 @@ use thanos_render::receive::Discovered;
 use thanos_render::validate::Report;
 
 use super::discover::{self, Need};
-use super::{Env, Kind, decode_planned, decode_stored, diagnostics, identity, objects, record};
+use super::{
+    Env, Kind, decode, decode_planned, decode_stored, diagnostics, identity, objects, preflight,
+    record,
+};
 
 /// Plans a create or an update.
 pub async fn plan<K: Kind>(
     env: &Env,
     schema: &Schema,
     context: &Context,
-    request: PlanRequest,
+    mut request: PlanRequest,
 ) -> PlanResponse {
     let mut model = match decode_planned::<K>(schema, &request.planned, &request.config) {
         Ok(m) => m,
         Err(diagnostics) => return unchanged(request, diagnostics),
     };
+    let mut diags = Diagnostics::new();
+    if let Ok(config) = decode::<K>(&request.config) {
+        let prior = request
+            .prior_state
+            .as_ref()
+            .and_then(|p| decode::<K>(p).ok());
+        diags.extend(diagnostics(
+            &K::settle(&mut model, &config, prior.as_ref()),
+            true,
+        ));
+        // Everything below (the record among the objects) sees the settled value.
+        write_attributes(&model, K::SETTLED, &mut request.planned);
+    }
     let mut report = Report::default();
     let spec = K::validate(&model, &mut report);
     if !report.0.is_empty() {
         return unchanged(request, diagnostics(&report.0, false));
     }
-    let mut diags = Diagnostics::new();
+    // When the cluster is reachable, what the configuration needs from it (TLS Secrets).
+    if let Some(spec) = &spec {
+        let found = preflight::run::<K>(env, spec, context).await;
+        if !found.errors.is_empty() {
+            return unchanged(request, diagnostics(&found.errors, false));
+        }
+        diags.extend(diagnostics(&found.warnings, true));
+    }
     let identity = identity::<K>(&model);
     if let Some((name, namespace)) = &identity {
         K::lifecycle_mut(&mut model).id = Input::Known(format!("{namespace}/{name}"));
@@ -138,6 +161,16 @@ fn prior_objects<K: Kind>(
     let model = decode_stored::<K>(schema, prior).ok()?;
     let spec = K::validate(&model, &mut Report::default())?;
     desired::<K>(env, schema, &spec, prior, discovered).ok()?
+}
+
+/// Writes the named attributes of `model` into `value`.
+fn write_attributes<M: Model>(model: &M, names: &[&str], value: &mut Value) {
+    let encoded = model.to_value();
+    for name in names {
+        if let (Some(slot), Some(v)) = (value.get_attr_mut(name), encoded.get_attr(name)) {
+            *slot = v.clone();
+        }
+    }
 }
 
 /// Writes the computed attributes of `model` into `value` (the rest of `value`, the

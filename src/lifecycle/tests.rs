@@ -996,3 +996,206 @@ async fn an_ingestors_write_only_keys_reach_its_secret() {
         "{file}"
     );
 }
+
+fn tls_query(mode: Option<&str>) -> serde_json::Value {
+    let mut q = json!({
+        "name": "q",
+        "namespace": "mon",
+        "stores": [{"address": "store.member.test:443", "secret_name": "member-ca"}],
+    });
+    if let Some(m) = mode {
+        q["tls_mode"] = m.into();
+    }
+    q
+}
+
+fn object_names(planned: &Value) -> Vec<String> {
+    decode::<Query>(planned)
+        .common
+        .lifecycle
+        .objects
+        .known()
+        .unwrap()
+        .iter()
+        .map(|o| format!("{}/{}", o.kind, o.name))
+        .collect()
+}
+
+#[tokio::test]
+async fn tls_mode_is_native_for_a_new_query_and_kept_once_applied() {
+    let c = cluster();
+    let r = resource::<Query>(Some(c.clone()));
+    c.insert_secret("mon", "member-ca", &[("ca.crt", test_ca().as_bytes())]);
+    let (planned, _, d) = plan(&r, tls_query(None), None).await;
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(
+        decode::<Query>(&planned).tls_mode,
+        Input::Known("native".into())
+    );
+    assert!(!object_names(&planned).contains(&"ConfigMap/thanosquery-q-envoy".to_owned()));
+
+    // Applied as envoy, the attribute later removed: the mode stays, nothing changes.
+    let (state, d) = apply(&r, tls_query(Some("envoy")), None).await;
+    assert!(d.is_empty(), "{d:?}");
+    let state = state.unwrap();
+    let (planned, _, d) = plan(&r, tls_query(None), Some(state.clone())).await;
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(planned, state, "removing tls_mode keeps the applied mode");
+}
+
+#[tokio::test]
+async fn a_query_applied_before_tls_mode_keeps_its_sidecar_and_the_plan_says_so() {
+    let c = cluster();
+    let r = resource::<Query>(Some(c.clone()));
+    c.insert_secret("mon", "member-ca", &[("ca.crt", test_ca().as_bytes())]);
+    let (state, _) = apply(&r, tls_query(Some("envoy")), None).await;
+    // What UpgradeResourceState makes of a state written before the attribute existed.
+    let mut old = state.unwrap();
+    *old.get_attr_mut("tls_mode").unwrap() = Value::Null;
+    let (planned, _, d) = plan(&r, tls_query(None), Some(old.clone())).await;
+    assert!(!d.has_errors(), "{d:?}");
+    let warnings: Vec<_> = d.iter().map(|d| d.summary.clone()).collect();
+    assert_eq!(warnings, ["This query keeps its envoy sidecar"]);
+    assert_eq!(
+        d.iter().next().unwrap().path,
+        Some(AttributePath::root().attr("tls_mode"))
+    );
+    assert_eq!(
+        decode::<Query>(&planned).tls_mode,
+        Input::Known("envoy".into())
+    );
+    // The objects are exactly those applied (the record aside, which now records the mode).
+    let before = decode::<Query>(&old)
+        .common
+        .lifecycle
+        .objects
+        .into_known()
+        .unwrap();
+    let after = decode::<Query>(&planned)
+        .common
+        .lifecycle
+        .objects
+        .into_known()
+        .unwrap();
+    let without_record = |v: Vec<crate::lifecycle::settings::ObjectEntry>| {
+        v.into_iter()
+            .filter(|o| !o.name.ends_with("-terraform"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(without_record(before), without_record(after));
+    // A refresh of that state finds the sidecar's objects in sync: no drift to repair (the
+    // record aside: this fake cluster holds the one written with tls_mode set).
+    let fresh = r
+        .read(
+            &Context::default(),
+            ReadRequest {
+                state: old.clone(),
+                private: Vec::new(),
+            },
+        )
+        .await
+        .state
+        .unwrap();
+    let refreshed = decode::<Query>(&fresh)
+        .common
+        .lifecycle
+        .objects
+        .into_known()
+        .unwrap();
+    let before = decode::<Query>(&old)
+        .common
+        .lifecycle
+        .objects
+        .into_known()
+        .unwrap();
+    assert_eq!(without_record(refreshed), without_record(before));
+}
+
+#[tokio::test]
+async fn switching_tls_mode_is_an_update_that_adds_or_removes_the_sidecar() {
+    let c = cluster();
+    let r = resource::<Query>(Some(c.clone()));
+    c.insert_secret("mon", "member-ca", &[("ca.crt", test_ca().as_bytes())]);
+    let (state, _) = apply(&r, tls_query(Some("native")), None).await;
+    let (planned, _, d) = plan(&r, tls_query(Some("envoy")), state.clone()).await;
+    assert!(d.is_empty(), "{d:?}");
+    let names = object_names(&planned);
+    assert!(
+        names.contains(&"ConfigMap/thanosquery-q-envoy".to_owned()),
+        "{names:?}"
+    );
+    let (state, d) = apply(&r, tls_query(Some("envoy")), state).await;
+    assert!(d.is_empty(), "{d:?}");
+    let envoy = ObjectKey::new("ConfigMap", "mon", "thanosquery-q-envoy");
+    assert!(c.keys().contains(&envoy));
+    let deployment =
+        c.objects.lock().unwrap()[&ObjectKey::new("Deployment", "mon", "thanosquery-q")].clone();
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let (_, d) = apply(&r, tls_query(Some("native")), state).await;
+    assert!(d.is_empty(), "{d:?}");
+    assert!(
+        !c.keys().contains(&envoy),
+        "the sidecar's ConfigMap is pruned"
+    );
+}
+
+/// A CA certificate valid for years, as a Secret holds it.
+fn test_ca() -> String {
+    let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    p.not_after = rcgen::date_time_ymd(2099, 1, 1);
+    p.self_signed(&rcgen::KeyPair::generate().unwrap())
+        .unwrap()
+        .pem()
+}
+
+#[tokio::test]
+async fn preflight_reports_a_missing_secret_at_the_store_and_stops_the_plan() {
+    let c = cluster();
+    let r = resource::<Query>(Some(c.clone()));
+    let (_, _, d) = plan(&r, tls_query(None), None).await;
+    assert_eq!(errors(&d).len(), 1, "{d:?}");
+    let e = d.iter().next().unwrap();
+    assert_eq!(e.summary, "TLS Secret not found");
+    assert_eq!(
+        e.path,
+        Some(
+            AttributePath::root()
+                .attr("stores")
+                .index(0)
+                .attr("secret_name")
+        )
+    );
+    assert!(c.calls().contains(&"secret mon/member-ca".to_owned()));
+    // With the Secret there, the plan goes through.
+    c.insert_secret("mon", "member-ca", &[("ca.crt", test_ca().as_bytes())]);
+    let (_, _, d) = plan(&r, tls_query(None), None).await;
+    assert!(d.is_empty(), "{d:?}");
+}
+
+#[tokio::test]
+async fn preflight_is_skipped_without_a_word_offline_or_when_secrets_cannot_be_read() {
+    let (_, _, d) = plan(&resource::<Query>(None), tls_query(None), None).await;
+    assert!(d.is_empty(), "offline: {d:?}");
+    let c = cluster();
+    *c.secret_read_fails.lock().unwrap() = Some("secrets is forbidden".into());
+    let (_, _, d) = plan(&resource::<Query>(Some(c.clone())), tls_query(None), None).await;
+    assert!(d.is_empty(), "forbidden: {d:?}");
+    // A query without TLS stores reads nothing.
+    let c = cluster();
+    let (_, _, d) = plan(
+        &resource::<Query>(Some(c.clone())),
+        json!({"name": "q", "namespace": "mon", "stores": [{"address": "s:10901"}]}),
+        None,
+    )
+    .await;
+    assert!(d.is_empty(), "{d:?}");
+    assert!(!c.calls().iter().any(|l| l.starts_with("secret ")));
+}

@@ -22,7 +22,7 @@
 //!    rendered containers have a read-only root filesystem), else the translation panics.
 //! 4. Cluster DNS. Names that only resolve in a cluster are replaced by the loopback addresses
 //!    of what they name, in args and in the JSON files of ConfigMaps (`hashrings.json`,
-//!    `store-sd.yaml`), consistently, so a receive still finds itself in its hashring when the
+//!    `store-sd.yaml`, `endpoints.yaml`), consistently, so a receive still finds itself in its hashring when the
 //!    rendered ring and its `--receive.local-endpoint` agree (and does not when they do not):
 //!    - `<pod>.<svc>.<ns>.svc[.cluster.local]:<port>` → `<pod ip>:<port>` (the pod must be a
 //!      StatefulSet pod whose `serviceName` is `<svc>`, and `<svc>` must select it);
@@ -34,8 +34,9 @@
 //!      one `http[s]://<ip>:<port>[/<path>]` per selected pod.
 //!
 //!    One name may become several addresses: in a JSON array the element is replaced by all
-//!    of them; in a flag the flag is repeated once per address. A `.svc` name that matches
-//!    nothing panics.
+//!    of them, and an object of an array whose `address` names several (an entry of the
+//!    query's endpoint config, `endpoints.yaml`) by one copy per address; in a flag the flag
+//!    is repeated once per address. A `.svc` name that matches nothing panics.
 //! 5. Network namespace. Pods have their own; these processes share one. A listener whose
 //!    default is every interface and that the rendered args leave unset would collide between
 //!    pods (and leave loopback), so it is set to the pod address with its default port. There
@@ -358,6 +359,22 @@ impl Cluster {
                             Some(list) => list.into_iter().map(Value::String).collect(),
                             None => vec![Value::String(s)],
                         },
+                        Value::Object(mut m) => {
+                            let many = m
+                                .get("address")
+                                .and_then(Value::as_str)
+                                .and_then(|a| self.translate_address(pod, a));
+                            match many {
+                                Some(list) => list
+                                    .into_iter()
+                                    .map(|a| {
+                                        m.insert("address".into(), Value::String(a));
+                                        self.translate_json(pod, Value::Object(m.clone()))
+                                    })
+                                    .collect(),
+                                None => vec![self.translate_json(pod, Value::Object(m))],
+                            }
+                        }
                         other => vec![self.translate_json(pod, other)],
                     })
                     .collect(),

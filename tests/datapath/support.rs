@@ -69,13 +69,23 @@ pub fn start(bin: &Path, work: &Path, l: &Launch) -> Process {
 /// Stops every process with SIGTERM (all at once, as a namespace deletion would) and asserts
 /// each exits with status 0 and logged no error.
 pub fn stop_all(procs: &mut [Process]) {
+    stop_all_expecting(procs, &[]);
+}
+
+/// [`stop_all`], where error lines that contain one of `expected` (the errors a test provokes)
+/// are allowed.
+pub fn stop_all_expecting(procs: &mut [Process], expected: &[String]) {
     for p in procs.iter_mut() {
         p.terminate();
     }
     let mut failures = Vec::new();
     for p in procs.iter_mut() {
         let status = p.stop(STOP);
-        let bad = p.bad_log_lines();
+        let bad: Vec<String> = p
+            .bad_log_lines()
+            .into_iter()
+            .filter(|l| !expected.iter().any(|e| l.contains(e.as_str())))
+            .collect();
         if !status.success() || !bad.is_empty() {
             failures.push(format!(
                 "{} exited with {status}; error lines:\n{}\n{}",

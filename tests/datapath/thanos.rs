@@ -15,8 +15,10 @@ use thanos_render::common::DEFAULT_THANOS_IMAGE;
 
 /// The ports a pod's processes bind on its address: Thanos's grpc, http, remote write and the
 /// Cap'n Proto replication server of a receive, and the listeners of an envoy sidecar
-/// (`127.0.0.1:11000 + i` in the pod) for up to four proxied stores.
-pub const PORTS: [u16; 8] = [10901, 10902, 19291, 19391, 11000, 11001, 11002, 11003];
+/// (`127.0.0.1:11000 + i` in the pod) for up to six proxied stores.
+pub const PORTS: [u16; 10] = [
+    10901, 10902, 19291, 19391, 11000, 11001, 11002, 11003, 11004, 11005,
+];
 
 /// The binary `scripts/tools.sh` built for the pinned version (or `$THANOS_BINARY`), after
 /// checking that its `--version` is the tag of the provider's default image. `None` (with the

@@ -28,8 +28,8 @@ fn quickstart_router() {
     insta::assert_yaml_snapshot!(snap(&router));
 }
 
-/// Seed README step 3: query with the one dnssrvnoa+ store; no envoy sidecar, no envoy
-/// ConfigMap (no store needs TLS).
+/// Seed README step 3: query with the one dnssrvnoa+ store, as a new query renders it
+/// (`tls_mode` native: the endpoint config, no sidecar).
 #[test]
 fn quickstart_query() {
     let (_, _, q) = quickstart();
@@ -37,7 +37,9 @@ fn quickstart_query() {
 }
 
 /// Usage doc mode 1: a direct store plus two TLS-proxied stores (one with mTLS and a server
-/// name override): the envoy sidecar, its ConfigMap and the store-sd file must agree.
+/// name override): the envoy sidecar, its ConfigMap and the store-sd file must agree. This is
+/// also what every query applied before `tls_mode` existed keeps rendering: a change here is a
+/// change to their clusters.
 #[test]
 fn usage_mode1_query_with_direct_and_tls_stores() {
     let r = query::render(&query("usage_mode1_query"), &ctx()).unwrap();
@@ -57,6 +59,58 @@ fn usage_mode2_router() {
     )
     .unwrap();
     insta::assert_yaml_snapshot!(snap(&r));
+}
+
+/// Native TLS: direct stores (one strict) and TLS stores (one strict, one mTLS with a server
+/// name override) in one endpoint config; the Secrets mounted into the query container; no
+/// sidecar.
+#[test]
+fn multicluster_query_native() {
+    let r = query::render(&query("multicluster_native"), &ctx()).unwrap();
+    insta::assert_yaml_snapshot!(snap(&r));
+}
+
+/// The same stores through the sidecar: strict ones as `--endpoint-strict` flags (a strict TLS
+/// store as its listener) and left out of the store-sd file.
+#[test]
+fn multicluster_query_envoy_strict() {
+    let r = query::render(&query("multicluster_envoy"), &ctx()).unwrap();
+    insta::assert_yaml_snapshot!(snap(&r));
+}
+
+/// What a `tls_mode` switch changes: the objects that come and go (the envoy ConfigMap), and
+/// the query pod's containers and mounts.
+#[test]
+fn tls_mode_switch() {
+    let render = |fixture| query::render(&query(fixture), &ctx()).unwrap();
+    let (native, envoy) = (render("multicluster_native"), render("multicluster_envoy"));
+    let keys = |r: &thanos_render::Rendered| {
+        r.keys()
+            .into_iter()
+            .map(|(k, n)| format!("{k}/{n}"))
+            .collect::<Vec<_>>()
+    };
+    let pod = |r: &thanos_render::Rendered| {
+        pod_spec(r, "Deployment", "thanosquery-global")
+            .containers
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "container": c.name,
+                    "mounts": c.volume_mounts.iter().flatten().map(|m| format!("{} at {}", m.name, m.mount_path)).collect::<Vec<_>>(),
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    let (n, e) = (keys(&native), keys(&envoy));
+    insta::assert_yaml_snapshot!(serde_json::json!({
+        "native -> envoy": {
+            "appear": e.iter().filter(|k| !n.contains(k)).collect::<Vec<_>>(),
+            "disappear": n.iter().filter(|k| !e.contains(k)).collect::<Vec<_>>(),
+        },
+        "native pod": pod(&native),
+        "envoy pod": pod(&envoy),
+    }));
 }
 
 /// Storage with gateway (2 replicas, PDB), compactor (singleton, own volume, retention).
@@ -183,9 +237,21 @@ fn config_files() {
         config_map_data(&router, "thanosreceive-router-hashrings", "hashrings.json")
     );
     insta::assert_snapshot!(
-        "quickstart_store_sd",
-        config_map_data(&q, "thanosquery-sample-store-sd", "store-sd.yaml")
+        "quickstart_endpoints",
+        config_map_data(&q, "thanosquery-sample-store-sd", "endpoints.yaml")
     );
+    for mode in ["native", "envoy"] {
+        let r = query::render(&query(&format!("multicluster_{mode}")), &ctx()).unwrap();
+        let key = if mode == "native" {
+            "endpoints.yaml"
+        } else {
+            "store-sd.yaml"
+        };
+        insta::assert_snapshot!(
+            format!("multicluster_{mode}_{key}"),
+            config_map_data(&r, "thanosquery-global-store-sd", key)
+        );
+    }
     let m1 = query::render(&query("usage_mode1_query"), &ctx()).unwrap();
     for key in ["store-sd.yaml"] {
         insta::assert_snapshot!(

@@ -16,6 +16,8 @@ fn all_rendered() -> Vec<Rendered> {
         b,
         c,
         query::render(&query("usage_mode1_query"), &ctx()).unwrap(),
+        query::render(&query("multicluster_native"), &ctx()).unwrap(),
+        query::render(&query("multicluster_envoy"), &ctx()).unwrap(),
         receive::render(
             &receive("usage_mode2_router"),
             &ctx(),
@@ -197,58 +199,136 @@ fn hashring_endpoints_equal_ingestor_endpoints() {
     );
 }
 
-/// The envoy listeners are exactly the proxied targets of the store-sd file.
+/// The envoy listeners are exactly the proxied targets of the store-sd file plus the
+/// `--endpoint-strict` listeners, and every route's cluster exists.
 #[test]
-fn envoy_listener_ports_equal_store_sd_proxied_targets() {
-    let r = query::render(&query("usage_mode1_query"), &ctx()).unwrap();
-    let sd: serde_json::Value = serde_json::from_str(&config_map_data(
+fn envoy_listener_ports_equal_proxied_targets() {
+    for (fixture, name, sd, strict) in [
+        ("usage_mode1_query", "sample", 2, 0),
+        ("multicluster_envoy", "global", 1, 1),
+    ] {
+        let r = query::render(&query(fixture), &ctx()).unwrap();
+        let store_sd: serde_json::Value = serde_json::from_str(&config_map_data(
+            &r,
+            &format!("thanosquery-{name}-store-sd"),
+            "store-sd.yaml",
+        ))
+        .unwrap();
+        let proxied: BTreeSet<String> = store_sd
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| {
+                g["targets"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t.as_str().unwrap().to_owned())
+            })
+            .filter(|t| t.starts_with("127.0.0.1:"))
+            .collect();
+        let strict_listeners: BTreeSet<String> =
+            args(&r, "Deployment", &format!("thanosquery-{name}"))
+                .iter()
+                .filter_map(|a| a.strip_prefix("--endpoint-strict="))
+                .filter(|t| t.starts_with("127.0.0.1:"))
+                .map(str::to_owned)
+                .collect();
+        assert_eq!(
+            (proxied.len(), strict_listeners.len()),
+            (sd, strict),
+            "{fixture}"
+        );
+        assert!(proxied.is_disjoint(&strict_listeners), "{fixture}");
+        let lds: serde_json::Value = serde_json::from_str(&config_map_data(
+            &r,
+            &format!("thanosquery-{name}-envoy"),
+            "lds.yaml",
+        ))
+        .unwrap();
+        let listeners: BTreeSet<String> = lds["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                format!(
+                    "{}:{}",
+                    l["address"]["socket_address"]["address"].as_str().unwrap(),
+                    l["address"]["socket_address"]["port_value"]
+                )
+            })
+            .collect();
+        assert_eq!(
+            &proxied | &strict_listeners,
+            listeners,
+            "{fixture}: every listener is dialed, and only listeners"
+        );
+        let cds: serde_json::Value = serde_json::from_str(&config_map_data(
+            &r,
+            &format!("thanosquery-{name}-envoy"),
+            "cds.yaml",
+        ))
+        .unwrap();
+        let clusters: BTreeSet<&str> = cds["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        for l in lds["resources"].as_array().unwrap() {
+            let route = &l["filter_chains"][0]["filters"][0]["typed_config"]["route_config"]["virtual_hosts"]
+                [0]["routes"][0]["route"]["cluster"];
+            assert!(clusters.contains(route.as_str().unwrap()));
+        }
+    }
+}
+
+/// Native mode: every file the endpoint config names is a key of a Secret mounted into the
+/// query container (the only container), and every Secret volume is mounted there.
+#[test]
+fn native_endpoint_config_names_mounted_files() {
+    let r = query::render(&query("multicluster_native"), &ctx()).unwrap();
+    let pod = pod_spec(&r, "Deployment", "thanosquery-global");
+    assert_eq!(pod.containers.len(), 1);
+    let mounts = pod.containers[0].volume_mounts.clone().unwrap();
+    let secret_of = |volume: &str| {
+        pod.volumes
+            .iter()
+            .flatten()
+            .find(|v| v.name == volume)
+            .and_then(|v| v.secret.as_ref())
+            .and_then(|s| s.secret_name.clone())
+    };
+    let endpoints: serde_json::Value = serde_json::from_str(&config_map_data(
         &r,
-        "thanosquery-sample-store-sd",
-        "store-sd.yaml",
+        "thanosquery-global-store-sd",
+        "endpoints.yaml",
     ))
     .unwrap();
-    let proxied: BTreeSet<String> = sd
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|g| {
-            g["targets"]
-                .as_array()
-                .unwrap()
+    let mut files = 0;
+    for e in endpoints["endpoints"].as_array().unwrap() {
+        for key in ["ca_file", "cert_file", "key_file"] {
+            let Some(path) = e["client_config"]["tls_config"][key].as_str() else {
+                continue;
+            };
+            let (dir, file) = path.rsplit_once('/').unwrap();
+            let m = mounts
                 .iter()
-                .map(|t| t.as_str().unwrap().to_owned())
-        })
-        .filter(|t| t.starts_with("127.0.0.1:"))
-        .collect();
-    let lds: serde_json::Value =
-        serde_json::from_str(&config_map_data(&r, "thanosquery-sample-envoy", "lds.yaml")).unwrap();
-    let listeners: BTreeSet<String> = lds["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| {
-            format!(
-                "{}:{}",
-                l["address"]["socket_address"]["address"].as_str().unwrap(),
-                l["address"]["socket_address"]["port_value"]
-            )
-        })
-        .collect();
-    assert_eq!(proxied.len(), 2);
-    assert_eq!(proxied, listeners);
-    // And every cluster a route points at exists.
-    let cds: serde_json::Value =
-        serde_json::from_str(&config_map_data(&r, "thanosquery-sample-envoy", "cds.yaml")).unwrap();
-    let clusters: BTreeSet<&str> = cds["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
-    for l in lds["resources"].as_array().unwrap() {
-        let route = &l["filter_chains"][0]["filters"][0]["typed_config"]["route_config"]["virtual_hosts"]
-            [0]["routes"][0]["route"]["cluster"];
-        assert!(clusters.contains(route.as_str().unwrap()));
+                .find(|m| m.mount_path == dir)
+                .unwrap_or_else(|| panic!("{path} is on no mount of the query container"));
+            let secret = secret_of(&m.name).expect("a Secret volume");
+            assert_eq!(dir, format!("{}/{secret}", query::NATIVE_SECRETS_DIR));
+            assert!(["ca.pem", "ca.crt", "tls.crt", "tls.key"].contains(&file));
+            files += 1;
+        }
+    }
+    assert_eq!(files, 4);
+    for v in pod.volumes.iter().flatten().filter(|v| v.secret.is_some()) {
+        assert!(
+            mounts.iter().any(|m| m.name == v.name),
+            "{} is not mounted",
+            v.name
+        );
     }
 }
 

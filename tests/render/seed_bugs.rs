@@ -619,6 +619,7 @@ fn seed_bug_13_annotations_on_every_object() {
         "name": "q",
         "replicas": 2,
         "annotations": {"owner": "team-x"},
+        "tls_mode": "envoy",
         "stores": [{"address": "a.example.com:443", "secret_name": "ca"}],
         "grpc_ingress": {"host": "grpc.example.com", "annotations": {"cert-manager.io/cluster-issuer": "le"}},
         "http_ingress": {"host": "http.example.com"}

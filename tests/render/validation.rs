@@ -185,6 +185,43 @@ fn query_stores() {
 }
 
 #[test]
+fn query_tls_mode_and_strict_stores() {
+    let v = q(serde_json::json!({"tls_mode": "sidecar"}));
+    assert_flags(&v, &["tls_mode"]);
+    // The sidecar's settings without the sidecar; unknown or envoy mode: nothing to say.
+    let envoy_block = serde_json::json!({"image": "envoyproxy/envoy:v1.40.0"});
+    let v =
+        q_as_written(serde_json::json!({"name": "q", "tls_mode": "native", "envoy": envoy_block}));
+    assert_eq!(paths(&v), ["envoy"]);
+    assert!(v[0].detail.contains("tls_mode = \"envoy\""), "{v:#?}");
+    let v = q_as_written(serde_json::json!({"name": "q", "envoy": envoy_block}));
+    assert_eq!(paths(&v), ["envoy"], "a new query is native unless told");
+    assert_eq!(q(serde_json::json!({"envoy": envoy_block})), []);
+    assert_eq!(
+        q_as_written(serde_json::json!({"name": "q", "tls_mode": "envoy", "envoy": envoy_block})),
+        []
+    );
+    // Strict stores need static addresses (Thanos refuses to start otherwise).
+    let v = q_as_written(serde_json::json!({"name": "q", "stores": [
+        {"address": "dns+store.ns.svc:10901", "strict": true},
+        {"address": "dnssrvnoa+_grpc._tcp.store.ns.svc", "strict": true},
+        {"address": "store.ns.svc:10901", "strict": true},
+        {"address": "member.example.com:443", "secret_name": "ca", "strict": true},
+        {"address": "dns+other.ns.svc:10901", "strict": false}
+    ]}));
+    assert_eq!(paths(&v), ["stores[0].strict", "stores[1].strict"]);
+    // Native mode owns the endpoint config file; envoy mode leaves it to the user.
+    let args = serde_json::json!(["--endpoint.sd-config-file=/x", "--endpoint.sd-config={}"]);
+    let v =
+        q_as_written(serde_json::json!({"name": "q", "tls_mode": "native", "extra_args": args}));
+    assert_eq!(paths(&v), ["extra_args[0]", "extra_args[1]"]);
+    assert_eq!(
+        q_as_written(serde_json::json!({"name": "q", "tls_mode": "envoy", "extra_args": args})),
+        []
+    );
+}
+
+#[test]
 fn query_labels_ingresses_and_envoy() {
     let v = q(serde_json::json!({
         "selector_labels": {"bad-name": "x", "cluster": "any \"value\" works"},

@@ -24,6 +24,7 @@
 //!   a refresh found drifted), then [`Cluster::prune`] with the rendered keys as `keep`, then
 //!   (if `wait_for_rollout`) [`Cluster::wait_for_rollout`] on the rendered keys, and for
 //!   ingestors [`Cluster::discover_endpoints`] until routers can find every one of them;
+//! - plan (when reachable): [`Cluster::secret_data`] of the Secrets a query's TLS stores use;
 //! - read/refresh: [`Cluster::inventory`] (nothing left = the resource is gone), then
 //!   [`Cluster::drift`] of the objects rendered from state;
 //! - import: [`Cluster::get`] of the record ConfigMap; [`Cluster::inventory`] to explain a
@@ -45,6 +46,7 @@ pub mod error;
 pub mod inventory;
 pub mod kinds;
 pub mod prune;
+pub mod secret;
 pub mod select;
 pub mod wait;
 

@@ -1,5 +1,7 @@
-# A querier over an in-cluster receive and a store in another cluster reached with TLS
-# through the envoy sidecar (the CA comes from the Secret "member-ca", key "ca.crt").
+# A querier over an in-cluster receive and a store in another cluster reached with TLS: Thanos
+# verifies the store's certificate with the CA in the Secret "member-ca" (key "ca.crt") and
+# presents the client certificate of the Secret "global-query-client" (mutual TLS). The member
+# is strict: while it cannot be reached every query says so in a partial-response warning.
 resource "thanos_query" "global" {
   name      = "global"
   namespace = "monitoring"
@@ -7,7 +9,12 @@ resource "thanos_query" "global" {
 
   stores = [
     { address = "dnssrv+_grpc._tcp.thanosreceive-ingestor-operated.monitoring.svc" },
-    { address = "store.member-1.example.com:443", secret_name = "member-ca" },
+    {
+      address            = "store.member-1.example.com:443"
+      secret_name        = "member-ca"
+      client_secret_name = "global-query-client"
+      strict             = true
+    },
   ]
 
   http_ingress {

@@ -1,5 +1,8 @@
-//! `thanos_query`: a Thanos Querier Deployment and Service, the store-discovery ConfigMap, the
-//! envoy sidecar that reaches TLS-protected stores, and optional Ingresses.
+//! `thanos_query`: a Thanos Querier Deployment and Service, the ConfigMap listing its stores,
+//! the envoy sidecar that reaches TLS-protected stores (`tls_mode = "envoy"`), and optional
+//! Ingresses. [`preflight`]: the TLS Secrets checked against the cluster at plan time.
+
+pub mod preflight;
 
 use std::collections::BTreeMap;
 
@@ -7,9 +10,9 @@ use tfplugin::framework::{Input, Model, Validator};
 use tfvalue::Value;
 use thanos_render::args::DENY_ALWAYS;
 use thanos_render::common::Common;
-use thanos_render::query::{self as render, Envoy, QuerySpec, Store, StoreTls};
+use thanos_render::query::{self as render, Envoy, QuerySpec, Store, StoreTls, TlsMode};
 use thanos_render::receive::Discovered;
-use thanos_render::validate::{self, Path, Report};
+use thanos_render::validate::{self, Invalid, Path, Report};
 use thanos_render::{RenderContext, Rendered};
 
 use super::blocks::{self, IngressModel, ResourcesModel};
@@ -20,9 +23,33 @@ use crate::lifecycle::settings::LifecycleModel;
 
 pub const TYPE_NAME: &str = "thanos_query";
 
-/// A Thanos Query (querier) deployment: it answers PromQL over every configured store. Stores
-/// reached with TLS (`secret_name` set) go through an envoy sidecar that terminates the
-/// query's plaintext gRPC and speaks TLS to the store.
+/// A Thanos Query (querier) deployment: it answers PromQL over every configured store, in this
+/// cluster or in others.
+///
+/// **Stores in other clusters.** A store with `secret_name` is reached with TLS: its
+/// certificate is verified with the CA bundle in that Secret and must name `server_name` (by
+/// default the host of `address`) among its subject alternative names; with
+/// `client_secret_name` the query also presents a client certificate (mutual TLS). `tls_mode`
+/// says who speaks TLS: `"native"` (the default for new queries) lets Thanos's own gRPC client
+/// do it, configured per store in the query's endpoint config file, with the Secrets mounted
+/// into the query container; `"envoy"` adds an envoy sidecar that takes the query's plaintext
+/// gRPC on a local port per store and speaks TLS to the store, as the operator this provider
+/// replaces did. Both accept TLS 1.2 and 1.3. Natively, a store's TLS error is in the query's log and in
+/// its partial-response warnings; through the sidecar the query only sees "upstream connect
+/// error" and the sidecar's log says why.
+///
+/// **Strict stores.** Thanos leaves a store that fails its health checks out of every query,
+/// and one that never answered appears nowhere, not even in the query's store status. A store
+/// with `strict = true` is always queried: while it fails, every query answers with a
+/// partial-response warning that names it. Use it for member clusters whose absence must never
+/// go unnoticed.
+///
+/// **TLS preflight.** When the plan can reach the cluster, it checks every TLS store's
+/// Secrets: `secret_name` must exist and hold PEM certificates under `ca_key`,
+/// `client_secret_name` a `tls.crt` and the `tls.key` that belongs to it. A missing Secret or
+/// key, a certificate that does not parse or has expired, and a key that does not match are
+/// errors at the store; a certificate that expires within 30 days is a warning with the date.
+/// A plan that cannot reach the cluster (or read its Secrets) skips the check silently.
 #[derive(Model, Debug, Clone, PartialEq)]
 pub struct QueryModel {
     #[tf(flatten)]
@@ -58,6 +85,19 @@ pub struct QueryModel {
     /// deletes the Ingress.
     #[tf(block)]
     pub grpc_ingress: Input<IngressModel>,
+    /// How stores with `secret_name` are reached with TLS: `"native"` (Thanos's own gRPC
+    /// client, TLS configured per store in the query's endpoint config file; no sidecar) or
+    /// `"envoy"` (an envoy sidecar speaks TLS to the store, as the operator this provider
+    /// replaces did). New queries default to `"native"`: one process instead of two, no second
+    /// image to pull and patch, stores read at startup, and a store's TLS error reported by the
+    /// query itself (its log, its partial-response warnings), where Envoy keeps the reason to
+    /// itself. A query applied by a provider version without this attribute keeps `"envoy"`
+    /// until you set `"native"` (its next plan shows `tls_mode = "envoy"`), and removing the
+    /// attribute keeps the current mode: the data path never changes unless you ask. Switching
+    /// is an in-place update: the pods roll, the sidecar and its ConfigMap come or go.
+    #[tf(optional_computed, use_state_for_unknown, validate = Validator::one_of(TlsMode::VALUES))]
+    pub tls_mode: Input<String>,
+    /// The envoy sidecar of `tls_mode = "envoy"`, present when some store has `secret_name`.
     #[tf(block)]
     pub envoy: Input<EnvoyModel>,
 }
@@ -83,9 +123,19 @@ pub struct StoreModel {
     /// Name sent as SNI and checked against the store certificate's subject alternative names.
     /// Defaults to the host of `address`.
     pub server_name: Input<String>,
+    /// Always query this store, even while it fails its health checks (Thanos's strict
+    /// endpoint). A store that is not strict and fails is left out of every query without a
+    /// word: Thanos lists it nowhere until it has answered once. A strict one stays in: every
+    /// query answers with a partial-response warning naming it and its error. Use it for a
+    /// member cluster whose absence must never go unnoticed. The cost: while it is down every
+    /// query carries that warning, waits for its failure (at once for a refused connection or a
+    /// TLS error, up to the connect timeout for an address that does not answer), and fails
+    /// outright when partial responses are disabled. Needs a `host:port` address (Thanos
+    /// refuses strict endpoints found by DNS). Defaults to `false`.
+    pub strict: Input<bool>,
 }
 
-/// The envoy sidecar, present only when some store has `secret_name`.
+/// The envoy sidecar of `tls_mode = "envoy"`, present when some store has `secret_name`.
 #[derive(Model, Debug, Clone, PartialEq)]
 pub struct EnvoyModel {
     /// Envoy image. Defaults to the provider's `default_envoy_image`.
@@ -127,6 +177,28 @@ impl Kind for Query {
         validate(m, r)
     }
 
+    const SETTLED: &'static [&'static str] = &["tls_mode"];
+
+    fn settle(
+        planned: &mut QueryModel,
+        config: &QueryModel,
+        prior: Option<&QueryModel>,
+    ) -> Vec<Invalid> {
+        settle_tls_mode(planned, config, prior)
+    }
+
+    fn preflight_secrets(spec: &QuerySpec) -> Vec<crate::lifecycle::preflight::SecretRef> {
+        preflight::secrets(spec)
+    }
+
+    fn preflight(
+        spec: &QuerySpec,
+        secrets: &crate::lifecycle::preflight::Secrets,
+        now: std::time::SystemTime,
+    ) -> crate::lifecycle::preflight::Findings {
+        preflight::check(spec, secrets, now)
+    }
+
     fn render(
         spec: &QuerySpec,
         context: &RenderContext,
@@ -143,15 +215,56 @@ impl Kind for Query {
     }
 }
 
+/// `tls_mode` when the configuration leaves it out: `"native"` for a new query; for one that
+/// exists, what it was applied with, and `"envoy"` when its state predates the attribute (every
+/// earlier version used the sidecar), with a warning that says so.
+pub fn settle_tls_mode(
+    planned: &mut QueryModel,
+    config: &QueryModel,
+    prior: Option<&QueryModel>,
+) -> Vec<Invalid> {
+    if !config.tls_mode.is_null() {
+        return Vec::new();
+    }
+    let (mode, warning) = match prior.map(|p| p.tls_mode.known()) {
+        None => (TlsMode::Native.as_str().to_owned(), None),
+        Some(Some(applied)) => (applied.clone(), None),
+        Some(None) => (
+            TlsMode::Envoy.as_str().to_owned(),
+            Some(Invalid {
+                path: Path::root().attr("tls_mode").0,
+                summary: "This query keeps its envoy sidecar".into(),
+                detail: "This query was applied by a provider version that always reached TLS \
+                         stores through the envoy sidecar, so tls_mode is set to \"envoy\" and \
+                         nothing about its data path changes. Set tls_mode = \"native\" to let \
+                         Thanos speak TLS to the stores itself, without the sidecar (the default \
+                         for new queries); set tls_mode = \"envoy\" to make this explicit."
+                    .into(),
+            }),
+        ),
+    };
+    planned.tls_mode = Input::Known(mode);
+    warning.into_iter().collect()
+}
+
 /// Every rule of a `thanos_query`.
 pub fn validate(m: &QueryModel, r: &mut Report) -> Option<QuerySpec> {
     let root = Path::root();
-    let common = shared::common(
-        &m.common,
-        r,
-        render::derived_names,
-        &[DENY_ALWAYS, render::DENY_QUERY],
-    );
+    let tls_mode = checks::parsed(r, &root.attr("tls_mode"), &m.tls_mode, |s| {
+        TlsMode::parse(s).ok_or_else(|| {
+            (
+                "Invalid tls_mode",
+                format!("{s:?} is not one of {:?}", TlsMode::VALUES),
+            )
+        })
+    });
+    let native = tls_mode == Checked::Known(TlsMode::Native);
+    let deny: &[&[thanos_render::args::Denied]] = if native {
+        &[DENY_ALWAYS, render::DENY_QUERY, render::DENY_QUERY_NATIVE]
+    } else {
+        &[DENY_ALWAYS, render::DENY_QUERY]
+    };
+    let common = shared::common(&m.common, r, render::derived_names, deny);
     let resources = blocks::resources(&m.resources, &root.attr("resources"), r);
     let replicas = checks::replicas(r, &root.attr("replicas"), &m.replicas);
     let stores = stores(r, &root.attr("stores"), &m.stores);
@@ -174,6 +287,15 @@ pub fn validate(m: &QueryModel, r: &mut Report) -> Option<QuerySpec> {
     );
     let http_ingress = blocks::ingress(&m.http_ingress, &root.attr("http_ingress"), r);
     let grpc_ingress = blocks::ingress(&m.grpc_ingress, &root.attr("grpc_ingress"), r);
+    if native && m.envoy.known().is_some() {
+        r.push(
+            &root.attr("envoy"),
+            "Envoy settings without the sidecar",
+            "the envoy block configures the sidecar of tls_mode = \"envoy\", but this query uses \
+             tls_mode = \"native\" (the default for new queries), which has no sidecar: set \
+             tls_mode = \"envoy\" to keep the sidecar, or remove the block",
+        );
+    }
     let envoy = envoy(r, &root.attr("envoy"), &m.envoy);
     Some(QuerySpec {
         common: common.into_value()?,
@@ -189,6 +311,10 @@ pub fn validate(m: &QueryModel, r: &mut Report) -> Option<QuerySpec> {
         }),
         http_ingress: http_ingress.into_option()?,
         grpc_ingress: grpc_ingress.into_option()?,
+        // Unset where nothing settled it: a state written before the attribute existed (a
+        // refresh or import of objects rendered with the sidecar), or `terraform validate`,
+        // which only reports findings.
+        tls_mode: tls_mode.into_option()?.unwrap_or(TlsMode::Envoy),
         envoy: envoy.into_value()?,
     })
 }
@@ -230,7 +356,7 @@ fn store(
                         &at,
                         "Invalid proxied store address",
                         format!(
-                            "a store with secret_name is reached through the TLS sidecar, so its address must be a plain host:port without a dns+/dnssrv+ prefix: {e}"
+                            "a store with secret_name is reached with TLS at one static address (the sidecar's upstream, or a Thanos endpoint with its own TLS settings, which Thanos only allows for static addresses), so its address must be a plain host:port without a dns+/dnssrv+ prefix: {e}"
                         ),
                     );
                 }
@@ -281,6 +407,20 @@ fn store(
     let server_name = checks::string(r, &p.attr("server_name"), &s.server_name, |n| {
         validate::host(n).map_err(|e| ("Invalid server_name", e))
     });
+    let strict = checks::plain(&s.strict);
+    if let (Checked::Known(true), Input::Known(a)) = (&strict, &s.address)
+        && ["dns+", "dnssrv+", "dnssrvnoa+"]
+            .iter()
+            .any(|prefix| a.starts_with(prefix))
+    {
+        r.push(
+            &p.attr("strict"),
+            "Strict store found by DNS",
+            format!(
+                "{a:?} is discovered through DNS, and Thanos refuses a strict endpoint whose addresses are not static (a query with it would not start): give the store as host:port, or leave strict unset"
+            ),
+        );
+    }
     Checked::all(|| {
         let tls = match secret.into_option()? {
             None => None,
@@ -296,6 +436,7 @@ fn store(
         Some(Store {
             address: address.into_value()?,
             tls,
+            strict: strict.clone().into_option()?.unwrap_or(false),
         })
     })
 }
