@@ -5,7 +5,7 @@
 fn docs_are_generated_from_the_current_schema() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut stale = Vec::new();
-    for file in terraform_provider_thanos::docs::generate(&root) {
+    for file in terraform_provider_thanos::docs::generate(root) {
         let committed =
             std::fs::read_to_string(root.join("docs").join(&file.path)).unwrap_or_default();
         if committed != file.text {

@@ -3,7 +3,7 @@
 
 fn main() -> std::io::Result<()> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    for file in terraform_provider_thanos::docs::generate(&root) {
+    for file in terraform_provider_thanos::docs::generate(root) {
         let path = root.join("docs").join(&file.path);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
