@@ -99,7 +99,7 @@ fn render(plain: &str, tls: &str) -> Vec<Rendered> {
         "name": "global",
         "namespace": NS,
         "replicas": 2,
-        "query_endpoints": [query::http_url("dp", NS)],
+        "query_endpoints": [query::querier_http_url("dp", NS)],
         "alertmanagers": [
             {
                 "url": format!("http://{plain}"),

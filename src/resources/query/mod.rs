@@ -2,6 +2,7 @@
 //! the envoy sidecar that reaches TLS-protected stores (`tls_mode = "envoy"`), and optional
 //! Ingresses. [`preflight`]: the TLS Secrets checked against the cluster at plan time.
 
+pub mod frontend;
 pub mod preflight;
 
 use std::collections::BTreeMap;
@@ -71,14 +72,15 @@ pub struct QueryModel {
     /// query.
     #[tf(computed)]
     pub grpc_endpoint: Input<String>,
-    /// The querier's HTTP API URL inside the cluster.
+    /// The HTTP API URL inside the cluster: the query frontend's when `frontend` is set, else
+    /// the querier's.
     #[tf(computed)]
     pub http_url: Input<String>,
     /// Compute resources of the querier container.
     #[tf(block)]
     pub resources: Input<ResourcesModel>,
-    /// An Ingress exposing the querier's HTTP API and UI (port 10902). Removing the block
-    /// deletes the Ingress.
+    /// An Ingress exposing the HTTP API and UI (port 10902): the query frontend's when
+    /// `frontend` is set, else the querier's. Removing the block deletes the Ingress.
     #[tf(block)]
     pub http_ingress: Input<IngressModel>,
     /// An Ingress exposing the querier's Store API over gRPC (port 10901). Removing the block
@@ -100,6 +102,8 @@ pub struct QueryModel {
     /// The envoy sidecar of `tls_mode = "envoy"`, present when some store has `secret_name`.
     #[tf(block)]
     pub envoy: Input<EnvoyModel>,
+    #[tf(block)]
+    pub frontend: Input<frontend::FrontendModel>,
 }
 
 /// One store of `stores`.
@@ -210,7 +214,11 @@ impl Kind for Query {
     fn set_computed(m: &mut QueryModel, _discovered: &Discovered) {
         if let (Some(name), Some(ns)) = (m.common.name.known(), m.common.namespace.known()) {
             m.grpc_endpoint = Input::Known(render::grpc_endpoint(name, ns));
-            m.http_url = Input::Known(render::http_url(name, ns));
+            m.http_url = match &m.frontend {
+                Input::Known(_) => Input::Known(render::http_url(name, ns, true)),
+                Input::Null => Input::Known(render::http_url(name, ns, false)),
+                Input::Unknown => Input::Unknown,
+            };
         }
     }
 }
@@ -264,7 +272,17 @@ pub fn validate(m: &QueryModel, r: &mut Report) -> Option<QuerySpec> {
     } else {
         &[DENY_ALWAYS, render::DENY_QUERY]
     };
-    let common = shared::common(&m.common, r, render::derived_names, deny);
+    let has_frontend = !m.frontend.is_null();
+    let common = shared::common(
+        &m.common,
+        r,
+        shared::Rules {
+            kind: thanos_render::meta::Kind::Query,
+            derived: &|name| render::derived_names(name, has_frontend),
+            deny,
+            mounts: render::MOUNT_PATHS,
+        },
+    );
     let resources = blocks::resources(&m.resources, &root.attr("resources"), r);
     let replicas = checks::replicas(r, &root.attr("replicas"), &m.replicas);
     let stores = stores(r, &root.attr("stores"), &m.stores);
@@ -297,6 +315,7 @@ pub fn validate(m: &QueryModel, r: &mut Report) -> Option<QuerySpec> {
         );
     }
     let envoy = envoy(r, &root.attr("envoy"), &m.envoy);
+    let frontend = frontend::frontend(&m.frontend, &root.attr("frontend"), r);
     Some(QuerySpec {
         common: common.into_value()?,
         replicas: replicas.into_value()?,
@@ -316,6 +335,7 @@ pub fn validate(m: &QueryModel, r: &mut Report) -> Option<QuerySpec> {
         // which only reports findings.
         tls_mode: tls_mode.into_option()?.unwrap_or(TlsMode::Envoy),
         envoy: envoy.into_value()?,
+        frontend: frontend.into_option()?,
     })
 }
 
