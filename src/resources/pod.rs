@@ -42,9 +42,11 @@ pub struct PodModel {
     /// Changes to the hardened security contexts of the pods and their containers.
     #[tf(block)]
     pub security_context: Input<SecurityContextModel>,
-    /// A Secret, ConfigMap or emptyDir mounted into the Thanos container of every pod, e.g. the
-    /// file a flag in `extra_args` reads (`--http.config`, `--tracing.config-file`,
+    /// A Secret, ConfigMap or emptyDir mounted into the Thanos container of every pod: the
+    /// files a flag in `extra_args` reads (`--http.config`, `--tracing.config-file`,
     /// `--grpc-server-tls-cert`). A path at, above or below one the provider mounts is refused.
+    /// A change of the object's content does not roll the pods (Kubernetes updates mounted
+    /// files in place); change `pod_annotations` to restart them.
     #[tf(block)]
     pub extra_volumes: Input<Vec<ExtraVolumeModel>>,
     /// ServiceMonitors (prometheus-operator, `monitoring.coreos.com/v1`) for the metrics of

@@ -51,6 +51,13 @@ pub const TYPE_NAME: &str = "thanos_query";
 /// key, a certificate that does not parse or has expired, and a key that does not match are
 /// errors at the store; a certificate that expires within 30 days is a warning with the date.
 /// A plan that cannot reach the cluster (or read its Secrets) skips the check silently.
+///
+/// **Query frontend.** With a `frontend` block, a `thanos query-frontend` Deployment and
+/// Service stand in front of the querier, and `http_url` and `http_ingress` serve the frontend:
+/// whatever reads them (a Grafana data source, a ruler's `query_endpoints`) gets split,
+/// retried and cached range queries without another change. The querier stays reachable at
+/// its own Service, `http://thanosquery-<name>-operated.<namespace>.svc:10902`, and over gRPC
+/// at `grpc_endpoint`.
 #[derive(Model, Debug, Clone, PartialEq)]
 pub struct QueryModel {
     #[tf(flatten)]
@@ -102,6 +109,10 @@ pub struct QueryModel {
     /// The envoy sidecar of `tls_mode = "envoy"`, present when some store has `secret_name`.
     #[tf(block)]
     pub envoy: Input<EnvoyModel>,
+    /// A query frontend (`thanos query-frontend`) in front of the querier: it splits long
+    /// range queries, retries failed requests and caches results. With it, `http_url` and
+    /// `http_ingress` serve the frontend (the querier stays reachable inside the cluster at
+    /// `thanosquery-<name>-operated:10902`). Removing the block deletes it.
     #[tf(block)]
     pub frontend: Input<frontend::FrontendModel>,
 }
