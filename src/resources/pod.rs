@@ -341,15 +341,22 @@ fn extra_volumes(
         if let (Some(n), Some(path)) = (m.name.known(), m.mount_path.known()) {
             seen.push((n.clone(), path.clone()));
         }
+        // A source not known yet (a dynamic block) may be set or not: only what is certain
+        // is an error.
         let sources = [
-            m.secret.is_null(),
-            m.config_map.is_null(),
-            m.empty_dir.is_null(),
-        ]
-        .iter()
-        .filter(|null| !**null)
-        .count();
-        if sources != 1 {
+            (m.secret.is_null(), matches!(m.secret, Input::Unknown)),
+            (
+                m.config_map.is_null(),
+                matches!(m.config_map, Input::Unknown),
+            ),
+            (m.empty_dir.is_null(), matches!(m.empty_dir, Input::Unknown)),
+        ];
+        let set = sources
+            .iter()
+            .filter(|(null, unknown)| !null && !unknown)
+            .count();
+        let maybe = sources.iter().filter(|(_, unknown)| *unknown).count();
+        if set > 1 || set + maybe == 0 {
             r.push(
                 p,
                 "Invalid extra volume",
