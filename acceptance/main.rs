@@ -9,6 +9,7 @@ mod lifecycle;
 mod multicluster;
 mod objstore;
 mod plan;
+mod production;
 mod pulumi;
 mod pulumi_support;
 mod registry;

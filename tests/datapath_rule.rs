@@ -99,7 +99,7 @@ fn render(plain: &str, tls: &str) -> Vec<Rendered> {
         "name": "global",
         "namespace": NS,
         "replicas": 2,
-        "query_endpoints": [query::http_url("dp", NS)],
+        "query_endpoints": [query::querier_http_url("dp", NS)],
         "alertmanagers": [
             {
                 "url": format!("http://{plain}"),
@@ -427,18 +427,26 @@ fn ruler_records_through_the_query_and_alerts_an_alertmanager() {
             );
             std::thread::sleep(Duration::from_millis(500));
         }
-        // Without deduplication: once per ruler replica, told apart by the replica label.
-        let raw = query_vector(q, record, "false");
-        let mut replicas: Vec<String> = raw
-            .iter()
-            .map(|s| s[rule::DEFAULT_REPLICA_LABEL].clone())
-            .collect();
-        replicas.sort();
-        assert_eq!(
-            replicas,
-            ["thanosrule-global-0", "thanosrule-global-1"],
-            "{record}: {raw:?}"
-        );
+        // Without deduplication: once per ruler replica, told apart by the replica label. The
+        // deduplicated series is there as soon as one ruler has recorded it; the other's may
+        // follow an evaluation later, so wait for it as long as for the first.
+        loop {
+            let raw = query_vector(q, record, "false");
+            let mut replicas: Vec<String> = raw
+                .iter()
+                .map(|s| s[rule::DEFAULT_REPLICA_LABEL].clone())
+                .collect();
+            replicas.sort();
+            if replicas == ["thanosrule-global-0", "thanosrule-global-1"] {
+                break;
+            }
+            assert!(
+                Instant::now() < recorded_deadline && replicas.len() < 2,
+                "{record} did not come back once per ruler replica: {raw:?}\n{}",
+                logs(&procs)
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
     }
 
     // The alert, as each Alertmanager received it: on the v2 API, with the series' labels,

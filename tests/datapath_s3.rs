@@ -39,7 +39,10 @@ use std::time::{Duration, Instant};
 
 use cluster::{Cluster, Launch};
 use minio::Minio;
-use support::{STOP, Work, http_addr, logs, now_ms, parse_matrix, spec, start, stop_all};
+use support::{
+    STOP, Work, http_addr, logs, now_ms, outside_receive_prune_minute, parse_matrix, spec, start,
+    stop_all,
+};
 use terraform_provider_thanos::resources::{query::Query, receive::Receive, storage::Storage};
 use thanos::{IpBlock, Process};
 use thanos_render::{Object, RenderContext, Rendered, query, receive, storage};
@@ -362,35 +365,6 @@ const ROUTER: &str = "thanosreceive-router-0";
 const GATEWAY: &str = "thanosstorage-s3-gateway-0";
 const COMPACTOR: &str = "thanosstorage-s3c-compact-0";
 const QUERY: &str = "thanosquery-s3-0";
-
-/// Waits, if needed, until the clock is outside the minute in which Thanos receive prunes.
-///
-/// Thanos v0.42.5 receive runs its tenant pruning check every minute but prunes only in the
-/// first minute of every fourth hour of the day (UTC: `pruneInterval`, twice the 2h block
-/// duration, in `cmd/thanos/receive.go`), the check at start included; with a retention set it
-/// then reads each tenant's TSDB head, also of a tenant whose TSDB is still being opened, and
-/// crashes on the nil TSDB (`shouldBeMarkedInactive`, `pkg/receive/multitsdb.go`). An
-/// ingestor with `local_tsdb_retention` started in that minute can therefore die at start: an
-/// upstream race this test does not set out to show, so it starts ingestors outside it.
-fn outside_receive_prune_minute() {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        % 86_400;
-    let (minute, second) = (now / 60, now % 60);
-    let wait = if minute % 240 == 0 {
-        61 - second
-    } else if (minute + 1) % 240 == 0 && second >= 45 {
-        121 - second
-    } else {
-        0
-    };
-    if wait > 0 {
-        eprintln!("waiting {wait}s: Thanos receive prunes tenants in this minute (see above)");
-        std::thread::sleep(Duration::from_secs(wait));
-    }
-}
 
 /// Starts the pods and waits until each is ready.
 fn start_ready(bin: &Path, work: &Path, c: &Cluster, pods: &[&str]) -> (Vec<Launch>, Vec<Process>) {

@@ -13,6 +13,8 @@ mod golden;
 mod invariants;
 #[path = "render/objstore.rs"]
 mod objstore;
+#[path = "render/production.rs"]
+mod production;
 #[path = "render/rule.rs"]
 mod rule;
 #[path = "render/seed_bugs.rs"]

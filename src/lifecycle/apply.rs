@@ -15,7 +15,9 @@ use thanos_render::validate::Report;
 
 use super::discover::{self, Need};
 use super::plan::{desired, write_computed};
-use super::{Env, Kind, decode, decode_planned, diagnostics, failure, identity, objects, owner};
+use super::{
+    Env, Kind, decode, decode_planned, diagnostics, failure, identity, objects, owner, served,
+};
 use crate::cluster::ClusterApi;
 
 /// How long a create or update waits at most when `timeouts` says nothing.
@@ -118,6 +120,18 @@ pub async fn apply<K: Kind>(
         }
         Err(d) => return respond(prior, d),
     };
+    // Kinds of other tools (ServiceMonitor) must be served before anything is written.
+    if let Err(d) = served::check_apply::<K>(
+        cluster.as_ref(),
+        &namespace,
+        &owner.part_of,
+        &objects,
+        context,
+    )
+    .await
+    {
+        return respond(prior, d.into());
+    }
     K::lifecycle_mut(&mut applied).objects = Input::Known(objects::entries(&objects));
     let mut state = planned.clone();
     write_computed(&schema.block, &applied, &mut state);

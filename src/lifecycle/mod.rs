@@ -12,7 +12,9 @@
 //! - [`delete`]: delete every owned object, claims as the user chose;
 //! - [`import`]: `<namespace>/<name>`, the configuration read back from the [`record`];
 //! - [`preflight`]: at plan, what the configuration needs from the cluster (Secrets), read when
-//!   the cluster is reachable and judged by the kind.
+//!   the cluster is reachable and judged by the kind;
+//! - [`served`]: kinds of other tools the rendered objects need (a ServiceMonitor's CRD), a
+//!   warning at plan, checked before the apply writes anything.
 //!
 //! What differs between resource types is a [`Kind`]: its model (the Terraform value decoded
 //! once), the validation that turns it into a spec, rendering, and a few hooks only some types
@@ -30,6 +32,7 @@ pub mod plan;
 pub mod preflight;
 pub mod read;
 pub mod record;
+pub mod served;
 pub mod settings;
 
 #[cfg(test)]

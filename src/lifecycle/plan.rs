@@ -14,7 +14,7 @@ use thanos_render::validate::Report;
 use super::discover::{self, Need};
 use super::{
     Env, Kind, decode, decode_planned, decode_stored, diagnostics, identity, objects, preflight,
-    record,
+    record, served,
 };
 
 /// Plans a create or an update.
@@ -92,6 +92,12 @@ pub async fn plan<K: Kind>(
                     for warning in objects::statefulset_replacements(&before, &objects) {
                         diags.push(warning);
                     }
+                }
+                if let Some((name, namespace)) = &identity {
+                    let owner = thanos_render::meta::part_of(K::OWNER, name);
+                    diags.extend(
+                        served::plan_warnings::<K>(env, namespace, &owner, &objects, context).await,
+                    );
                 }
                 Input::Known(objects::entries(&objects))
             }

@@ -1199,3 +1199,5 @@ async fn preflight_is_skipped_without_a_word_offline_or_when_secrets_cannot_be_r
     assert!(d.is_empty(), "{d:?}");
     assert!(!c.calls().iter().any(|l| l.starts_with("secret ")));
 }
+
+mod production;

@@ -147,6 +147,21 @@ fn quantities(
     })
 }
 
+/// An `empty_dir` block: its `medium` and `size_limit`.
+pub fn empty_dir(
+    m: &Input<EmptyDirModel>,
+    p: &Path,
+    r: &mut Report,
+) -> Checked<(Option<String>, Option<String>)> {
+    checks::block(m, |e| {
+        let medium = checks::one_of(r, &p.attr("medium"), &e.medium, &["", "Memory"]);
+        let size_limit = checks::string(r, &p.attr("size_limit"), &e.size_limit, |s| {
+            validate::quantity(s).map_err(|err| ("Invalid size_limit", err))
+        });
+        Checked::all(|| Some((medium.into_option()?, size_limit.into_option()?)))
+    })
+}
+
 /// A `data_volume` block (unset: an emptyDir).
 pub fn data_volume(m: &Input<DataVolumeModel>, p: &Path, r: &mut Report) -> Checked<DataVolume> {
     checks::block(m, |dv| {
@@ -157,19 +172,8 @@ pub fn data_volume(m: &Input<DataVolumeModel>, p: &Path, r: &mut Report) -> Chec
                 "set either empty_dir or pvc, not both",
             );
         }
-        let ep = p.attr("empty_dir");
-        let empty_dir = checks::block(&dv.empty_dir, |e| {
-            let medium = checks::one_of(r, &ep.attr("medium"), &e.medium, &["", "Memory"]);
-            let size_limit = checks::string(r, &ep.attr("size_limit"), &e.size_limit, |s| {
-                validate::quantity(s).map_err(|err| ("Invalid size_limit", err))
-            });
-            Checked::all(|| {
-                Some(DataVolume::EmptyDir {
-                    medium: medium.into_option()?,
-                    size_limit: size_limit.into_option()?,
-                })
-            })
-        });
+        let empty_dir = empty_dir(&dv.empty_dir, &p.attr("empty_dir"), r)
+            .map(|(medium, size_limit)| DataVolume::EmptyDir { medium, size_limit });
         let pp = p.attr("pvc");
         let pvc = checks::block(&dv.pvc, |c| {
             let size = checks::string(r, &pp.attr("size"), &c.size, |s| {

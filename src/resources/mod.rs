@@ -1,6 +1,7 @@
 //! One module per Terraform resource type: its model (every field declared once, with its
 //! description), the validation that turns the model into the renderer's spec, and the
-//! computed attributes it decides. [`shared`] holds the fields all of them have, [`blocks`] the
+//! computed attributes it decides. [`shared`] holds the fields all of them have ([`pod`]: the
+//! pod fields among them), [`blocks`] the
 //! blocks they reuse ([`objstore`]: the `object_storage` block), [`checks`] the steps
 //! validation is made of. The lifecycle they share is
 //! in [`crate::lifecycle`].
@@ -8,6 +9,7 @@
 pub mod blocks;
 pub mod checks;
 pub mod objstore;
+pub mod pod;
 pub mod query;
 pub mod receive;
 pub mod rule;

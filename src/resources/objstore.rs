@@ -30,7 +30,7 @@ use super::checks::{self, Checked};
 /// when it changes. Credentials are write-only attributes: they are never stored in the state
 /// or shown in a plan (Terraform and OpenTofu 1.11 or later); to change them, change them and
 /// bump `credentials_wo_version`. Leave them out to use the cloud's workload identity (see
-/// `service_account_name`).
+/// `service_account`).
 #[derive(Model, Debug, Clone, PartialEq)]
 pub struct ObjectStorageModel {
     /// Put every object under this key prefix (e.g. `cluster-a/metrics`), so several stacks can
@@ -53,7 +53,7 @@ pub struct ObjectStorageModel {
 
 /// AWS S3 or an S3-compatible server. Without keys, Thanos (minio-go) takes credentials from
 /// the environment, then EKS IRSA or Pod Identity (the pods' ServiceAccount, see
-/// `service_account_name`), then the node's instance profile.
+/// `service_account`), then the node's instance profile.
 #[derive(Model, Debug, Clone, PartialEq)]
 pub struct S3Model {
     /// The bucket name alone (no `s3://`, no host), as S3 names buckets: 3 to 63 lower case
@@ -109,7 +109,7 @@ pub struct SseModel {
 }
 
 /// Google Cloud Storage. Without `service_account_wo`, Thanos uses Application Default
-/// Credentials: GKE Workload Identity (the pods' ServiceAccount, see `service_account_name`),
+/// Credentials: GKE Workload Identity (the pods' ServiceAccount, see `service_account`),
 /// then the node's service account.
 #[derive(Model, Debug, Clone, PartialEq)]
 pub struct GcsModel {
@@ -129,7 +129,7 @@ pub struct GcsModel {
 
 /// Azure Blob Storage. Without `storage_account_key_wo`, Thanos uses `user_assigned_id`, else
 /// the Azure SDK's default chain: AKS workload identity (the pods' ServiceAccount, see
-/// `service_account_name`, and the pod label `azure.workload.identity/use = "true"` in
+/// `service_account`, and the pod label `azure.workload.identity/use = "true"` in
 /// `labels`), then the node's managed identity.
 #[derive(Model, Debug, Clone, PartialEq)]
 pub struct AzureModel {

@@ -354,8 +354,12 @@ pub fn validate(m: &RuleModel, r: &mut Report) -> Option<RuleSpec> {
     let common = shared::common(
         &m.common,
         r,
-        render::derived_names,
-        &[DENY_ALWAYS, render::DENY_RULE],
+        shared::Rules {
+            kind: thanos_render::meta::Kind::Rule,
+            derived: &render::derived_names,
+            deny: &[DENY_ALWAYS, render::DENY_RULE],
+            mounts: render::MOUNT_PATHS,
+        },
     );
     let replicas = checks::replicas(r, &root.attr("replicas"), &m.replicas);
     let resources = blocks::resources(&m.resources, &root.attr("resources"), r);

@@ -12,6 +12,7 @@ use thanos_render::common::{self, Common, Placement, Toleration, TopologySpreadC
 use thanos_render::validate::{self, Path, Report};
 
 use super::checks::{self, Checked};
+use super::pod::{self, PodModel};
 use crate::lifecycle::settings::LifecycleModel;
 
 /// Image pull policies Kubernetes accepts.
@@ -67,15 +68,8 @@ pub struct CommonModel {
     /// always the workload's own pod selector.
     #[tf(block)]
     pub topology_spread_constraints: Input<Vec<SpreadModel>>,
-    /// ServiceAccount the pods of this resource run as; unset uses the namespace's `default`.
-    /// This is how a bucket is reached with the cloud's workload identity instead of keys
-    /// (`object_storage` without credentials): on EKS, a ServiceAccount annotated with
-    /// `eks.amazonaws.com/role-arn` (IRSA) or bound by an EKS Pod Identity association; on
-    /// GKE, one annotated with `iam.gke.io/gcp-service-account`; on AKS, one annotated with
-    /// `azure.workload.identity/client-id` (and the pod label
-    /// `azure.workload.identity/use = "true"` in `labels`). The pods never mount the
-    /// Kubernetes API token; the clouds' webhooks mount their own tokens.
-    pub service_account_name: Input<String>,
+    #[tf(flatten)]
+    pub pod: PodModel,
     /// Extra Thanos command-line flags, appended after the rendered ones. A flag that the
     /// provider also renders (same `--name`) replaces the rendered one; flags the provider
     /// must control (listen addresses, data and config paths) are rejected at plan time.
@@ -133,13 +127,21 @@ impl CommonModel {
 // Validation: model → spec part. Each function reports every problem it finds and returns the
 // part only when it is fully known and valid.
 
-/// The shared fields, checked; `name_rules` adds the derived-name limits of the resource.
-pub fn common(
-    m: &CommonModel,
-    r: &mut Report,
-    derived: impl FnOnce(&str) -> Vec<thanos_render::meta::DerivedName>,
-    deny: &[&[thanos_render::args::Denied]],
-) -> Checked<Common> {
+/// What differs between resources in the shared fields' rules.
+pub struct Rules<'a> {
+    /// Whose objects (the default name of a created ServiceAccount).
+    pub kind: thanos_render::meta::Kind,
+    /// The names Kubernetes derives from the resource's name, with their limits.
+    pub derived: &'a dyn Fn(&str) -> Vec<thanos_render::meta::DerivedName>,
+    /// The flags `extra_args` may not set.
+    pub deny: &'a [&'a [thanos_render::args::Denied]],
+    /// The paths the resource mounts into its Thanos containers (no extra volume may touch
+    /// them).
+    pub mounts: &'a [&'a str],
+}
+
+/// The shared fields, checked against the resource's `rules`.
+pub fn common(m: &CommonModel, r: &mut Report, rules: Rules<'_>) -> Checked<Common> {
     let root = Path::root();
     let before = r.0.len();
     let name = checks::string(r, &root.attr("name"), &m.name, |n| {
@@ -147,7 +149,7 @@ pub fn common(
     });
     let name = name.required(r, &root.attr("name"));
     if let Checked::Known(n) = &name {
-        thanos_render::meta::check_derived_names(r, &derived(n));
+        thanos_render::meta::check_derived_names(r, &(rules.derived)(n));
     }
     if let Some(hint) = m.name.known().and_then(|n| checks::pulumi_naming_hint(n)) {
         for finding in &mut r.0[before..] {
@@ -171,7 +173,15 @@ pub fn common(
     let labels = checks::labels(r, &root.attr("labels"), &m.labels, true);
     let annotations = checks::annotations(r, &root.attr("annotations"), &m.annotations);
     let placement = placement(m, r);
-    let extra_args = checks::extra_args(r, &root.attr("extra_args"), &m.extra_args, deny);
+    let pod = pod::pod(
+        &m.pod,
+        r,
+        rules.kind,
+        m.name.known().map(String::as_str),
+        rules.mounts,
+    );
+    let service_monitor = pod::service_monitor(&m.pod, r);
+    let extra_args = checks::extra_args(r, &root.attr("extra_args"), &m.extra_args, rules.deny);
     Checked::all(|| {
         Some(Common {
             name: name.into_value()?,
@@ -183,6 +193,8 @@ pub fn common(
             labels: labels.into_value()?,
             annotations: annotations.into_value()?,
             placement: placement.into_value()?,
+            pod: pod.into_value()?,
+            service_monitor: service_monitor.into_value()?,
             extra_args: extra_args.into_value()?,
         })
     })
@@ -191,12 +203,6 @@ pub fn common(
 fn placement(m: &CommonModel, r: &mut Report) -> Checked<Placement> {
     let root = Path::root();
     let node_selector = checks::labels(r, &root.attr("node_selector"), &m.node_selector, false);
-    let service_account_name = checks::string(
-        r,
-        &root.attr("service_account_name"),
-        &m.service_account_name,
-        |n| validate::dns_subdomain(n).map_err(|e| ("Invalid service_account_name", e)),
-    );
     let affinity = checks::parsed(r, &root.attr("affinity"), &m.affinity, |a| {
         common::parse_affinity(a).map_err(|e| ("Invalid affinity", e))
     });
@@ -213,7 +219,6 @@ fn placement(m: &CommonModel, r: &mut Report) -> Checked<Placement> {
             tolerations: tolerations.into_value()?,
             affinity: affinity.into_option()?,
             topology_spread_constraints: spread.into_value()?,
-            service_account_name: service_account_name.into_option()?,
         })
     })
 }

@@ -35,7 +35,7 @@ pub struct StorageModel {
     /// and rolls the pods when it changes. Credentials are write-only attributes (Terraform or
     /// OpenTofu 1.11 or later): never stored in the state or shown in a plan; to rotate them,
     /// change them and bump `credentials_wo_version`. Leave them out to use the cloud's
-    /// workload identity (see `service_account_name`). Set this or `object_storage_config`.
+    /// workload identity (see `service_account`). Set this or `object_storage_config`.
     #[tf(block)]
     pub object_storage: Input<ObjectStorageModel>,
     /// The Secret key holding the Thanos object storage configuration (objstore YAML) used by
@@ -158,8 +158,12 @@ pub fn validate(m: &StorageModel, r: &mut Report) -> Option<StorageSpec> {
     let common = shared::common(
         &m.common,
         r,
-        render::derived_names,
-        &[DENY_ALWAYS, render::DENY_STORAGE],
+        shared::Rules {
+            kind: thanos_render::meta::Kind::Storage,
+            derived: &render::derived_names,
+            deny: &[DENY_ALWAYS, render::DENY_STORAGE],
+            mounts: render::MOUNT_PATHS,
+        },
     );
     let object_storage = match blocks::bucket(&m.object_storage_config, &m.object_storage, &root, r)
     {

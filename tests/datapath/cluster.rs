@@ -152,8 +152,11 @@ impl Cluster {
                 Object::ConfigMap(c) => self.config_maps.push(c.clone()),
                 Object::Deployment(d) => self.add_deployment(d),
                 Object::StatefulSet(s) => self.add_stateful_set(s),
-                // PDBs and Ingresses have no local meaning.
-                Object::PodDisruptionBudget(_) | Object::Ingress(_) => {}
+                // PDBs, Ingresses, ServiceAccounts and ServiceMonitors have no local meaning.
+                Object::PodDisruptionBudget(_)
+                | Object::Ingress(_)
+                | Object::ServiceAccount(_)
+                | Object::ServiceMonitor(_) => {}
             }
         }
     }

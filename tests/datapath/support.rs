@@ -148,3 +148,33 @@ pub fn parse_matrix(data: &serde_json::Value) -> Vec<Series> {
         })
         .collect()
 }
+
+/// Waits, if needed, until the clock is outside the minute in which Thanos receive prunes.
+///
+/// Thanos v0.42.5 receive runs its tenant pruning check every minute but prunes only in the
+/// first minute of every fourth hour of the day (UTC: `pruneInterval`, twice the 2h block
+/// duration, in `cmd/thanos/receive.go`), the check at start included; with a retention set it
+/// then reads each tenant's TSDB head, also of a tenant whose TSDB is still being opened, and
+/// crashes on the nil TSDB (`shouldBeMarkedInactive`, `pkg/receive/multitsdb.go`). An
+/// ingestor with `local_tsdb_retention` started in that minute can therefore die at start: an
+/// upstream race the data-path tests do not set out to show, so they start ingestors outside
+/// it.
+pub fn outside_receive_prune_minute() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 86_400;
+    let (minute, second) = (now / 60, now % 60);
+    let wait = if minute % 240 == 0 {
+        61 - second
+    } else if (minute + 1) % 240 == 0 && second >= 45 {
+        121 - second
+    } else {
+        0
+    };
+    if wait > 0 {
+        eprintln!("waiting {wait}s: Thanos receive prunes tenants in this minute (see above)");
+        std::thread::sleep(Duration::from_secs(wait));
+    }
+}

@@ -387,8 +387,13 @@ fn computed_attributes() {
         "thanosquery-sample-operated.default.svc:10901"
     );
     assert_eq!(
-        query::http_url("sample", "default"),
+        query::http_url("sample", "default", false),
         "http://thanosquery-sample-operated.default.svc:10902"
+    );
+    // With a frontend, the HTTP API is the frontend's.
+    assert_eq!(
+        query::http_url("sample", "default", true),
+        "http://thanosquery-sample-frontend-operated.default.svc:10902"
     );
     let i = receive("quickstart_ingestor");
     assert_eq!(

@@ -456,7 +456,7 @@ fn workload_identity_has_no_credentials_and_runs_as_the_service_account() {
     let spec = spec::<Storage>(serde_json::json!({
         "name": "lts",
         "namespace": "monitoring",
-        "service_account_name": "thanos",
+        "service_account": {"name": "thanos"},
         "object_storage": {"s3": {
             "bucket": "thanos-metrics",
             "endpoint": "s3.eu-west-1.amazonaws.com",
@@ -492,12 +492,12 @@ fn workload_identity_has_no_credentials_and_runs_as_the_service_account() {
         );
     }
     let bad = findings::<Storage>(
-        &serde_json::json!({"name": "s", "service_account_name": "Thanos SA"}),
+        &serde_json::json!({"name": "s", "service_account": {"name": "Thanos SA"}}),
         Absent::Unknown,
     );
     assert!(
         bad.iter()
-            .any(|i| display_path(&i.path) == "service_account_name"),
+            .any(|i| display_path(&i.path) == "service_account.name"),
         "{bad:?}"
     );
 }

@@ -9,7 +9,7 @@ use thanos_render::meta::{self, MANAGED_BY, MANAGER, PART_OF};
 
 use crate::apply::is_owned_by;
 use crate::error::{ObjectKey, Result};
-use crate::kinds::{OWNED_KINDS, api_resource, order};
+use crate::kinds::{OPTIONAL_KINDS, OWNED_KINDS, api_resource, order};
 use crate::{CancellationToken, Cluster};
 
 /// One resource's identity in the cluster: its namespace and its `part-of` label value.
@@ -67,12 +67,17 @@ impl Cluster {
         for kind in OWNED_KINDS {
             match self.inventory_kind(owner, kind, cancel).await {
                 Ok(found) => out.extend(found),
-                // Only a resource with `object_storage` owns a Secret, and its credentials
-                // had to be allowed to write Secrets. Credentials that may not even list them
-                // (a role made for the kinds resources owned before Secrets) own none: not
-                // seeing them must not break every other resource.
-                Err(crate::Error::Forbidden { .. }) if *kind == "Secret" => {
-                    tracing::debug!(namespace = %owner.namespace, "may not list Secrets: none owned");
+                // Only a resource with `object_storage` owns a Secret (with `service_account`
+                // a ServiceAccount, with `service_monitor` ServiceMonitors), and its
+                // credentials had to be allowed to write them. Credentials that may not even
+                // list them (a role made for the kinds resources owned before) own none, and
+                // neither does a cluster without prometheus-operator's CRDs: not seeing them
+                // must not break every other resource.
+                Err(e)
+                    if OPTIONAL_KINDS.contains(kind)
+                        && (matches!(e, crate::Error::Forbidden { .. }) || e.is_not_found()) =>
+                {
+                    tracing::debug!(namespace = %owner.namespace, %kind, error = %e, "cannot list: none owned");
                 }
                 Err(e) => return Err(e),
             }

@@ -1,14 +1,30 @@
 //! The kinds one resource can own, and their API resources.
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount,
+};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use kube::core::ApiResource;
+use kube::core::{ApiResource, GroupVersionKind};
+
+use crate::select::ForeignKind;
+
+/// prometheus-operator's ServiceMonitor: rendered (`service_monitor`), but served only where
+/// its CustomResourceDefinition is installed.
+pub const SERVICE_MONITOR: ForeignKind = ForeignKind {
+    group: "monitoring.coreos.com",
+    version: "v1",
+    kind: "ServiceMonitor",
+    plural: "servicemonitors",
+};
 
 /// Kinds we render, in apply order (delete in reverse), then PersistentVolumeClaim (created
-/// by StatefulSets, never rendered, deleted last and only when asked).
+/// by StatefulSets, never rendered, deleted last and only when asked). A ServiceAccount comes
+/// first (pods cannot be created before the ServiceAccount they run as) and goes last; a
+/// ServiceMonitor comes after the Service it selects.
 pub const OWNED_KINDS: &[&str] = &[
+    "ServiceAccount",
     "Secret",
     "ConfigMap",
     "Service",
@@ -16,8 +32,14 @@ pub const OWNED_KINDS: &[&str] = &[
     "StatefulSet",
     "PodDisruptionBudget",
     "Ingress",
+    "ServiceMonitor",
     "PersistentVolumeClaim",
 ];
+
+/// Kinds a resource may own that a cluster may not let every credential list (a role made
+/// before the resource owned them) or may not serve at all (a CRD not installed): not seeing
+/// them means owning none, rather than failing every read of every resource.
+pub const OPTIONAL_KINDS: &[&str] = &["Secret", "ServiceAccount", "ServiceMonitor"];
 
 /// The API resource of one of [`OWNED_KINDS`].
 pub fn api_resource(kind: &str) -> Option<ApiResource> {
@@ -30,6 +52,15 @@ pub fn api_resource(kind: &str) -> Option<ApiResource> {
         "PodDisruptionBudget" => ApiResource::erase::<PodDisruptionBudget>(&()),
         "Ingress" => ApiResource::erase::<Ingress>(&()),
         "PersistentVolumeClaim" => ApiResource::erase::<PersistentVolumeClaim>(&()),
+        "ServiceAccount" => ApiResource::erase::<ServiceAccount>(&()),
+        "ServiceMonitor" => ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk(
+                SERVICE_MONITOR.group,
+                SERVICE_MONITOR.version,
+                SERVICE_MONITOR.kind,
+            ),
+            SERVICE_MONITOR.plural,
+        ),
         _ => return None,
     })
 }

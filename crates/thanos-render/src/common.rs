@@ -1,5 +1,5 @@
 //! The validated parts every resource shares ([`Common`]: identity, image, logging, labels,
-//! placement, extra args), the shared blocks (resources, data volumes, ingresses, label
+//! placement, pod settings ([`crate::pod`]), ServiceMonitors, extra args), the shared blocks (resources, data volumes, ingresses, label
 //! selectors, Secret keys), the provider-level defaults, and the helpers that turn them into
 //! Kubernetes fields.
 //!
@@ -52,6 +52,10 @@ pub struct Common {
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     pub placement: Placement,
+    /// ServiceAccount, pull secrets, annotations, priority, security, extra volumes of the pods.
+    pub pod: crate::pod::PodSettings,
+    /// `None`: no ServiceMonitors (the block is absent or disabled).
+    pub service_monitor: Option<crate::monitor::MonitorSettings>,
     pub extra_args: Vec<String>,
 }
 
@@ -80,8 +84,6 @@ pub struct Placement {
     pub tolerations: Vec<Toleration>,
     pub affinity: Option<core::Affinity>,
     pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
-    /// The pods' ServiceAccount (`None`: the namespace's `default`), for workload identity.
-    pub service_account_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -195,7 +197,11 @@ pub fn parse_affinity(s: &str) -> Result<core::Affinity, String> {
     Ok(parsed)
 }
 
-fn first_unknown(raw: &serde_json::Value, back: &serde_json::Value, at: &str) -> Option<String> {
+pub(crate) fn first_unknown(
+    raw: &serde_json::Value,
+    back: &serde_json::Value,
+    at: &str,
+) -> Option<String> {
     use serde_json::Value;
     match (raw, back) {
         (Value::Object(a), Value::Object(b)) => a.iter().find_map(|(k, v)| {
@@ -260,7 +266,6 @@ pub(crate) fn apply_placement(
             .collect()
     });
     pod.affinity = p.affinity.clone();
-    pod.service_account_name = p.service_account_name.clone();
     if !p.topology_spread_constraints.is_empty() {
         pod.topology_spread_constraints = Some(
             p.topology_spread_constraints

@@ -15,8 +15,11 @@
 //!
 //! Modules:
 //! - [`query`], [`receive`], [`storage`]: one per Terraform resource (spec, `render`, computed
-//!   attributes, the rules only that resource has);
+//!   attributes, the rules only that resource has); [`frontend`]: a query's query frontend;
 //! - [`common`]: the shared spec parts and [`common::RenderContext`] (provider defaults);
+//!   [`pod`]: what every pod gets (ServiceAccount, pull secrets, annotations, priority class,
+//!   extra volumes, the mount paths we keep) and [`security`] its security contexts;
+//!   [`monitor`]: the ServiceMonitor of each Service;
 //! - [`envoy`]: the query's TLS store-proxy sidecar config, validated against Envoy's protobuf
 //!   schema; [`hashring`]: `hashrings.json`; [`discovery`]: label selectors and EndpointSlices →
 //!   endpoint strings;
@@ -38,16 +41,20 @@ pub mod args;
 pub mod common;
 pub mod discovery;
 pub mod envoy;
+pub mod frontend;
 pub mod hashring;
 pub mod meta;
+pub mod monitor;
 pub mod object;
 pub mod objstore;
 pub mod placement;
+pub mod pod;
 pub mod query;
 pub mod receive;
 pub mod rule;
 pub mod rules;
 pub mod secret;
+pub mod security;
 pub mod storage;
 pub mod validate;
 mod workload;

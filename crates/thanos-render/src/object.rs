@@ -2,18 +2,20 @@
 
 use k8s_openapi::Resource;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::monitor::{self, ServiceMonitor};
 use crate::secret::OwnedSecret;
 
-/// Everything one resource renders, in apply order: Secrets and ConfigMaps, Services,
-/// workloads, PDBs, Ingresses (so a workload never starts before the config it mounts, and an
-/// Ingress never points at a Service that does not exist yet). Delete in reverse order.
+/// Everything one resource renders, in apply order: its ServiceAccount, Secrets and ConfigMaps,
+/// Services, workloads, PDBs, Ingresses, ServiceMonitors (so a workload never starts before the
+/// ServiceAccount it runs as and the config it mounts, and an Ingress or a ServiceMonitor never
+/// points at a Service that does not exist yet). Delete in reverse order.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Rendered {
     pub objects: Vec<Object>,
@@ -54,6 +56,9 @@ pub enum Object {
     StatefulSet(StatefulSet),
     Ingress(Ingress),
     PodDisruptionBudget(PodDisruptionBudget),
+    ServiceAccount(ServiceAccount),
+    /// prometheus-operator's custom resource (see [`crate::monitor`]).
+    ServiceMonitor(ServiceMonitor),
 }
 
 impl Object {
@@ -66,6 +71,8 @@ impl Object {
             Object::StatefulSet(_) => StatefulSet::API_VERSION,
             Object::Ingress(_) => Ingress::API_VERSION,
             Object::PodDisruptionBudget(_) => PodDisruptionBudget::API_VERSION,
+            Object::ServiceAccount(_) => ServiceAccount::API_VERSION,
+            Object::ServiceMonitor(_) => monitor::API_VERSION,
         }
     }
 
@@ -78,6 +85,8 @@ impl Object {
             Object::StatefulSet(_) => StatefulSet::KIND,
             Object::Ingress(_) => Ingress::KIND,
             Object::PodDisruptionBudget(_) => PodDisruptionBudget::KIND,
+            Object::ServiceAccount(_) => ServiceAccount::KIND,
+            Object::ServiceMonitor(_) => monitor::KIND,
         }
     }
 
@@ -90,6 +99,8 @@ impl Object {
             Object::StatefulSet(o) => &o.metadata,
             Object::Ingress(o) => &o.metadata,
             Object::PodDisruptionBudget(o) => &o.metadata,
+            Object::ServiceAccount(o) => &o.metadata,
+            Object::ServiceMonitor(o) => &o.metadata,
         }
     }
 

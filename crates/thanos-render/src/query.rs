@@ -23,6 +23,7 @@ use crate::Error;
 use crate::args::{self, Denied};
 use crate::common::{self, Common, Ingress, IngressTarget, RenderContext, Resources};
 use crate::envoy::{self, ProxiedStore};
+use crate::frontend::{self, Frontend};
 use crate::meta::{self, DerivedName, GRPC_PORT, HTTP_PORT, Kind};
 use crate::object::{Object, Rendered};
 use crate::validate;
@@ -49,6 +50,9 @@ pub const NATIVE_SECRETS_DIR: &str = "/etc/thanos-tls";
 pub const NATIVE_MIN_TLS_VERSION: &str = "1.2";
 /// Default key of the CA bundle in a store's `secret_name`.
 pub const DEFAULT_CA_KEY: &str = "ca.crt";
+/// Every path a query mounts into its Thanos container (the store list, native mode's
+/// Secrets): an extra volume may not be at, above or below any of them.
+pub const MOUNT_PATHS: &[&str] = &["/etc/thanos", NATIVE_SECRETS_DIR];
 
 /// A validated `thanos_query`.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +68,8 @@ pub struct QuerySpec {
     pub grpc_ingress: Option<Ingress>,
     pub tls_mode: TlsMode,
     pub envoy: Envoy,
+    /// The query frontend in front of the querier (see [`crate::frontend`]).
+    pub frontend: Option<Frontend>,
 }
 
 /// How the query reaches stores that need TLS (see the module docs).
@@ -113,6 +119,7 @@ impl QuerySpec {
             grpc_ingress: None,
             tls_mode: TlsMode::Native,
             envoy: Envoy::default(),
+            frontend: None,
         }
     }
 }
@@ -182,14 +189,25 @@ pub fn grpc_endpoint(name: &str, namespace: &str) -> String {
     format!("{}.{namespace}.svc:{GRPC_PORT}", service_name(name))
 }
 
-/// Computed `http_url`: `http://thanosquery-<name>-operated.<namespace>.svc:10902`.
-pub fn http_url(name: &str, namespace: &str) -> String {
+/// The querier's HTTP URL: `http://thanosquery-<name>-operated.<namespace>.svc:10902`, the
+/// computed `http_url` of a query without a frontend.
+pub fn querier_http_url(name: &str, namespace: &str) -> String {
     format!("http://{}.{namespace}.svc:{HTTP_PORT}", service_name(name))
 }
 
+/// Computed `http_url`: the frontend's URL when the query has one
+/// ([`frontend::http_url`]), else the querier's ([`querier_http_url`]).
+pub fn http_url(name: &str, namespace: &str, has_frontend: bool) -> String {
+    if has_frontend {
+        frontend::http_url(name, namespace)
+    } else {
+        querier_http_url(name, namespace)
+    }
+}
+
 /// Names Kubernetes derives from a query's name, with their limits.
-pub fn derived_names(name: &str) -> Vec<DerivedName> {
-    vec![
+pub fn derived_names(name: &str, has_frontend: bool) -> Vec<DerivedName> {
+    let mut names = vec![
         DerivedName {
             name: service_name(name),
             limit: 63,
@@ -200,7 +218,15 @@ pub fn derived_names(name: &str) -> Vec<DerivedName> {
             limit: 63,
             what: "ownership label value",
         },
-    ]
+    ];
+    if has_frontend {
+        names.push(DerivedName {
+            name: frontend::service_name(name),
+            limit: 63,
+            what: "frontend Service name",
+        });
+    }
+    names
 }
 
 /// Flags of the query container that `extra_args` may not set, besides [`args::DENY_ALWAYS`].
@@ -525,7 +551,6 @@ pub fn render(spec: &QuerySpec, ctx: &RenderContext) -> Result<Rendered, Error> 
             ]),
             resources: common::resource_requirements(&e.resources),
             volume_mounts: Some(mounts),
-            security_context: Some(workload::container_security_context()),
             termination_message_policy: Some("FallbackToLogsOnError".into()),
             ..Default::default()
         });
@@ -537,15 +562,21 @@ pub fn render(spec: &QuerySpec, ctx: &RenderContext) -> Result<Rendered, Error> 
             .collect::<Vec<_>>(),
         &secret_refs,
     );
-    let mut pod = workload::base_pod_spec(containers, volumes);
-    common::apply_placement(&c.placement, &selector, &mut pod);
+    let template = workload::pod_template(
+        c,
+        labels.clone(),
+        &selector,
+        Some(hash),
+        containers,
+        volumes,
+    );
     let replicas = spec.replicas;
     let deployment = apps::Deployment {
         metadata: om(deployment_name(name)),
         spec: Some(apps::DeploymentSpec {
             replicas: Some(replicas),
             selector: workload::selector(selector.clone()),
-            template: workload::pod_template(labels.clone(), Some(hash), pod),
+            template,
             ..Default::default()
         }),
         ..Default::default()
@@ -560,8 +591,18 @@ pub fn render(spec: &QuerySpec, ctx: &RenderContext) -> Result<Rendered, Error> 
     if let Some(cm) = envoy_cm {
         objects.push(Object::ConfigMap(cm));
     }
+    let front = spec
+        .frontend
+        .as_ref()
+        .map(|f| frontend::render(c, f, &querier_http_url(name, ns), ctx));
     objects.push(Object::Service(service));
+    if let Some((service, _, _)) = &front {
+        objects.push(service.clone());
+    }
     objects.push(Object::Deployment(deployment));
+    if let Some((_, deployment, _)) = &front {
+        objects.push(deployment.clone());
+    }
     if replicas > 1 {
         objects.push(Object::PodDisruptionBudget(workload::pdb(
             om(deployment_name(name)),
@@ -569,18 +610,26 @@ pub fn render(spec: &QuerySpec, ctx: &RenderContext) -> Result<Rendered, Error> 
             1,
         )));
     }
-    let target = |name: String, default_annotations, port| IngressTarget {
+    if let Some((_, _, Some(pdb))) = front {
+        objects.push(pdb);
+    }
+    let target = |name: String, default_annotations, service, port| IngressTarget {
         name,
         namespace: ns,
         labels: &labels,
         object_annotations: &c.annotations,
         default_annotations,
-        service: service_name(c.name.as_str()),
+        service,
         port,
     };
     if let Some(ing) = &spec.http_ingress {
+        // With a frontend, the HTTP API is the frontend's (as `http_url` is).
+        let service = match &spec.frontend {
+            Some(_) => frontend::service_name(name),
+            None => service_name(name),
+        };
         objects.push(Object::Ingress(common::build_ingress(
-            target(format!("thanosquery-{name}-http"), &[], HTTP_PORT),
+            target(format!("thanosquery-{name}-http"), &[], service, HTTP_PORT),
             ing,
         )));
     }
@@ -593,10 +642,11 @@ pub fn render(spec: &QuerySpec, ctx: &RenderContext) -> Result<Rendered, Error> 
                     ("nginx.ingress.kubernetes.io/backend-protocol", "GRPC"),
                     ("nginx.ingress.kubernetes.io/force-ssl-redirect", "true"),
                 ],
+                service_name(name),
                 GRPC_PORT,
             ),
             ing,
         )));
     }
-    Ok(Rendered { objects })
+    Ok(workload::finish(Kind::Query, c, objects))
 }

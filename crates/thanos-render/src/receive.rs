@@ -31,6 +31,9 @@ pub const HASHRINGS_DIR: &str = "/etc/thanos/hashrings";
 pub const HASHRINGS_PATH: &str = "/etc/thanos/hashrings/hashrings.json";
 pub const OBJSTORE_DIR: &str = "/etc/thanos/objstore";
 pub const DATA_DIR: &str = "/thanos";
+/// Every path a receive mounts into its Thanos container (whichever mode): an extra volume may
+/// not be at, above or below any of them.
+pub const MOUNT_PATHS: &[&str] = &[DATA_DIR, HASHRINGS_DIR, OBJSTORE_DIR];
 
 /// A validated `thanos_receive`.
 #[derive(Debug, Clone, PartialEq)]
@@ -506,8 +509,14 @@ pub fn render(
             DataVolumeSource::EmptyDir(v) => volumes.push(*v),
             DataVolumeSource::Claim(c) => vcts = Some(vec![*c]),
         }
-        let mut pod = workload::base_pod_spec(vec![container], volumes);
-        common::apply_placement(&c.placement, &selector, &mut pod);
+        let template = workload::pod_template(
+            c,
+            labels.clone(),
+            &selector,
+            Some(hash),
+            vec![container],
+            volumes,
+        );
         Object::StatefulSet(apps::StatefulSet {
             metadata: om(workload_name(name)),
             spec: Some(apps::StatefulSetSpec {
@@ -517,7 +526,7 @@ pub fn render(
                 // (rolling updates still go one pod at a time).
                 pod_management_policy: Some("Parallel".into()),
                 selector: workload::selector(selector.clone()),
-                template: workload::pod_template(labels.clone(), Some(hash), pod),
+                template,
                 volume_claim_templates: vcts,
                 persistent_volume_claim_retention_policy: Some(
                     apps::StatefulSetPersistentVolumeClaimRetentionPolicy {
@@ -536,14 +545,20 @@ pub fn render(
             empty_dir: Some(Default::default()),
             ..Default::default()
         });
-        let mut pod = workload::base_pod_spec(vec![container], volumes);
-        common::apply_placement(&c.placement, &selector, &mut pod);
+        let template = workload::pod_template(
+            c,
+            labels.clone(),
+            &selector,
+            Some(hash),
+            vec![container],
+            volumes,
+        );
         Object::Deployment(apps::Deployment {
             metadata: om(workload_name(name)),
             spec: Some(apps::DeploymentSpec {
                 replicas: Some(replicas),
                 selector: workload::selector(selector.clone()),
-                template: workload::pod_template(labels.clone(), Some(hash), pod),
+                template,
                 ..Default::default()
             }),
             ..Default::default()
@@ -583,7 +598,7 @@ pub fn render(
             ing,
         )));
     }
-    Ok(Rendered { objects })
+    Ok(workload::finish(Kind::Receive, c, objects))
 }
 
 /// PDB `maxUnavailable`: routers are stateless (1); ingestors keep write quorum, so at most

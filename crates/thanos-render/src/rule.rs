@@ -46,6 +46,17 @@ pub const ALERTMANAGERS_FILE: &str = "alertmanagers.yaml";
 pub const ALERTMANAGER_SECRETS_DIR: &str = "/etc/thanos/alertmanager-secrets";
 pub const OBJSTORE_DIR: &str = "/etc/thanos/objstore";
 pub const DATA_DIR: &str = "/thanos";
+/// Every path a ruler mounts into its Thanos container (whichever of rule files, selected
+/// PrometheusRules, Alertmanagers and object storage it has): an extra volume may not be at,
+/// above or below any of them.
+pub const MOUNT_PATHS: &[&str] = &[
+    DATA_DIR,
+    RULES_DIR,
+    PROMETHEUS_RULES_DIR,
+    ALERTMANAGERS_DIR,
+    ALERTMANAGER_SECRETS_DIR,
+    OBJSTORE_DIR,
+];
 /// The label that tells the replicas of one ruler apart, as prometheus-operator names it for a
 /// ThanosRuler (`pkg/thanos/statefulset.go`, v0.85.0).
 pub const DEFAULT_REPLICA_LABEL: &str = "thanos_ruler_replica";
@@ -612,9 +623,15 @@ pub fn render(spec: &RuleSpec, ctx: &RenderContext) -> Rendered {
         DataVolumeSource::EmptyDir(v) => volumes.push(*v),
         DataVolumeSource::Claim(c) => vcts = Some(vec![*c]),
     }
-    let mut pod = workload::base_pod_spec(vec![container], volumes);
-    common::apply_placement(&c.placement, &selector, &mut pod);
     let hash = workload::config_hash(&config_maps.iter().collect::<Vec<_>>(), &secret_refs);
+    let template = workload::pod_template(
+        c,
+        labels.clone(),
+        &selector,
+        Some(hash),
+        vec![container],
+        volumes,
+    );
 
     let mut objects: Vec<Object> = config_maps.into_iter().map(Object::ConfigMap).collect();
     objects.push(Object::Service(workload::headless_service(
@@ -631,7 +648,7 @@ pub fn render(spec: &RuleSpec, ctx: &RenderContext) -> Rendered {
             // parallel (rolling updates still go one pod at a time).
             pod_management_policy: Some("Parallel".into()),
             selector: workload::selector(selector.clone()),
-            template: workload::pod_template(labels.clone(), Some(hash), pod),
+            template,
             volume_claim_templates: vcts,
             persistent_volume_claim_retention_policy: Some(
                 apps::StatefulSetPersistentVolumeClaimRetentionPolicy {
@@ -650,7 +667,7 @@ pub fn render(spec: &RuleSpec, ctx: &RenderContext) -> Rendered {
             1,
         )));
     }
-    Rendered { objects }
+    workload::finish(Kind::Rule, c, objects)
 }
 
 #[cfg(test)]

@@ -18,6 +18,9 @@ use crate::workload::{self, ThanosContainer};
 
 pub const OBJSTORE_DIR: &str = "/etc/thanos/objstore";
 pub const DATA_DIR: &str = "/thanos";
+/// Every path the gateway and the compactor mount into their Thanos containers: an extra
+/// volume may not be at, above or below any of them.
+pub const MOUNT_PATHS: &[&str] = &[DATA_DIR, OBJSTORE_DIR];
 
 /// A validated `thanos_storage`: at least one of `gateway` and `compact`.
 #[derive(Debug, Clone, PartialEq)]
@@ -169,9 +172,15 @@ pub fn render(spec: &StorageSpec, ctx: &RenderContext) -> Rendered {
             DataVolumeSource::EmptyDir(v) => volumes.push(*v),
             DataVolumeSource::Claim(c) => vcts = Some(vec![*c]),
         }
-        let mut pod = workload::base_pod_spec(vec![container], volumes);
-        common::apply_placement(&c.placement, &selector, &mut pod);
         let hash = workload::config_hash(&[], &secret_refs);
+        let template = workload::pod_template(
+            c,
+            labels.clone(),
+            &selector,
+            Some(hash),
+            vec![container],
+            volumes,
+        );
         services.push(Object::Service(workload::headless_service(
             om(service_name(name, sub)),
             selector.clone(),
@@ -184,7 +193,7 @@ pub fn render(spec: &StorageSpec, ctx: &RenderContext) -> Rendered {
                 service_name: Some(service_name(name, sub)),
                 pod_management_policy: Some("Parallel".into()),
                 selector: workload::selector(selector.clone()),
-                template: workload::pod_template(labels.clone(), Some(hash), pod),
+                template,
                 volume_claim_templates: vcts,
                 ..Default::default()
             }),
@@ -269,5 +278,5 @@ pub fn render(spec: &StorageSpec, ctx: &RenderContext) -> Rendered {
     objects.extend(services);
     objects.extend(workloads);
     objects.extend(pdbs);
-    Rendered { objects }
+    workload::finish(Kind::Storage, c, objects)
 }

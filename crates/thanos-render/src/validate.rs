@@ -410,6 +410,84 @@ pub fn one_of(value: &str, allowed: &[&str]) -> Result<(), String> {
     }
 }
 
+/// Go duration (`time.ParseDuration`, what kingpin's duration flags parse): decimal numbers,
+/// each with a unit (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`), e.g. `24h`, `1h30m`, `1.5h`; or
+/// `0`. Unlike a Prometheus duration there is no `d`, `w` or `y`. No sign: every duration
+/// flag we render is a length.
+pub fn go_duration(s: &str) -> Result<(), String> {
+    let err = || {
+        Err(format!(
+            "{s:?} is not a Go duration: use numbers with units h, m, s or ms, e.g. \"24h\", \"1h30m\", \"90m\" (there are no days: write \"48h\" for two)"
+        ))
+    };
+    if s == "0" {
+        return Ok(());
+    }
+    let mut rest = s;
+    if rest.is_empty() {
+        return err();
+    }
+    while !rest.is_empty() {
+        let number = rest
+            .char_indices()
+            .take_while(|(_, c)| c.is_ascii_digit() || *c == '.')
+            .last()
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let digits = &rest[..number];
+        if digits.is_empty() || digits == "." || digits.matches('.').count() > 1 {
+            return err();
+        }
+        rest = &rest[number..];
+        let unit = ["ns", "us", "µs", "μs", "ms", "s", "m", "h"]
+            .into_iter()
+            .find(|u| rest.starts_with(u) && !(*u == "m" && rest.starts_with("ms")));
+        let Some(unit) = unit else {
+            return err();
+        };
+        rest = &rest[unit.len()..];
+    }
+    Ok(())
+}
+
+/// Whether a valid [`go_duration`] is zero.
+pub fn go_duration_is_zero(s: &str) -> bool {
+    s.chars().all(|c| !c.is_ascii_digit() || c == '0')
+}
+
+/// A size in bytes as go-humanize's `ParseBytes` reads it (Thanos's in-memory cache sizes):
+/// a number, optionally a space, and an optional unit, SI (`KB`, `MB`, `GB`, `TB`, `PB`, `EB`,
+/// or `K`, `M`, ...) or IEC (`KiB`, `MiB`, ... or `Ki`, `Mi`, ...), case-insensitive; at least
+/// one byte.
+pub fn byte_size(s: &str) -> Result<(), String> {
+    let err = || {
+        Err(format!(
+            "{s:?} is not a size in bytes: a positive number with a unit, e.g. \"256MB\", \"1GiB\", \"512MiB\""
+        ))
+    };
+    let number = s
+        .char_indices()
+        .take_while(|(_, c)| c.is_ascii_digit() || *c == '.')
+        .last()
+        .map_or(0, |(i, _)| i + 1);
+    let (digits, unit) = s.split_at(number);
+    if digits.is_empty() || digits == "." || digits.matches('.').count() > 1 {
+        return err();
+    }
+    if digits.chars().all(|c| c == '0' || c == '.') {
+        return err();
+    }
+    let unit = unit.strip_prefix(' ').unwrap_or(unit).to_ascii_lowercase();
+    const UNITS: &[&str] = &[
+        "", "b", "k", "kb", "ki", "kib", "m", "mb", "mi", "mib", "g", "gb", "gi", "gib", "t", "tb",
+        "ti", "tib", "p", "pb", "pi", "pib", "e", "eb", "ei", "eib",
+    ];
+    if UNITS.contains(&unit.as_str()) {
+        Ok(())
+    } else {
+        err()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,6 +503,24 @@ mod tests {
             "", "1.5h", "15", "d", "1m1h", "P1D", "1 h", "-1d", "1hh", "1msm",
         ] {
             assert!(prometheus_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn go_durations_and_byte_sizes() {
+        for ok in ["0", "24h", "1h30m", "1.5h", "90m", "500ms", "10s", "1h0m0s"] {
+            assert!(go_duration(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "1d", "24", "h", "-1h", "1 h", "1..5h", "1w"] {
+            assert!(go_duration(bad).is_err(), "{bad}");
+        }
+        assert!(go_duration_is_zero("0s") && go_duration_is_zero("0h0m"));
+        assert!(!go_duration_is_zero("10m"));
+        for ok in ["256MB", "1GiB", "512 MiB", "1.5gb", "1024", "64k"] {
+            assert!(byte_size(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "0", "0MB", "MB", "1 XB", "-1MB", "1..5MB", "256M B"] {
+            assert!(byte_size(bad).is_err(), "{bad}");
         }
     }
 

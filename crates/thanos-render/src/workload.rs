@@ -1,5 +1,8 @@
-//! Building blocks of the workloads: the Thanos container, probes, security context, pod
-//! template (with the config-hash annotation), headless Service and PodDisruptionBudget.
+//! The shared workload renderer: the Thanos container, probes, the pod template every
+//! workload of every resource builds ([`pod_template`]: placement, the pod settings of
+//! [`crate::pod`], the config-hash annotation), headless Service, PodDisruptionBudget, and
+//! [`finish`], which adds what every resource may own besides its workloads (its
+//! ServiceAccount and ServiceMonitors).
 
 use std::collections::BTreeMap;
 
@@ -8,39 +11,10 @@ use k8s_openapi::api::policy::v1 as policy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::meta::{CONFIG_HASH, GRPC_PORT, HTTP_PORT};
-use crate::object::sha256_hex;
-
-/// Pods run as the unprivileged `nobody` user of the Thanos image (kube-thanos's hardened
-/// defaults); `fs_group` makes the data volume writable.
-const RUN_AS: i64 = 65534;
-
-pub(crate) fn pod_security_context() -> core::PodSecurityContext {
-    core::PodSecurityContext {
-        run_as_non_root: Some(true),
-        run_as_user: Some(RUN_AS),
-        run_as_group: Some(RUN_AS),
-        fs_group: Some(RUN_AS),
-        seccomp_profile: Some(core::SeccompProfile {
-            type_: "RuntimeDefault".into(),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-pub(crate) fn container_security_context() -> core::SecurityContext {
-    core::SecurityContext {
-        allow_privilege_escalation: Some(false),
-        read_only_root_filesystem: Some(true),
-        run_as_non_root: Some(true),
-        capabilities: Some(core::Capabilities {
-            drop: Some(vec!["ALL".into()]),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
+use crate::common::{self, Common};
+use crate::meta::{CONFIG_HASH, GRPC_PORT, HTTP_PORT, Kind};
+use crate::object::{Object, Rendered, sha256_hex};
+use crate::{monitor, pod};
 
 pub(crate) fn port(name: &str, number: i32) -> core::ContainerPort {
     core::ContainerPort {
@@ -109,7 +83,7 @@ impl ThanosContainer<'_> {
             volume_mounts: Some(self.mounts).filter(|m| !m.is_empty()),
             liveness_probe: Some(http_probe("/-/healthy", 30, 4)),
             readiness_probe: Some(http_probe("/-/ready", 5, 20)),
-            security_context: Some(container_security_context()),
+            // Set with every other container's by `pod_template` (crate::pod::apply).
             termination_message_policy: Some("FallbackToLogsOnError".into()),
             ..Default::default()
         }
@@ -171,33 +145,67 @@ pub(crate) fn config_hash(config_maps: &[&core::ConfigMap], secret_refs: &[Strin
     sha256_hex(v.to_string().as_bytes())
 }
 
+/// The pod template of a workload of the resource `c` (of kind `kind`): `containers` (the
+/// Thanos container first) and `volumes`, placed as `c` says (spread constraints select
+/// `selector`), with every pod setting of `c` and the config-hash annotation that rolls the
+/// pods when what they mount changes.
 pub(crate) fn pod_template(
+    c: &Common,
     labels: BTreeMap<String, String>,
+    selector: &BTreeMap<String, String>,
     config_hash: Option<String>,
-    spec: core::PodSpec,
+    containers: Vec<core::Container>,
+    volumes: Vec<core::Volume>,
 ) -> core::PodTemplateSpec {
-    core::PodTemplateSpec {
+    let mut spec = core::PodSpec {
+        containers,
+        volumes: Some(volumes).filter(|v| !v.is_empty()),
+        ..Default::default()
+    };
+    common::apply_placement(&c.placement, selector, &mut spec);
+    let mut template = core::PodTemplateSpec {
         metadata: Some(meta::ObjectMeta {
             labels: Some(labels),
             annotations: config_hash.map(|h| BTreeMap::from([(CONFIG_HASH.to_owned(), h)])),
             ..Default::default()
         }),
         spec: Some(spec),
-    }
+    };
+    pod::apply(&c.pod, &mut template);
+    template
 }
 
-pub(crate) fn base_pod_spec(
-    containers: Vec<core::Container>,
-    volumes: Vec<core::Volume>,
-) -> core::PodSpec {
-    core::PodSpec {
-        containers,
-        volumes: Some(volumes).filter(|v| !v.is_empty()),
-        security_context: Some(pod_security_context()),
-        // Thanos does not talk to the Kubernetes API.
-        automount_service_account_token: Some(false),
-        ..Default::default()
+/// Everything a resource renders: its own `objects` (in apply order) with the ServiceAccount
+/// it creates first and a ServiceMonitor per Service last.
+pub(crate) fn finish(kind: Kind, c: &Common, objects: Vec<Object>) -> Rendered {
+    let mut out = Vec::with_capacity(objects.len() + 4);
+    if let Some(sa) = c.pod.service_account.as_ref().filter(|s| s.create) {
+        let mut annotations = c.annotations.clone();
+        annotations.extend(sa.annotations.clone());
+        out.push(Object::ServiceAccount(core::ServiceAccount {
+            metadata: crate::meta::object_meta(
+                sa.name.clone(),
+                &c.namespace,
+                crate::meta::object_labels(kind, &c.name, None, &BTreeMap::new(), &c.labels),
+                &annotations,
+            ),
+            automount_service_account_token: Some(c.pod.automount_token),
+            ..Default::default()
+        }));
     }
+    out.extend(objects);
+    if let Some(settings) = &c.service_monitor {
+        let monitors: Vec<Object> = out
+            .iter()
+            .filter_map(|o| match o {
+                Object::Service(s) => monitor::for_service(s, settings, &c.annotations),
+                _ => None,
+            })
+            .map(Object::ServiceMonitor)
+            .collect();
+        out.extend(monitors);
+    }
+    Rendered { objects: out }
 }
 
 /// A headless Service (`clusterIP: None`): per-pod DNS for StatefulSets, SRV records for

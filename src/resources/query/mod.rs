@@ -2,6 +2,7 @@
 //! the envoy sidecar that reaches TLS-protected stores (`tls_mode = "envoy"`), and optional
 //! Ingresses. [`preflight`]: the TLS Secrets checked against the cluster at plan time.
 
+pub mod frontend;
 pub mod preflight;
 
 use std::collections::BTreeMap;
@@ -50,6 +51,13 @@ pub const TYPE_NAME: &str = "thanos_query";
 /// key, a certificate that does not parse or has expired, and a key that does not match are
 /// errors at the store; a certificate that expires within 30 days is a warning with the date.
 /// A plan that cannot reach the cluster (or read its Secrets) skips the check silently.
+///
+/// **Query frontend.** With a `frontend` block, a `thanos query-frontend` Deployment and
+/// Service stand in front of the querier, and `http_url` and `http_ingress` serve the frontend:
+/// whatever reads them (a Grafana data source, a ruler's `query_endpoints`) gets split,
+/// retried and cached range queries without another change. The querier stays reachable at
+/// its own Service, `http://thanosquery-<name>-operated.<namespace>.svc:10902`, and over gRPC
+/// at `grpc_endpoint`.
 #[derive(Model, Debug, Clone, PartialEq)]
 pub struct QueryModel {
     #[tf(flatten)]
@@ -71,14 +79,15 @@ pub struct QueryModel {
     /// query.
     #[tf(computed)]
     pub grpc_endpoint: Input<String>,
-    /// The querier's HTTP API URL inside the cluster.
+    /// The HTTP API URL inside the cluster: the query frontend's when `frontend` is set, else
+    /// the querier's.
     #[tf(computed)]
     pub http_url: Input<String>,
     /// Compute resources of the querier container.
     #[tf(block)]
     pub resources: Input<ResourcesModel>,
-    /// An Ingress exposing the querier's HTTP API and UI (port 10902). Removing the block
-    /// deletes the Ingress.
+    /// An Ingress exposing the HTTP API and UI (port 10902): the query frontend's when
+    /// `frontend` is set, else the querier's. Removing the block deletes the Ingress.
     #[tf(block)]
     pub http_ingress: Input<IngressModel>,
     /// An Ingress exposing the querier's Store API over gRPC (port 10901). Removing the block
@@ -100,6 +109,12 @@ pub struct QueryModel {
     /// The envoy sidecar of `tls_mode = "envoy"`, present when some store has `secret_name`.
     #[tf(block)]
     pub envoy: Input<EnvoyModel>,
+    /// A query frontend (`thanos query-frontend`) in front of the querier: it splits long
+    /// range queries, retries failed requests and caches results. With it, `http_url` and
+    /// `http_ingress` serve the frontend (the querier stays reachable inside the cluster at
+    /// `thanosquery-<name>-operated:10902`). Removing the block deletes it.
+    #[tf(block)]
+    pub frontend: Input<frontend::FrontendModel>,
 }
 
 /// One store of `stores`.
@@ -210,7 +225,11 @@ impl Kind for Query {
     fn set_computed(m: &mut QueryModel, _discovered: &Discovered) {
         if let (Some(name), Some(ns)) = (m.common.name.known(), m.common.namespace.known()) {
             m.grpc_endpoint = Input::Known(render::grpc_endpoint(name, ns));
-            m.http_url = Input::Known(render::http_url(name, ns));
+            m.http_url = match &m.frontend {
+                Input::Known(_) => Input::Known(render::http_url(name, ns, true)),
+                Input::Null => Input::Known(render::http_url(name, ns, false)),
+                Input::Unknown => Input::Unknown,
+            };
         }
     }
 }
@@ -264,7 +283,17 @@ pub fn validate(m: &QueryModel, r: &mut Report) -> Option<QuerySpec> {
     } else {
         &[DENY_ALWAYS, render::DENY_QUERY]
     };
-    let common = shared::common(&m.common, r, render::derived_names, deny);
+    let has_frontend = !m.frontend.is_null();
+    let common = shared::common(
+        &m.common,
+        r,
+        shared::Rules {
+            kind: thanos_render::meta::Kind::Query,
+            derived: &|name| render::derived_names(name, has_frontend),
+            deny,
+            mounts: render::MOUNT_PATHS,
+        },
+    );
     let resources = blocks::resources(&m.resources, &root.attr("resources"), r);
     let replicas = checks::replicas(r, &root.attr("replicas"), &m.replicas);
     let stores = stores(r, &root.attr("stores"), &m.stores);
@@ -297,6 +326,7 @@ pub fn validate(m: &QueryModel, r: &mut Report) -> Option<QuerySpec> {
         );
     }
     let envoy = envoy(r, &root.attr("envoy"), &m.envoy);
+    let frontend = frontend::frontend(&m.frontend, &root.attr("frontend"), r);
     Some(QuerySpec {
         common: common.into_value()?,
         replicas: replicas.into_value()?,
@@ -316,6 +346,7 @@ pub fn validate(m: &QueryModel, r: &mut Report) -> Option<QuerySpec> {
         // which only reports findings.
         tls_mode: tls_mode.into_option()?.unwrap_or(TlsMode::Envoy),
         envoy: envoy.into_value()?,
+        frontend: frontend.into_option()?,
     })
 }
 

@@ -147,7 +147,7 @@ pub struct IngestorModel {
     /// mounts it and rolls the pods when it changes. Credentials are write-only attributes
     /// (Terraform or OpenTofu 1.11 or later): never stored in the state or shown in a plan; to
     /// rotate them, change them and bump `credentials_wo_version`. Leave them out to use the
-    /// cloud's workload identity (see `service_account_name`). Set this or
+    /// cloud's workload identity (see `service_account`). Set this or
     /// `object_storage_config`; with neither, blocks stay in the local TSDB only.
     #[tf(block)]
     pub object_storage: Input<ObjectStorageModel>,
@@ -274,8 +274,12 @@ pub fn validate(m: &ReceiveModel, r: &mut Report) -> Option<ReceiveSpec> {
     let common = shared::common(
         &m.common,
         r,
-        |name| render::derived_names(name, ingests),
-        &[DENY_ALWAYS, render::DENY_RECEIVE, render::DENY_RING],
+        shared::Rules {
+            kind: thanos_render::meta::Kind::Receive,
+            derived: &|name| render::derived_names(name, ingests),
+            deny: &[DENY_ALWAYS, render::DENY_RECEIVE, render::DENY_RING],
+            mounts: render::MOUNT_PATHS,
+        },
     );
     let resources = blocks::resources(&m.resources, &root.attr("resources"), r);
     let replicas = checks::replicas(r, &root.attr("replicas"), &m.replicas);
