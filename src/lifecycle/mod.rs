@@ -122,8 +122,14 @@ pub trait Kind: Send + Sync + 'static {
         Vec::new()
     }
 
-    /// Warnings that only apply once members are discovered.
-    fn warnings(_model: &Self::Model, _discovered: &Discovered) -> Vec<Invalid> {
+    /// The plan's warnings about what this change does (members joining or leaving a
+    /// hashring, data a scale-down loses), once members are discovered. `prior`: the state
+    /// (`None` on create).
+    fn warnings(
+        _model: &Self::Model,
+        _prior: Option<&Self::Model>,
+        _discovered: &Discovered,
+    ) -> Vec<Invalid> {
         Vec::new()
     }
 

@@ -179,7 +179,10 @@ async fn plan_with_a_cluster_shows_discovered_members_and_warns_below_the_replic
     let c = cluster();
     *c.ring_members.lock().unwrap() = vec!["b:10901".into(), "a:10901".into()];
     let r = resource::<Receive>(Some(c.clone()));
-    let (planned, _, d) = plan(&r, router(3), None).await;
+    // A hashmod router loads a ring smaller than its replication factor (and fails writes).
+    let mut config = router(3);
+    config["router"]["soft_tenant_hashring"]["algorithm"] = "hashmod".into();
+    let (planned, _, d) = plan(&r, config, None).await;
     let m = decode::<Receive>(&planned);
     let rings = m.hashrings.known().unwrap();
     assert_eq!(rings[0].endpoints, ["a:10901", "b:10901"]);
@@ -199,6 +202,75 @@ async fn plan_with_a_cluster_shows_discovered_members_and_warns_below_the_replic
         )
     );
     assert_eq!(c.calls(), ["discover_ring mon"], "a plan only discovers");
+}
+
+#[tokio::test]
+async fn plan_refuses_a_discovered_ketama_ring_below_the_replication_factor() {
+    // A router exits on a ketama ring smaller than its replication factor: not a warning.
+    let c = cluster();
+    *c.ring_members.lock().unwrap() = vec!["b:10901".into(), "a:10901".into()];
+    let r = resource::<Receive>(Some(c.clone()));
+    let (_, _, d) = plan(&r, router(3), None).await;
+    let errors: Vec<_> = d.iter().filter(|d| d.severity == Severity::Error).collect();
+    assert_eq!(errors.len(), 1, "{d:?}");
+    assert_eq!(
+        errors[0].path,
+        Some(
+            AttributePath::root()
+                .attr("router")
+                .attr("soft_tenant_hashring")
+                .attr("endpoints_selector")
+        )
+    );
+    assert!(
+        errors[0].detail.contains("2 endpoints cannot hold 3"),
+        "{}",
+        errors[0].detail
+    );
+}
+
+#[tokio::test]
+async fn plan_says_who_joins_a_ring_and_what_share_of_series_moves() {
+    let c = cluster();
+    *c.ring_members.lock().unwrap() = vec!["a:10901".into(), "b:10901".into()];
+    let r = resource::<Receive>(Some(c.clone()));
+    let (state, d) = apply(&r, router(2), None).await;
+    assert!(!d.has_errors(), "{d:?}");
+    let state = state.unwrap();
+    // Nothing changed: no ring warning.
+    let (_, _, d) = plan(&r, router(2), Some(state.clone())).await;
+    assert!(d.is_empty(), "{d:?}");
+    // A third ingestor became Ready: the plan names it and what the ring change costs.
+    c.ring_members.lock().unwrap().push("c:10901".into());
+    let (_, _, d) = plan(&r, router(2), Some(state)).await;
+    let warnings: Vec<_> = d
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{d:?}");
+    let w = warnings[0];
+    assert_eq!(
+        w.path,
+        Some(
+            AttributePath::root()
+                .attr("router")
+                .attr("soft_tenant_hashring")
+        )
+    );
+    assert_eq!(
+        w.summary,
+        "Hashring \"default\": 1 ingestor joining, 0 ingestors leaving"
+    );
+    assert!(w.detail.contains("Joining: c:10901."), "{}", w.detail);
+    // ketama with 2 replicas, 2 → 3 members: about 2/3 of the series change sets.
+    assert!(
+        w.detail.contains("ketama, replication factor 2"),
+        "{}",
+        w.detail
+    );
+    let at = w.detail.find("About ").unwrap() + "About ".len();
+    let share: u32 = w.detail[at..].split('%').next().unwrap().parse().unwrap();
+    assert!((60..=73).contains(&share), "{}", w.detail);
 }
 
 #[tokio::test]

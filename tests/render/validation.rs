@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use terraform_provider_thanos::resources::{query::Query, receive::Receive, storage::Storage};
 use terraform_provider_thanos::testing::{Absent, findings};
+use thanos_render::placement::Algorithm;
 use thanos_render::validate::display_path;
 use thanos_render::{Error, Invalid};
 use thanos_render::{query, receive};
@@ -423,12 +424,23 @@ fn discovered_ring_smaller_than_replication_factor_warns() {
     let mut router = receive("quickstart_router");
     router.router.as_mut().unwrap().replication_factor = 3;
     let d = discovered("test", &receive("quickstart_ingestor"));
+    // New rings are ketama: a router refuses a ketama ring smaller than the replication
+    // factor and exits, so rendering refuses it, at the selector.
+    match receive::render(&router, &ctx(), &d) {
+        Err(Error::Invalid(findings)) => assert_eq!(
+            paths(&findings),
+            ["router.soft_tenant_hashring.endpoints_selector"]
+        ),
+        other => panic!("{:?}", other.map(|_| "rendered")),
+    }
+    // A hashmod ring loads (and fails its writes): a warning, and it still renders.
+    let r = router.router.as_mut().unwrap();
+    r.soft_tenant_hashring.as_mut().unwrap().algorithm = Algorithm::Hashmod;
     let w = receive::discovery_warnings(router.router.as_ref().unwrap(), &d);
     assert_eq!(
         paths(&w),
         ["router.soft_tenant_hashring.endpoints_selector"]
     );
-    // Still renders: a warning, not an error.
     assert!(receive::render(&router, &ctx(), &d).is_ok());
 }
 

@@ -296,7 +296,10 @@ mod tests {
         let back: Vec<HashringEntry> = serde_json::from_str(&text).unwrap();
         assert_eq!(back, vec![r]);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(v[0]["endpoints"][0], serde_json::json!({"address": "a:1", "az": "z1"}));
+        assert_eq!(
+            v[0]["endpoints"][0],
+            serde_json::json!({"address": "a:1", "az": "z1"})
+        );
         assert_eq!(v[0]["endpoints"][1], "b:1");
         assert_eq!(
             v[0]["shuffle_sharding_config"]["overrides"][0]["tenant_matcher_type"],

@@ -19,10 +19,10 @@ use crate::common::{
     RenderContext, Resources,
 };
 use crate::hashring::{self, HashringEntry, RingEndpoint, ShuffleSharding, TenantMatcher};
-use crate::placement::{self, Algorithm, MultiRing, PlacementError};
 use crate::meta::{self, DerivedName, GRPC_PORT, HTTP_PORT, Kind, REMOTE_WRITE_PORT};
 use crate::object::{Object, Rendered};
 use crate::objstore::Bucket;
+use crate::placement::{self, Algorithm, MultiRing, PlacementError};
 use crate::validate::{Invalid, Path, Report};
 use crate::workload::{self, ThanosContainer};
 
@@ -85,9 +85,6 @@ impl ReceiveSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Router {
     pub hashrings_refresh_interval: Option<String>,
-    /// How long an apply waits for routers it cannot watch load a changed ring (a Prometheus
-    /// duration; `None`: 90 seconds plus the refresh interval). Not rendered.
-    pub hashrings_reload_wait: Option<String>,
     pub replication_factor: i64,
     pub remote_write_ingress: Option<Ingress>,
     pub hard_tenant_hashrings: Vec<Hashring>,
@@ -323,9 +320,10 @@ pub fn endpoint_slice_labels(
 /// (no namespace selector, or one that selects every namespace) and matches the labels of
 /// its EndpointSlices. Such a ring's own members follow `replicas`, not readiness.
 pub fn selects_own(selector: &RingSelector, own_slice_labels: &BTreeMap<String, String>) -> bool {
-    let own_namespace = selector.namespace_selector.as_ref().is_none_or(|n| {
-        n.match_labels.is_empty() && n.match_expressions.is_empty()
-    });
+    let own_namespace = selector
+        .namespace_selector
+        .as_ref()
+        .is_none_or(|n| n.match_labels.is_empty() && n.match_expressions.is_empty());
     own_namespace
         && crate::discovery::selector_matches(&selector.endpoints_selector, own_slice_labels)
 }
@@ -414,16 +412,24 @@ pub fn ring_findings(router: &Router, entries: &[HashringEntry]) -> Vec<Invalid>
         if n == 0 {
             continue;
         }
-        if let Err((_, e)) = MultiRing::new(std::slice::from_ref(entry), Algorithm::Hashmod, rf)
-        {
+        if let Err((_, e)) = MultiRing::new(std::slice::from_ref(entry), Algorithm::Hashmod, rf) {
+            // A router loads a hashmod ring smaller than the replication factor (and fails
+            // its writes): static rings are refused by validation, discovered ones warned of
+            // (`discovery_warnings`).
+            if ring.algorithm == Algorithm::Hashmod
+                && matches!(e, PlacementError::InsufficientEndpoints { .. })
+            {
+                continue;
+            }
             let (at, summary) = match &e {
                 PlacementError::ZonesWithHashmod { .. } => {
                     (path.attr("endpoint_zones"), "Zones on a hashmod ring")
                 }
                 PlacementError::ConflictingZones { .. }
-                | PlacementError::ZoneSpreadUnsatisfiable { .. } => {
-                    (path.attr("endpoint_zones"), "Zones cannot hold the replicas")
-                }
+                | PlacementError::ZoneSpreadUnsatisfiable { .. } => (
+                    path.attr("endpoint_zones"),
+                    "Zones cannot hold the replicas",
+                ),
                 PlacementError::ShuffleWithHashmod => (
                     path.attr("shuffle_sharding"),
                     "Shuffle sharding on a hashmod ring",
@@ -433,9 +439,10 @@ pub fn ring_findings(router: &Router, entries: &[HashringEntry]) -> Vec<Invalid>
                     "Shard larger than the hashring",
                 ),
                 PlacementError::InsufficientEndpoints { .. }
-                | PlacementError::ZeroReplicationFactor => {
-                    (members.clone(), "Hashring smaller than the replication factor")
-                }
+                | PlacementError::ZeroReplicationFactor => (
+                    members.clone(),
+                    "Hashring smaller than the replication factor",
+                ),
             };
             r.push(
                 &at,
@@ -466,13 +473,18 @@ fn shard_findings(
 ) {
     let mut zones: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
     for e in &entry.endpoints {
-        zones.entry(e.zone()).or_default().insert(e.address.as_str());
+        zones
+            .entry(e.zone())
+            .or_default()
+            .insert(e.address.as_str());
     }
     let sizes = std::iter::once((path.attr("shard_size"), s.shard_size)).chain(
-        s.overrides
-            .iter()
-            .enumerate()
-            .map(|(i, o)| (path.attr("overrides").index(i).attr("shard_size"), o.shard_size)),
+        s.overrides.iter().enumerate().map(|(i, o)| {
+            (
+                path.attr("overrides").index(i).attr("shard_size"),
+                o.shard_size,
+            )
+        }),
     );
     for (at, size) in sizes {
         if (size as u64) < rf {
@@ -726,13 +738,7 @@ pub fn render(
     }
     .build();
 
-    // The hashrings file is left out: routers reload it while they run (Thanos watches the
-    // file), so a ring change never restarts them, and a router + ingestor keeps its head
-    // while its ring grows or shrinks; an apply waits until they have loaded it (their
-    // `thanos_receive_config_hash`). Receives applied before that keep their rendering.
-    let legacy = spec.termination_grace_period_seconds.is_none();
-    let hashed: Vec<&core::ConfigMap> = hashrings_cm.iter().filter(|_| legacy).collect();
-    let hash = workload::config_hash(&hashed, &secret_refs);
+    let hash = workload::config_hash(&hashrings_cm.iter().collect::<Vec<_>>(), &secret_refs);
     let replicas = spec.replicas;
     let service = workload::headless_service(
         om(service_name(name)),

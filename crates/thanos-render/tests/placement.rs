@@ -326,8 +326,13 @@ fn a_wrong_outcome_is_caught() {
 
 /// Checks one whole file: `Ok(placements compared)`, or every disagreement.
 fn check_file(f: &VectorFile, series: &[VectorSeries]) -> Result<usize, Vec<String>> {
-    let entries: Vec<HashringEntry> = serde_json::from_value(f.config.clone())
-        .unwrap_or_else(|e| panic!("{}: our hashrings.json model cannot read the file: {e}", f.name));
+    let entries: Vec<HashringEntry> =
+        serde_json::from_value(f.config.clone()).unwrap_or_else(|e| {
+            panic!(
+                "{}: our hashrings.json model cannot read the file: {e}",
+                f.name
+            )
+        });
     let built = MultiRing::new(&entries, Algorithm::Hashmod, f.replication_factor);
     let multi = match (f.outcome.as_str(), built) {
         ("ok", Ok(m)) => m,
@@ -357,7 +362,9 @@ fn check_file(f: &VectorFile, series: &[VectorSeries]) -> Result<usize, Vec<Stri
                 continue;
             }
         };
-        let want = f.replicas[t].as_ref().expect("placements of a tenant without error");
+        let want = f.replicas[t]
+            .as_ref()
+            .expect("placements of a tenant without error");
         for (s, want) in series[..f.series].iter().zip(want) {
             let got: Vec<&str> = ring
                 .ring
@@ -375,14 +382,20 @@ fn check_file(f: &VectorFile, series: &[VectorSeries]) -> Result<usize, Vec<Stri
             }
         }
     }
-    if wrong.is_empty() { Ok(compared) } else { Err(wrong) }
+    if wrong.is_empty() {
+        Ok(compared)
+    } else {
+        Err(wrong)
+    }
 }
 
 /// Whether a file refused here is refused by Thanos for that reason.
 fn same_file_refusal(thanos: &str, here: &PlacementError) -> bool {
     match here {
         PlacementError::ShuffleWithHashmod => thanos.contains("does not support shuffle sharding"),
-        PlacementError::ShardLargerThanRing { .. } => thanos.contains("larger than number of nodes in hashring"),
+        PlacementError::ShardLargerThanRing { .. } => {
+            thanos.contains("larger than number of nodes in hashring")
+        }
         other => same_refusal(thanos, other),
     }
 }
@@ -395,7 +408,9 @@ fn same_tenant_error(thanos: &str, here: &str) -> bool {
         ("larger than number of nodes in AZ", "is larger than the"),
         ("amount of endpoints needs to be larger", "cannot hold"),
     ];
-    kinds.iter().any(|(t, h)| thanos.contains(t) && here.contains(h))
+    kinds
+        .iter()
+        .any(|(t, h)| thanos.contains(t) && here.contains(h))
 }
 
 #[test]
@@ -424,7 +439,13 @@ fn whole_files_place_like_thanos() {
     assert!(compared >= 14_000, "only {compared} placements compared");
     assert!(tenant_errors >= 50, "only {tenant_errors} tenant errors");
     assert!(v.files.iter().filter(|f| f.outcome == "error").count() >= 2);
-    assert!(v.files.iter().filter(|f| f.name.starts_with("shuffle-zones")).count() >= 5);
+    assert!(
+        v.files
+            .iter()
+            .filter(|f| f.name.starts_with("shuffle-zones"))
+            .count()
+            >= 5
+    );
     eprintln!(
         "{compared} placements of {} files agree with Thanos {} ({tenant_errors} tenants refused)",
         v.files.len(),
@@ -435,7 +456,11 @@ fn whole_files_place_like_thanos() {
 #[test]
 fn a_wrong_file_placement_is_caught() {
     let v = vectors();
-    for f in v.files.iter().filter(|f| f.outcome == "ok" && f.addresses.len() > 1) {
+    for f in v
+        .files
+        .iter()
+        .filter(|f| f.outcome == "ok" && f.addresses.len() > 1)
+    {
         let Some(t) = f.replicas.iter().position(Option::is_some) else {
             continue;
         };

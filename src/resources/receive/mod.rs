@@ -4,6 +4,7 @@
 //! changes do to its ingestors' data in [`data_loss`].
 
 pub mod data_loss;
+pub mod ring_change;
 pub mod rings;
 pub mod settle;
 
@@ -13,9 +14,9 @@ use tfplugin::framework::{Input, Model, Validator};
 use tfvalue::Value;
 use thanos_cluster::PvcPolicy;
 use thanos_render::args::DENY_ALWAYS;
+use thanos_render::common::Common;
 use thanos_render::hashring::TenantMatcher;
 use thanos_render::placement::Algorithm;
-use thanos_render::common::Common;
 use thanos_render::receive::{
     self as render, DEFAULT_PVC_RETENTION, Discovered, Ingestor, Mode, ReceiveSpec, RingSelector,
 };
@@ -53,9 +54,8 @@ pub struct ReceiveModel {
     /// ingestor flushes its head into a block and, with object storage, uploads it; a router
     /// finishes the requests it holds. A pod that is done sooner stops sooner. New receives
     /// default to `900` (15 minutes, as kube-thanos). A receive applied by a provider version
-    /// without this attribute keeps Kubernetes' default (30 seconds) and its pods keep
-    /// restarting whenever a hashring changes, until you set it (the pods then roll once);
-    /// its plans say so.
+    /// without this attribute keeps Kubernetes' default (30 seconds) until you set it (the
+    /// pods then roll once): an upgrade of the provider never rolls them; its plans say so.
     #[tf(optional_computed, use_state_for_unknown, validate = Validator::int_at_least(0))]
     pub termination_grace_period_seconds: Input<i64>,
     /// External label carrying the tenant (`--receive.tenant-label-name`).
@@ -104,14 +104,6 @@ pub struct RouterModel {
     /// Thanos also reloads the file when it sees it change; this is its fallback (default
     /// `5m`).
     pub hashrings_refresh_interval: Input<String>,
-    /// How long an apply that removes members from a hashring waits for the routers to load
-    /// the new ring when it cannot watch them do it. The apply reads each Ready router's
-    /// `thanos_receive_config_hash` through the API server (`pods/proxy`, port 10902); when
-    /// that is denied or a pod does not answer, it waits this long after writing the ring
-    /// instead (the kubelet updates a mounted ConfigMap within about a minute, and the router
-    /// re-reads it within `hashrings_refresh_interval`), and says so. A Prometheus duration;
-    /// unset: 90 seconds plus `hashrings_refresh_interval`.
-    pub hashrings_reload_wait: Input<String>,
     /// Copies written of each series (`--receive.replication-factor`). Defaults to `1`. Every
     /// static ring needs at least this many endpoints.
     #[tf(default = 1i64, validate = Validator::int_at_least(1))]
@@ -314,10 +306,17 @@ impl Kind for Receive {
         rings::selector_rings(m)
     }
 
-    fn warnings(m: &ReceiveModel, discovered: &Discovered) -> Vec<Invalid> {
-        rings::router(m)
+    fn warnings(
+        m: &ReceiveModel,
+        prior: Option<&ReceiveModel>,
+        discovered: &Discovered,
+    ) -> Vec<Invalid> {
+        let mut w = rings::router(m)
             .map(|router| render::discovery_warnings(&router, discovered))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        w.extend(ring_change::warnings(m, prior, discovered));
+        w.extend(data_loss::scale_down_warnings(m, prior));
+        w
     }
 
     /// Routers discover exactly these names, so an apply is complete once they are published.

@@ -40,7 +40,12 @@ impl RouterContext {
 /// The validated router of `m`, if its block is set, known and valid (problems are not
 /// reported here: validation reports them).
 pub fn router(m: &ReceiveModel) -> Option<Router> {
-    validate_router(m.router.known()?, &RouterContext::of(m), &mut Report::default()).into_value()
+    validate_router(
+        m.router.known()?,
+        &RouterContext::of(m),
+        &mut Report::default(),
+    )
+    .into_value()
 }
 
 /// The rings the plan shows: every ring, with the discovered members of selector rings.
@@ -129,11 +134,6 @@ pub fn validate_router(
         &p.attr("hashrings_refresh_interval"),
         &router.hashrings_refresh_interval,
     );
-    let reload_wait = checks::duration(
-        r,
-        &p.attr("hashrings_reload_wait"),
-        &router.hashrings_reload_wait,
-    );
     let rf = checks::int(
         r,
         &p.attr("replication_factor"),
@@ -189,7 +189,6 @@ pub fn validate_router(
     let router = Checked::all(|| {
         Some(Router {
             hashrings_refresh_interval: refresh.into_option()?,
-            hashrings_reload_wait: reload_wait.into_option()?,
             replication_factor: rf.into_value()?,
             remote_write_ingress: ingress.into_option()?,
             hard_tenant_hashrings: hard.into_value()?,
@@ -400,7 +399,9 @@ fn endpoint_zones(
         if az.is_empty() {
             problems.push((
                 "Invalid availability zone",
-                format!("the zone of {endpoint:?} is empty; leave the endpoint out to give it no zone"),
+                format!(
+                    "the zone of {endpoint:?} is empty; leave the endpoint out to give it no zone"
+                ),
             ));
         }
         if let Some(listed) = listed
@@ -435,7 +436,10 @@ fn external_labels(
     r: &mut Report,
 ) -> Checked<BTreeMap<String, String>> {
     let p = path.attr("external_labels");
-    let tenant_label = context.tenant_label.as_deref().unwrap_or(DEFAULT_TENANT_LABEL);
+    let tenant_label = context
+        .tenant_label
+        .as_deref()
+        .unwrap_or(DEFAULT_TENANT_LABEL);
     let labels = checks::map(r, &p, &ring.external_labels, |k, v| {
         let mut problems = Vec::new();
         if let Err(e) = validate::prometheus_label_name(k) {
@@ -462,11 +466,17 @@ fn external_labels(
         return labels;
     }
     let why = if context.mode == Some(Mode::RouterOnly) {
-        Some("only ingestors that read this hashrings file apply external labels, and the ingestors this router writes to do not (a receive needs both router and ingestor blocks for that)")
+        Some(
+            "only ingestors that read this hashrings file apply external labels, and the ingestors this router writes to do not (a receive needs both router and ingestor blocks for that)",
+        )
     } else if soft {
-        Some("Thanos applies a ring's external labels to the tenants it lists, and the soft ring lists none")
+        Some(
+            "Thanos applies a ring's external labels to the tenants it lists, and the soft ring lists none",
+        )
     } else if *matcher == Checked::Known(TenantMatcher::Glob) {
-        Some("Thanos applies a ring's external labels to tenants listed exactly, never to tenants matched by a glob")
+        Some(
+            "Thanos applies a ring's external labels to tenants listed exactly, never to tenants matched by a glob",
+        )
     } else {
         None
     };
@@ -510,9 +520,19 @@ fn shuffle_sharding(
             }
         }
     };
-    let size = checks::int(r, &p.attr("shard_size"), &s.shard_size, positive("Invalid shard_size"))
-        .required(r, &p.attr("shard_size"));
-    let cache = checks::int(r, &p.attr("cache_size"), &s.cache_size, positive("Invalid cache_size"));
+    let size = checks::int(
+        r,
+        &p.attr("shard_size"),
+        &s.shard_size,
+        positive("Invalid shard_size"),
+    )
+    .required(r, &p.attr("shard_size"));
+    let cache = checks::int(
+        r,
+        &p.attr("cache_size"),
+        &s.cache_size,
+        positive("Invalid cache_size"),
+    );
     let overrides = checks::list(r, &p.attr("overrides"), &s.overrides, |o, op, r| {
         shard_override(o, op, r)
     });

@@ -43,11 +43,9 @@ fn grace_period(
                     detail: format!(
                         "This receive was applied by a provider version that left its pods \
                          Kubernetes' default grace period (30 seconds: an ingestor may be \
-                         killed before it has flushed and uploaded its head) and restarted \
-                         them whenever a hashring changed. Nothing changes until you set \
-                         termination_grace_period_seconds (new receives get \
-                         {DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS}); then the pods roll once, \
-                         and from then on routers reload a changed hashring without restarting."
+                         killed before it has flushed and uploaded its head). It keeps that \
+                         until you set termination_grace_period_seconds (new receives get \
+                         {DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS}); then the pods roll once."
                     ),
                 });
                 Input::Null
@@ -142,7 +140,9 @@ mod tests {
     fn algorithms_of(m: &ReceiveModel) -> (Input<String>, Input<String>) {
         let r = m.router.known().unwrap();
         (
-            r.hard_tenant_hashrings.known().unwrap()[0].algorithm.clone(),
+            r.hard_tenant_hashrings.known().unwrap()[0]
+                .algorithm
+                .clone(),
             r.soft_tenant_hashring.known().unwrap().algorithm.clone(),
         )
     }

@@ -84,7 +84,9 @@ use std::fmt::Write as _;
 use xxhash_rust::xxh64::{Xxh64, xxh64};
 
 pub use crate::hashring::RingEndpoint as Endpoint;
-pub use change::{RingChange, RingSide, SAMPLE_SERIES, SAMPLE_TENANTS, ring_change, sample_tenants};
+pub use change::{
+    RingChange, RingSide, SAMPLE_SERIES, SAMPLE_TENANTS, ring_change, sample_tenants,
+};
 pub use glob::{BadPattern, check as check_glob, is_literal, matches as glob_matches};
 pub use gorand::GoRand;
 pub use multi::{MultiRing, TenantError, TenantRing};

@@ -127,8 +127,12 @@ pub fn tenant_shard(
             }
         }
     }
-    Ring::new(super::Algorithm::Ketama, shard, base.replication_factor as u64)
-        .map_err(ShardError::Ring)
+    Ring::new(
+        super::Algorithm::Ketama,
+        shard,
+        base.replication_factor as u64,
+    )
+    .map_err(ShardError::Ring)
 }
 
 #[cfg(test)]
