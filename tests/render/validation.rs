@@ -483,3 +483,186 @@ fn images_come_from_the_context_unless_set() {
         thanos_render::envoy::DEFAULT_ENVOY_IMAGE
     );
 }
+
+/// Every rule of the whole ring (`algorithm`, `endpoint_zones`, `tenant_matcher`,
+/// `external_labels`, `shuffle_sharding`), each reported exactly at its attribute.
+#[test]
+fn receive_whole_ring_rules() {
+    let eps = |n: usize| -> Vec<String> { (0..n).map(|i| format!("i-{i}.ns.svc:10901")).collect() };
+    let soft = |rf: i64, ring: serde_json::Value| {
+        let mut ring = ring;
+        ring["name"] = "s".into();
+        paths(&r_as_written(serde_json::json!({"name": "r", "router": {
+            "replication_factor": rf, "soft_tenant_hashring": ring}})))
+    };
+    let at = |p: &str| vec![format!("router.soft_tenant_hashring.{p}")];
+    // An az on a hashmod ring: Thanos refuses the ring.
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"algorithm": "hashmod", "endpoints": eps(2),
+            "endpoint_zones": {"i-0.ns.svc:10901": "z1"}})
+        ),
+        at("endpoint_zones")
+    );
+    // The same on a ketama ring is fine.
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"algorithm": "ketama", "endpoints": eps(2),
+            "endpoint_zones": {"i-0.ns.svc:10901": "z1"}})
+        ),
+        Vec::<String>::new()
+    );
+    // A zone for an endpoint the ring does not list, and an empty zone.
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"endpoints": eps(2),
+            "endpoint_zones": {"other:1": "z1", "i-1.ns.svc:10901": ""}})
+        )
+        .len(),
+        2
+    );
+    // Zones that cannot hold the replicas: 3 + 1 endpoints hold at most 3 of 4 (Thanos never
+    // finishes loading such a ring).
+    let mut zones = serde_json::Map::new();
+    for (i, e) in eps(4).into_iter().enumerate() {
+        zones.insert(e, (if i < 3 { "a" } else { "b" }).into());
+    }
+    assert_eq!(
+        soft(
+            4,
+            serde_json::json!({"endpoints": eps(4), "endpoint_zones": zones})
+        ),
+        at("endpoint_zones")
+    );
+    // A shard size larger than the ring.
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"endpoints": eps(2), "shuffle_sharding": {"shard_size": 3}})
+        ),
+        at("shuffle_sharding.shard_size")
+    );
+    // A shard smaller than the replication factor, an override larger than the ring's zones
+    // allow (2 zones of 1: a shard of 3 takes 2 from each).
+    assert_eq!(
+        soft(
+            2,
+            serde_json::json!({"endpoints": eps(3), "shuffle_sharding": {"shard_size": 1}})
+        ),
+        at("shuffle_sharding.shard_size")
+    );
+    let two_zones = serde_json::json!({"i-0.ns.svc:10901": "a", "i-1.ns.svc:10901": "b"});
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"endpoints": eps(2), "endpoint_zones": two_zones,
+            "shuffle_sharding": {"shard_size": 2, "overrides": [
+                {"shard_size": 3, "tenants": ["big"]}]}})
+        ),
+        // larger than the ring, too: Thanos checks only shard_size against it
+        at("shuffle_sharding.overrides[0].shard_size")
+    );
+    // Shuffle sharding on a hashmod ring.
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"algorithm": "hashmod", "endpoints": eps(3),
+            "shuffle_sharding": {"shard_size": 2}})
+        ),
+        at("shuffle_sharding")
+    );
+    // Unknown names.
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"algorithm": "rendezvous", "endpoints": eps(1)})
+        ),
+        at("algorithm")
+    );
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"tenant_matcher": "regex", "endpoints": eps(1)})
+        ),
+        at("tenant_matcher")
+    );
+    // External labels on the soft ring are never applied (it lists no tenant).
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"endpoints": eps(1), "external_labels": {"region": "eu"}})
+        ),
+        at("external_labels")
+    );
+
+    let hard = |rings: serde_json::Value, ingestor: bool| {
+        let mut config =
+            serde_json::json!({"name": "r", "router": {"hard_tenant_hashrings": rings}});
+        if ingestor {
+            config["ingestor"] = serde_json::json!({});
+        }
+        paths(&r_as_written(config))
+    };
+    // A glob that shadows a later ring's tenant: that ring would never get it.
+    assert_eq!(
+        hard(
+            serde_json::json!([
+                {"name": "teams", "tenants": ["team-*"], "tenant_matcher": "glob", "endpoints": eps(1)},
+                {"name": "a", "tenants": ["team-a", "other"], "endpoints": eps(1)}
+            ]),
+            false
+        ),
+        ["router.hard_tenant_hashrings[1].tenants[0]"]
+    );
+    // The other order is how a glob and an exception are written.
+    assert_eq!(
+        hard(
+            serde_json::json!([
+                {"name": "a", "tenants": ["team-a"], "endpoints": eps(1)},
+                {"name": "teams", "tenants": ["team-*"], "tenant_matcher": "glob", "endpoints": eps(1)}
+            ]),
+            false
+        ),
+        Vec::<String>::new()
+    );
+    // A malformed glob.
+    assert_eq!(
+        hard(
+            serde_json::json!([{"name": "g", "tenants": ["team-[a"], "tenant_matcher": "glob", "endpoints": eps(1)}]),
+            false
+        ),
+        ["router.hard_tenant_hashrings[0].tenants[0]"]
+    );
+    // External labels: applied only by a router + ingestor, only to exact tenants, never
+    // replacing the replica or tenant label.
+    let labelled = |labels: serde_json::Value, matcher: &str| {
+        serde_json::json!([{"name": "a", "tenants": ["t"], "tenant_matcher": matcher,
+            "endpoints": eps(1), "external_labels": labels}])
+    };
+    assert_eq!(
+        hard(labelled(serde_json::json!({"region": "eu"}), "exact"), true),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        hard(
+            labelled(serde_json::json!({"region": "eu"}), "exact"),
+            false
+        ),
+        ["router.hard_tenant_hashrings[0].external_labels"]
+    );
+    assert_eq!(
+        hard(labelled(serde_json::json!({"region": "eu"}), "glob"), true),
+        ["router.hard_tenant_hashrings[0].external_labels"]
+    );
+    assert_eq!(
+        hard(
+            labelled(serde_json::json!({"receive_replica": "x"}), "exact"),
+            true
+        )
+        .len(),
+        1
+    );
+}
