@@ -273,6 +273,45 @@ async fn plan_says_who_joins_a_ring_and_what_share_of_series_moves() {
     assert!((60..=73).contains(&share), "{}", w.detail);
 }
 
+/// A router + ingestor whose ring selects its own pods: the first apply (nothing Ready, the
+/// selection empty) writes the ring of the pods it creates, and the next plan is empty.
+#[tokio::test]
+async fn a_ring_of_its_own_pods_is_written_by_the_first_apply_and_stays() {
+    let c = cluster();
+    let r = resource::<Receive>(Some(c.clone()));
+    let config = json!({
+        "name": "self", "namespace": "mon", "replicas": 2, "ingestor": {},
+        "router": {"soft_tenant_hashring": {"name": "default", "endpoints_selector": {
+            "match_labels": {"app.kubernetes.io/instance": "self"}}}}
+    });
+    let own = [
+        "thanosreceive-self-0.thanosreceive-self-operated.mon.svc:10901",
+        "thanosreceive-self-1.thanosreceive-self-operated.mon.svc:10901",
+    ];
+    // The plan shows the ring before anything exists.
+    let (planned, _, d) = plan(&r, config.clone(), None).await;
+    assert!(d.is_empty(), "{d:?}");
+    let m = decode::<Receive>(&planned);
+    assert_eq!(m.hashrings.known().unwrap()[0].endpoints, own);
+    let (state, d) = apply(&r, config.clone(), None).await;
+    assert!(!d.has_errors(), "{d:?}");
+    let state = state.unwrap();
+    let ring = c
+        .objects
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.kind == "ConfigMap" && k.name == "thanosreceive-self-hashrings")
+        .map(|(_, json)| json["data"]["hashrings.json"].as_str().unwrap().to_owned())
+        .expect("the ring was written");
+    assert!(ring.contains(own[0]) && ring.contains(own[1]), "{ring}");
+    // Its pods are Ready and discovered now: the next plan changes nothing.
+    *c.ring_members.lock().unwrap() = own.iter().map(|s| s.to_string()).collect();
+    let (planned, _, d) = plan(&r, config, Some(state.clone())).await;
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(planned, state);
+}
+
 #[tokio::test]
 async fn plan_reports_every_problem_at_its_path_and_changes_nothing() {
     let r = resource::<Query>(None);

@@ -666,3 +666,50 @@ fn receive_whole_ring_rules() {
         1
     );
 }
+
+/// A router + ingestor whose soft ring selects its own pods, as the operator's README writes
+/// selectors: the ring is its own ingestors for `replicas`, before any pod exists (the first
+/// apply failed with "Empty hashring" before), and whatever part of them is Ready; members of
+/// other resources the selector also finds are kept.
+#[test]
+fn a_ring_of_its_own_pods_follows_replicas() {
+    let config = serde_json::json!({
+        "name": "self", "namespace": "mon", "replicas": 3, "ingestor": {},
+        "router": {"soft_tenant_hashring": {"name": "default", "endpoints_selector": {
+            "match_labels": {"app.kubernetes.io/instance": "self", "thanos.receive/ingestor": "true"}}}}
+    });
+    let spec = crate::support::spec::<Receive>(config.clone());
+    let own: Vec<String> = (0..3)
+        .map(|i| format!("thanosreceive-self-{i}.thanosreceive-self-operated.mon.svc:10901"))
+        .collect();
+    let ring = |discovered: BTreeMap<String, Vec<String>>| {
+        let r = receive::render(&spec, &ctx(), &discovered).unwrap();
+        let text = config_map_data(&r, "thanosreceive-self-hashrings", "hashrings.json");
+        let rings: Vec<thanos_render::hashring::HashringEntry> =
+            serde_json::from_str(&text).unwrap();
+        rings[0].addresses()
+    };
+    // Nothing exists yet (offline, or before the first apply).
+    assert_eq!(ring(BTreeMap::new()), own);
+    // One pod Ready, a stale ordinal, and another resource's ingestor with the same labels.
+    let other = "thanosreceive-x-0.thanosreceive-x-operated.mon.svc:10901".to_owned();
+    let found = vec![
+        own[0].clone(),
+        "thanosreceive-self-7.thanosreceive-self-operated.mon.svc:10901".to_owned(),
+        other.clone(),
+    ];
+    let mut want = own.clone();
+    want.push(other);
+    want.sort();
+    assert_eq!(ring(BTreeMap::from([("default".to_owned(), found)])), want);
+
+    // A selector that does not match its own Service's labels is discovered as before.
+    let mut elsewhere = config;
+    elsewhere["router"]["soft_tenant_hashring"]["endpoints_selector"]["match_labels"] =
+        serde_json::json!({"app.kubernetes.io/instance": "other"});
+    let spec = crate::support::spec::<Receive>(elsewhere);
+    assert!(matches!(
+        receive::render(&spec, &ctx(), &BTreeMap::new()),
+        Err(Error::Undiscovered { .. })
+    ));
+}

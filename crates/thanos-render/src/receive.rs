@@ -328,6 +328,42 @@ pub fn selects_own(selector: &RingSelector, own_slice_labels: &BTreeMap<String, 
         && crate::discovery::selector_matches(&selector.endpoints_selector, own_slice_labels)
 }
 
+/// `discovered` with the rings that select this receive's own ingestors completed: their own
+/// members are this receive's [`ingestor_endpoints`] for its `replicas` (known at plan time,
+/// before any pod exists), whatever is Ready right now; members of other resources that the
+/// selector finds are kept as discovered. So a router + ingestor whose ring selects its own
+/// pods plans its ring offline, its first apply writes the ring of the pods it creates, and
+/// the next plan (which discovers them Ready) is empty. Other rings are left as they are.
+pub fn with_own_members(spec: &ReceiveSpec, discovered: &Discovered) -> Discovered {
+    let mut out = discovered.clone();
+    let mode = spec.mode();
+    let (Some(router), true) = (spec.router.as_ref(), mode.is_ingestor() && mode.is_router())
+    else {
+        return out;
+    };
+    let c = &spec.common;
+    let own_labels = endpoint_slice_labels(&c.name, mode, &c.labels);
+    let own = ingestor_endpoints(&c.name, &c.namespace, spec.replicas.into(), mode);
+    for (_, ring) in router.rings() {
+        let Members::Selected(selector) = &ring.members else {
+            continue;
+        };
+        if !selects_own(selector, &own_labels) {
+            continue;
+        }
+        let mut members: Vec<String> = discovered
+            .get(&ring.name)
+            .into_iter()
+            .flatten()
+            .filter(|e| !is_own_endpoint(&c.name, &c.namespace, e))
+            .cloned()
+            .collect();
+        members.extend(own.iter().cloned());
+        out.insert(ring.name.clone(), members);
+    }
+    out
+}
+
 /// What this pod passes as `--receive.local-endpoint`: the same canonical string as
 /// [`ingestor_endpoints`], with the pod name from the `NAME` env var.
 pub fn local_endpoint_arg(name: &str, namespace: &str) -> String {
@@ -632,7 +668,7 @@ pub fn render(
     let router = spec.router.as_ref().filter(|_| mode.is_router());
     let hashrings_cm = match router {
         Some(router) => {
-            let rings = hashrings(router, discovered)?;
+            let rings = hashrings(router, &with_own_members(spec, discovered))?;
             for ((path, _), ring) in router.rings().iter().zip(&rings) {
                 if ring.endpoints.is_empty() {
                     return Err(Error::Invalid(vec![Invalid {

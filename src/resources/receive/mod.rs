@@ -297,7 +297,7 @@ impl Kind for Receive {
         }
         // Rings that select members not discovered yet, or whose endpoints come from
         // resources not known yet, stay "known after apply".
-        if let Some(rings) = rings::planned(m, discovered) {
+        if let Some(rings) = rings::planned(m, &rings::completed(m, discovered)) {
             m.hashrings = Input::Known(rings);
         }
     }
@@ -311,6 +311,7 @@ impl Kind for Receive {
         prior: Option<&ReceiveModel>,
         discovered: &Discovered,
     ) -> Vec<Invalid> {
+        let discovered = &rings::completed(m, discovered);
         let mut w = rings::router(m)
             .map(|router| render::discovery_warnings(&router, discovered))
             .unwrap_or_default();

@@ -68,6 +68,15 @@ pub fn planned(m: &ReceiveModel, discovered: &Discovered) -> Option<Vec<RingEntr
     )
 }
 
+/// `discovered` with the rings that select this receive's own ingestors completed by them
+/// (`thanos_render::receive::with_own_members`): what the plan shows and the apply writes.
+pub fn completed(m: &ReceiveModel, discovered: &Discovered) -> Discovered {
+    match super::validate(m, &mut Report::default()) {
+        Some(spec) => render::with_own_members(&spec, discovered),
+        None => discovered.clone(),
+    }
+}
+
 /// The rings whose members are discovered from the cluster.
 pub fn selector_rings(m: &ReceiveModel) -> Vec<(String, RingSelector)> {
     let Some(router) = router(m) else {
