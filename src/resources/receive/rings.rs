@@ -366,21 +366,20 @@ fn tenant_patterns(
             continue;
         }
         // A tenant this ring would get, unless an earlier glob takes it first.
-        if !glob || placement::is_literal(t) {
-            if let Some((pattern, at, earlier)) = seen
+        if (!glob || placement::is_literal(t))
+            && let Some((pattern, at, earlier)) = seen
                 .globs
                 .iter()
                 .find(|(p, _, _)| placement::glob_matches(p, t).unwrap_or(false))
-            {
-                r.push(
-                    &tp,
-                    "Tenant shadowed by a glob",
-                    format!(
-                        "tenant {t:?} is matched by glob {pattern:?} of hashring {earlier:?} ({}), which comes first: hashring {ring_name:?} would never receive it. List it before that ring, or narrow the glob.",
-                        validate::display_path(&at.0)
-                    ),
-                );
-            }
+        {
+            r.push(
+                &tp,
+                "Tenant shadowed by a glob",
+                format!(
+                    "tenant {t:?} is matched by glob {pattern:?} of hashring {earlier:?} ({}), which comes first: hashring {ring_name:?} would never receive it. List it before that ring, or narrow the glob.",
+                    validate::display_path(&at.0)
+                ),
+            );
         }
     }
     if matcher == TenantMatcher::Glob {
