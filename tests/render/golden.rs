@@ -327,3 +327,29 @@ fn whole_ring_hashrings_json() {
         "{args:?}"
     );
 }
+
+/// What a receive applied by a provider version before `algorithm` and
+/// `termination_grace_period_seconds` existed renders after an upgrade (its state settles to
+/// hashmod and no grace period): exactly what that version rendered, so the upgrade changes no
+/// object. These snapshots are byte for byte the earlier `quickstart_router` and
+/// `quickstart_ingestor` ones.
+#[test]
+fn quickstart_applied_before_the_whole_ring() {
+    let mut router = receive("quickstart_router");
+    router.termination_grace_period_seconds = None;
+    let r = router.router.as_mut().unwrap();
+    r.soft_tenant_hashring.as_mut().unwrap().algorithm =
+        thanos_render::placement::Algorithm::Hashmod;
+    let ingestor = receive("quickstart_ingestor");
+    let discovered = discovered("test", &ingestor);
+    let mut ingestor = ingestor;
+    ingestor.termination_grace_period_seconds = None;
+    insta::assert_yaml_snapshot!(
+        "quickstart_router_applied_before",
+        snap(&receive::render(&router, &ctx(), &discovered).unwrap())
+    );
+    insta::assert_yaml_snapshot!(
+        "quickstart_ingestor_applied_before",
+        snap(&receive::render(&ingestor, &ctx(), &BTreeMap::new()).unwrap())
+    );
+}
