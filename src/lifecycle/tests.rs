@@ -312,6 +312,43 @@ async fn a_ring_of_its_own_pods_is_written_by_the_first_apply_and_stays() {
     assert_eq!(planned, state);
 }
 
+/// Shrinking ingestors that ship nothing to object storage, with claims deleted on scale-down:
+/// the plan says which pods go and that their samples are lost, at `replicas`.
+#[tokio::test]
+async fn plan_warns_that_a_scale_down_deleting_claims_loses_data() {
+    let c = cluster();
+    let r = resource::<Receive>(Some(c.clone()));
+    let config = |replicas: i64| {
+        json!({"name": "ingestor", "namespace": "mon", "replicas": replicas, "ingestor": {
+            "pvc_retention_on_scale_down": "Delete",
+            "data_volume": {"pvc": {"size": "1Gi"}}}})
+    };
+    let (state, d) = apply(&r, config(3), None).await;
+    assert!(!d.has_errors(), "{d:?}");
+    let state = state.unwrap();
+    let (_, _, d) = plan(&r, config(3), Some(state.clone())).await;
+    assert!(d.is_empty(), "{d:?}");
+    let (_, _, d) = plan(&r, config(2), Some(state)).await;
+    let warnings: Vec<_> = d
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{d:?}");
+    assert_eq!(
+        warnings[0].path,
+        Some(AttributePath::root().attr("replicas"))
+    );
+    assert!(
+        warnings[0].detail.contains("thanosreceive-ingestor-2")
+            && warnings[0]
+                .detail
+                .contains("pvc_retention_on_scale_down = \"Delete\"")
+            && warnings[0].detail.contains("are lost"),
+        "{}",
+        warnings[0].detail
+    );
+}
+
 #[tokio::test]
 async fn plan_reports_every_problem_at_its_path_and_changes_nothing() {
     let r = resource::<Query>(None);
