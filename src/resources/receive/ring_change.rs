@@ -48,6 +48,13 @@ pub fn warnings(
             continue;
         };
         let (old_side, new_side) = (side(&before, old), side(&after, new));
+        // The same file entry placed the same way: nothing to measure (every plan asks).
+        if old == new
+            && old_side.algorithm() == new_side.algorithm()
+            && old_side.replication_factor == new_side.replication_factor
+        {
+            continue;
+        }
         let change = ring_change(old_side, new_side);
         if change.joined.is_empty() && change.left.is_empty() && !change.moves_series() {
             continue;
