@@ -628,6 +628,22 @@ resource "thanos_receive" "both" {{
         );
         apply_step(&work, &cli);
         assert_eq!(ring(&kube), [own(0), own(1), own(2)], "{}", cli.name);
+
+        // Back to two: the ring leaves out the third pod, then the StatefulSet shrinks.
+        work.write("main.tf", &config(2));
+        let plan = work.run(&cli, &["plan", "-no-color"]);
+        let said = format!("{}{}", plan.stdout(), plan.stderr());
+        assert!(
+            said.contains("Hashring \"default\": 0 ingestors joining, 1 ingestor leaving"),
+            "{}: {said}",
+            cli.name
+        );
+        apply_step(&work, &cli);
+        assert_eq!(ring(&kube), [own(0), own(1)], "{}", cli.name);
+        let sts = kube
+            .get(&ns.name, "statefulset/thanosreceive-both")
+            .unwrap();
+        assert_eq!(sts["spec"]["replicas"], 2, "{}", cli.name);
         work.run(&cli, &["destroy", "-auto-approve", "-no-color"])
             .success();
     }

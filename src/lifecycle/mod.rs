@@ -156,6 +156,18 @@ pub trait Kind: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// A step an update applies, and waits for, before the planned spec, when the order of a
+    /// change matters: its spec and what it is, for the log and for errors (receive: pods that
+    /// join its own ring are Ready before the ring lists them; pods that leave it are out of
+    /// the ring before they stop). `prior`: the state.
+    fn interim(
+        _spec: &Self::Spec,
+        _prior: Option<&Self::Model>,
+        _discovered: &Discovered,
+    ) -> Option<(Self::Spec, String)> {
+        None
+    }
+
     /// At apply time: does what the plan showed still hold (`now`: the plan's model with the
     /// computed attributes decided again)? Receive: the discovered ring members; rule: the
     /// selected PrometheusRules.

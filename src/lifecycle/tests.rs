@@ -349,6 +349,81 @@ async fn plan_warns_that_a_scale_down_deleting_claims_loses_data() {
     );
 }
 
+/// What the fake cluster saw of one receive's ordered change: per apply of its StatefulSet or
+/// its hashrings ConfigMap, `"sts <replicas>"` or `"ring <members>"`, and `"wait"`.
+fn steps(c: &FakeCluster, since: usize) -> Vec<String> {
+    let applied = c.applied.lock().unwrap().clone();
+    let mut applied = applied.into_iter().skip(since);
+    let mut out = Vec::new();
+    for call in c
+        .calls()
+        .into_iter()
+        .filter(|l| l.starts_with("apply ") || l.starts_with("wait "))
+    {
+        if call.starts_with("wait ") {
+            out.push("wait".to_owned());
+            continue;
+        }
+        let Some((key, json)) = applied.next() else {
+            continue;
+        };
+        match key.kind.as_str() {
+            "StatefulSet" => out.push(format!("sts {}", json["spec"]["replicas"])),
+            "ConfigMap" if key.name.ends_with("-hashrings") => {
+                let rings: serde_json::Value =
+                    serde_json::from_str(json["data"]["hashrings.json"].as_str().unwrap()).unwrap();
+                out.push(format!(
+                    "ring {}",
+                    rings[0]["endpoints"].as_array().unwrap().len()
+                ));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A router + ingestor whose ring is its own pods, scaled up then down: growing, the
+/// StatefulSet grows under the old ring and the apply waits before the ring lists the new
+/// pod; shrinking, every pod gets the smaller ring and the apply waits before the StatefulSet
+/// shrinks.
+#[tokio::test]
+async fn own_ring_resizes_in_order() {
+    let c = cluster();
+    let r = resource::<Receive>(Some(c.clone()));
+    let config = |replicas: i64| {
+        json!({
+            "name": "self", "namespace": "mon", "replicas": replicas, "ingestor": {},
+            "router": {"soft_tenant_hashring": {"name": "default", "endpoints_selector": {
+                "match_labels": {"app.kubernetes.io/instance": "self"}}}}
+        })
+    };
+    let (state, d) = apply(&r, config(2), None).await;
+    assert!(!d.has_errors(), "{d:?}");
+    // A create has nothing to order.
+    assert_eq!(steps(&c, 0), ["ring 2", "sts 2", "wait"]);
+
+    c.calls.lock().unwrap().clear();
+    let since = c.applied.lock().unwrap().len();
+    let (state, d) = apply(&r, config(3), state).await;
+    assert!(!d.has_errors(), "{d:?}");
+    assert_eq!(
+        steps(&c, since),
+        ["ring 2", "sts 3", "wait", "ring 3", "sts 3", "wait"],
+        "scale-up"
+    );
+
+    c.calls.lock().unwrap().clear();
+    let since = c.applied.lock().unwrap().len();
+    let (_, d) = apply(&r, config(1), state).await;
+    assert!(!d.has_errors(), "{d:?}");
+    assert_eq!(
+        steps(&c, since),
+        ["ring 1", "sts 3", "wait", "ring 1", "sts 1", "wait"],
+        "scale-down"
+    );
+}
+
 #[tokio::test]
 async fn plan_reports_every_problem_at_its_path_and_changes_nothing() {
     let r = resource::<Query>(None);

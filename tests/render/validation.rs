@@ -713,3 +713,48 @@ fn a_ring_of_its_own_pods_follows_replicas() {
         Err(Error::Undiscovered { .. })
     ));
 }
+
+/// The first step of an ordered resize of a router + ingestor's own ring: the StatefulSet at
+/// the larger size, rings listing only the pods that exist before and after (other members
+/// kept); nothing to order when replicas do not change, on a create from zero, or when no
+/// ring lists its pods.
+#[test]
+fn own_ring_resize_steps() {
+    let own =
+        |i: usize| format!("thanosreceive-self-{i}.thanosreceive-self-operated.mon.svc:10901");
+    let other = "x-0.x.mon.svc:10901".to_owned();
+    let config = |replicas: i64, endpoints: Vec<String>| {
+        crate::support::spec::<Receive>(serde_json::json!({
+            "name": "self", "namespace": "mon", "replicas": replicas, "ingestor": {},
+            "router": {"soft_tenant_hashring": {"name": "default", "endpoints": endpoints}}
+        }))
+    };
+    let members = |s: &receive::ReceiveSpec| match &s
+        .router
+        .as_ref()
+        .unwrap()
+        .soft_tenant_hashring
+        .as_ref()
+        .unwrap()
+        .members
+    {
+        receive::Members::Static(e) => e.clone(),
+        other => panic!("{other:?}"),
+    };
+    // Growing 2 -> 3: three pods, the ring of before.
+    let grown = config(3, vec![own(0), own(1), own(2), other.clone()]);
+    let (step, resize) = receive::interim(&grown, 2, &BTreeMap::new()).unwrap();
+    assert_eq!(resize, receive::Resize::Up);
+    assert_eq!(step.replicas, 3);
+    assert_eq!(members(&step), [own(0), own(1), other.clone()]);
+    // Shrinking 3 -> 1: three pods, the ring of after.
+    let shrunk = config(1, vec![own(0), other.clone()]);
+    let (step, resize) = receive::interim(&shrunk, 3, &BTreeMap::new()).unwrap();
+    assert_eq!(resize, receive::Resize::Down);
+    assert_eq!(step.replicas, 3);
+    assert_eq!(members(&step), [own(0), other.clone()]);
+    // Nothing to order.
+    assert!(receive::interim(&grown, 3, &BTreeMap::new()).is_none());
+    assert!(receive::interim(&grown, 0, &BTreeMap::new()).is_none());
+    assert!(receive::interim(&config(3, vec![other]), 2, &BTreeMap::new()).is_none());
+}

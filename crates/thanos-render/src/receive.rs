@@ -287,12 +287,81 @@ pub fn ingestor_endpoints(name: &str, namespace: &str, replicas: i64, mode: Mode
 /// Whether `endpoint` names one of this receive's own ingestor pods (any ordinal): the form
 /// of [`ingestor_endpoints`].
 pub fn is_own_endpoint(name: &str, namespace: &str, endpoint: &str) -> bool {
+    own_ordinal(name, namespace, endpoint).is_some()
+}
+
+/// The pod ordinal of `endpoint` when it names one of this receive's own ingestor pods.
+pub fn own_ordinal(name: &str, namespace: &str, endpoint: &str) -> Option<i64> {
     let prefix = format!("{}-", workload_name(name));
     let suffix = format!(".{}.{namespace}.svc:{GRPC_PORT}", service_name(name));
     endpoint
         .strip_prefix(&prefix)
         .and_then(|rest| rest.strip_suffix(&suffix))
-        .is_some_and(|ordinal| !ordinal.is_empty() && ordinal.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|ordinal| !ordinal.is_empty() && ordinal.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|ordinal| ordinal.parse().ok())
+}
+
+/// Which way an ordered change of a receive's own ring goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resize {
+    /// Pods join: the StatefulSet grows first, and its rings list the new pods once they are
+    /// Ready.
+    Up,
+    /// Pods leave: the rings stop listing them first, and the StatefulSet shrinks once every
+    /// pod runs the smaller rings.
+    Down,
+}
+
+/// The step an apply takes first when a router + ingestor changes its `replicas` while its
+/// own rings (static endpoints or a selector completed by [`with_own_members`]) list its
+/// pods: the StatefulSet at the larger of both sizes, with rings that list only the pods that
+/// exist before and after. Growing, that is the new pods Ready under the old rings; shrinking,
+/// the smaller rings on every pod while the leaving ones still run. The apply waits for it,
+/// then applies `spec`. Rings become static lists (what they are at this step). `None` when
+/// nothing needs ordering.
+pub fn interim(
+    spec: &ReceiveSpec,
+    prior_replicas: i32,
+    discovered: &Discovered,
+) -> Option<(ReceiveSpec, Resize)> {
+    let mode = spec.mode();
+    if !(mode.is_router() && mode.is_ingestor()) || prior_replicas == spec.replicas {
+        return None;
+    }
+    let keep = i64::from(prior_replicas.min(spec.replicas));
+    if keep == 0 {
+        return None;
+    }
+    let (name, namespace) = (spec.common.name.as_str(), spec.common.namespace.as_str());
+    let completed = with_own_members(spec, discovered);
+    let mut out = spec.clone();
+    out.replicas = prior_replicas.max(spec.replicas);
+    let mut lists_own = false;
+    let router = out.router.as_mut()?;
+    let rings = router
+        .hard_tenant_hashrings
+        .iter_mut()
+        .chain(router.soft_tenant_hashring.as_mut());
+    for ring in rings {
+        let members = match &ring.members {
+            Members::Static(eps) => eps.clone(),
+            Members::Selected(_) => completed.get(&ring.name)?.clone(),
+        };
+        let before = members.len();
+        let members: Vec<String> = members
+            .into_iter()
+            .filter(|e| own_ordinal(name, namespace, e).is_none_or(|o| o < keep))
+            .collect();
+        lists_own |=
+            members.len() != before || members.iter().any(|e| is_own_endpoint(name, namespace, e));
+        ring.members = Members::Static(members);
+    }
+    let resize = if spec.replicas > prior_replicas {
+        Resize::Up
+    } else {
+        Resize::Down
+    };
+    lists_own.then_some((out, resize))
 }
 
 /// The labels of this receive's EndpointSlices (what a ring's `endpoints_selector` is matched

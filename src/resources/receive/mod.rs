@@ -343,6 +343,26 @@ impl Kind for Receive {
         rings::applied(m)
     }
 
+    fn interim(
+        spec: &ReceiveSpec,
+        prior: Option<&ReceiveModel>,
+        discovered: &Discovered,
+    ) -> Option<(ReceiveSpec, String)> {
+        let before = i32::try_from(*prior?.replicas.known()?).ok()?;
+        let (step, resize) = render::interim(spec, before, discovered)?;
+        let what = match resize {
+            render::Resize::Up => format!(
+                "scale-up {before} -> {}: the new ingestors start, and are Ready, before the hashring lists them",
+                spec.replicas
+            ),
+            render::Resize::Down => format!(
+                "scale-down {before} -> {}: every pod loads the hashring without the leaving ingestors before they stop",
+                spec.replicas
+            ),
+        };
+        Some((step, what))
+    }
+
     fn plan_still_holds(
         planned: &ReceiveModel,
         now: &ReceiveModel,
