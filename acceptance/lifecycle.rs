@@ -537,8 +537,113 @@ resource "thanos_receive" "router" {{
             "{}",
             plan.stdout()
         );
+        // The plan prices the change: who joins, and the share of series that moves.
+        let said = format!("{}{}", plan.stdout(), plan.stderr());
+        assert!(
+            said.contains("Hashring \"all\": 1 ingestor joining, 0 ingestors leaving")
+                && said.contains("of this ring's series will be written to a different set"),
+            "{}: {said}",
+            cli.name
+        );
         apply_step(&work, &cli);
         assert_eq!(ring_members(&kube), 3, "{}", cli.name);
+        work.run(&cli, &["destroy", "-auto-approve", "-no-color"])
+            .success();
+    }
+}
+
+/// A router + ingestor whose ring selects its own pods (the operator's router + ingestor
+/// mode, its selector written as the operator's README writes it): the first apply ends with a
+/// ring of its own pods and the plans after it are empty; growing it plans the new member and
+/// what the change costs.
+#[test]
+fn a_ring_of_its_own_pods() {
+    let Some(kubeconfig) = kubeconfig() else {
+        return;
+    };
+    let kube = Kube::new(kubeconfig);
+    for cli in clis() {
+        let ns = Namespace::new(&kube, "ownring", cli.name);
+        let work = Workdir::new("ownring", &cli);
+        let config = |replicas: u32| {
+            format!(
+                r#"{REQUIRED_PROVIDERS}{}
+resource "thanos_receive" "both" {{
+  name      = "both"
+  namespace = "{ns}"
+  replicas  = {replicas}
+  ingestor {{}}
+  router {{
+    replication_factor = 2
+    soft_tenant_hashring {{
+      name = "default"
+      endpoints_selector {{
+        match_labels = {{
+          "app.kubernetes.io/instance" = "both"
+          "thanos.receive/ingestor"    = "true"
+        }}
+      }}
+    }}
+  }}
+}}
+"#,
+                provider_block(&kube),
+                ns = ns.name
+            )
+        };
+        let ring = |kube: &Kube| -> Vec<String> {
+            let cm = kube
+                .get(&ns.name, "configmap/thanosreceive-both-hashrings")
+                .expect("hashrings");
+            let rings: serde_json::Value =
+                serde_json::from_str(cm["data"]["hashrings.json"].as_str().unwrap()).unwrap();
+            assert_eq!(rings[0]["algorithm"], "ketama", "{rings}");
+            rings[0]["endpoints"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e.as_str().unwrap().to_owned())
+                .collect()
+        };
+        let own = |i: u32| {
+            format!(
+                "thanosreceive-both-{i}.thanosreceive-both-operated.{}.svc:10901",
+                ns.name
+            )
+        };
+        work.write("main.tf", &config(2));
+        work.init(&cli);
+        apply_step(&work, &cli);
+        assert_eq!(ring(&kube), [own(0), own(1)], "{}", cli.name);
+
+        work.write("main.tf", &config(3));
+        let plan = work.run(&cli, &["plan", "-detailed-exitcode", "-no-color"]);
+        assert_eq!(plan.code(), Some(2), "{}: {}", cli.name, plan.stdout());
+        let said = format!("{}{}", plan.stdout(), plan.stderr());
+        assert!(
+            said.contains("Hashring \"default\": 1 ingestor joining, 0 ingestors leaving")
+                && said.contains(&own(2)),
+            "{}: {said}",
+            cli.name
+        );
+        apply_step(&work, &cli);
+        assert_eq!(ring(&kube), [own(0), own(1), own(2)], "{}", cli.name);
+
+        // Back to two: the ring leaves out the third pod, then the StatefulSet shrinks.
+        work.write("main.tf", &config(2));
+        let plan = work.run(&cli, &["plan", "-no-color"]);
+        let said = format!("{}{}", plan.stdout(), plan.stderr());
+        assert!(
+            said.contains("Hashring \"default\": 0 ingestors joining, 1 ingestor leaving"),
+            "{}: {said}",
+            cli.name
+        );
+        apply_step(&work, &cli);
+        assert_eq!(ring(&kube), [own(0), own(1)], "{}", cli.name);
+        let sts = kube
+            .get(&ns.name, "statefulset/thanosreceive-both")
+            .unwrap();
+        assert_eq!(sts["spec"]["replicas"], 2, "{}", cli.name);
         work.run(&cli, &["destroy", "-auto-approve", "-no-color"])
             .success();
     }

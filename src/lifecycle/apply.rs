@@ -10,6 +10,7 @@ use tfplugin::framework::{
 };
 use tfvalue::Value;
 use thanos_cluster::{ApplyOptions, ObjectKey, PvcPolicy, WaitOptions};
+use thanos_render::Object;
 use thanos_render::common::LabelSelector;
 use thanos_render::validate::Report;
 
@@ -157,23 +158,68 @@ pub async fn apply<K: Kind>(
         .as_ref()
         .and_then(|m| K::lifecycle(m).objects.known().cloned())
         .unwrap_or_default();
-    for object in &objects {
-        match objects::write_only_unchanged(cluster.as_ref(), object, &prior_entries, context).await
+    let timeout = K::lifecycle(&model).timeout(action, DEFAULT_TIMEOUT);
+    let wait = common.wait_for_rollout.known().copied().unwrap_or(true);
+    // An ordered change first applies, and waits for, the step its kind names.
+    if let Some((step, what)) = K::interim(&spec, prior_model.as_ref(), &discovered) {
+        tracing::info!(step = %what, "{action} {namespace}/{name}: first step");
+        let step_objects = match desired::<K>(env, schema, &step, &planned, &discovered) {
+            Ok(Some(o)) => o,
+            Ok(None) => {
+                return respond(
+                    prior.clone(),
+                    Diagnostic::error(
+                        format!("{summary}: {what}"),
+                        "A hashring's members were not discovered for the first step. This is a bug in the provider; please report it.",
+                    )
+                    .into(),
+                );
+            }
+            Err(d) => return respond(prior.clone(), d),
+        };
+        if let Err(e) = write_objects(
+            cluster.as_ref(),
+            &step_objects,
+            options,
+            &repairs,
+            &prior_entries,
+            context,
+        )
+        .await
         {
-            Ok(true) => continue,
-            Ok(false) => {}
-            Err(e) => return partial(failure(summary, e)),
+            return partial(failure(format!("{summary}: {what}"), e));
         }
-        let mut options = options;
-        if repairs.contains(&(object.kind().to_string(), object.name().to_string())) {
-            options.force_conflicts = true;
+        if wait {
+            let keys: Vec<ObjectKey> = step_objects.iter().map(ObjectKey::of).collect();
+            let options = WaitOptions {
+                timeout,
+                ..WaitOptions::default()
+            };
+            if let Err(e) = cluster
+                .wait_for_rollout(&keys, options, &context.cancel)
+                .await
+            {
+                return partial(failure(
+                    format!("{summary}: {what}: the rollout did not finish"),
+                    e,
+                ));
+            }
         }
-        if let Err(e) = cluster.apply(object, options, &context.cancel).await {
-            return partial(failure(summary, e));
-        }
+        tracing::info!(step = %what, "{action} {namespace}/{name}: first step done");
+    }
+    if let Err(e) = write_objects(
+        cluster.as_ref(),
+        &objects,
+        options,
+        &repairs,
+        &prior_entries,
+        context,
+    )
+    .await
+    {
+        return partial(failure(summary, e));
     }
     let keep: Vec<ObjectKey> = objects.iter().map(ObjectKey::of).collect();
-    let timeout = K::lifecycle(&model).timeout(action, DEFAULT_TIMEOUT);
     if let Err(e) = cluster
         .prune(&owner, &keep, PvcPolicy::Retain, timeout, &context.cancel)
         .await
@@ -183,7 +229,7 @@ pub async fn apply<K: Kind>(
             e,
         ));
     }
-    if common.wait_for_rollout.known().copied().unwrap_or(true) {
+    if wait {
         let options = WaitOptions {
             timeout,
             ..WaitOptions::default()
@@ -214,6 +260,29 @@ pub async fn apply<K: Kind>(
         private: Vec::new(),
         diagnostics: selected.diagnostics,
     }
+}
+
+/// Server-side applies `objects` in order: an owned Secret whose write-only values did not
+/// change is left alone, and fields of an object a refresh found drifted are taken back.
+async fn write_objects(
+    cluster: &dyn ClusterApi,
+    objects: &[Object],
+    options: ApplyOptions,
+    repairs: &[(String, String)],
+    prior_entries: &[super::settings::ObjectEntry],
+    context: &Context,
+) -> Result<(), thanos_cluster::Error> {
+    for object in objects {
+        if objects::write_only_unchanged(cluster, object, prior_entries, context).await? {
+            continue;
+        }
+        let mut options = options;
+        if repairs.contains(&(object.kind().to_string(), object.name().to_string())) {
+            options.force_conflicts = true;
+        }
+        cluster.apply(object, options, &context.cancel).await?;
+    }
+    Ok(())
 }
 
 /// Waits until discovery through this resource's own labels returns exactly `expected`.

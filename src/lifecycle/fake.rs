@@ -29,6 +29,8 @@ pub struct FakeCluster {
     pub calls: Mutex<Vec<String>>,
     /// Options of every apply, by object key.
     pub applied_with: Mutex<Vec<(ObjectKey, ApplyOptions)>>,
+    /// Every object applied, in order, as it was written.
+    pub applied: Mutex<Vec<(ObjectKey, Json)>>,
     /// The rollout wait fails with this message.
     pub rollout_fails: Mutex<Option<String>>,
     /// Kinds of other tools the cluster does not serve (their CRD is not installed).
@@ -197,6 +199,10 @@ impl ClusterApi for FakeCluster {
                 });
             }
         }
+        self.applied
+            .lock()
+            .unwrap()
+            .push((key.clone(), json.clone()));
         objects.insert(key.clone(), json);
         self.applied_with.lock().unwrap().push((key, options));
         Ok(())

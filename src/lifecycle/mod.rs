@@ -125,8 +125,14 @@ pub trait Kind: Send + Sync + 'static {
         Vec::new()
     }
 
-    /// Warnings that only apply once members are discovered.
-    fn warnings(_model: &Self::Model, _discovered: &Discovered) -> Vec<Invalid> {
+    /// The plan's warnings about what this change does (members joining or leaving a
+    /// hashring, data a scale-down loses), once members are discovered. `prior`: the state
+    /// (`None` on create).
+    fn warnings(
+        _model: &Self::Model,
+        _prior: Option<&Self::Model>,
+        _discovered: &Discovered,
+    ) -> Vec<Invalid> {
         Vec::new()
     }
 
@@ -151,6 +157,18 @@ pub trait Kind: Send + Sync + 'static {
     /// shown when the destroy is planned, and by a delete that was not planned (Pulumi).
     fn destroy_warnings(_model: &Self::Model) -> Vec<Diagnostic> {
         Vec::new()
+    }
+
+    /// A step an update applies, and waits for, before the planned spec, when the order of a
+    /// change matters: its spec and what it is, for the log and for errors (receive: pods that
+    /// join its own ring are Ready before the ring lists them; pods that leave it are out of
+    /// the ring before they stop). `prior`: the state.
+    fn interim(
+        _spec: &Self::Spec,
+        _prior: Option<&Self::Model>,
+        _discovered: &Discovered,
+    ) -> Option<(Self::Spec, String)> {
+        None
     }
 
     /// At apply time: does what the plan showed still hold (`now`: the plan's model with the

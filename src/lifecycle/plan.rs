@@ -29,11 +29,11 @@ pub async fn plan<K: Kind>(
         Err(diagnostics) => return unchanged(request, diagnostics),
     };
     let mut diags = Diagnostics::new();
+    let prior = request
+        .prior_state
+        .as_ref()
+        .and_then(|p| decode::<K>(p).ok());
     if let Ok(config) = decode::<K>(&request.config) {
-        let prior = request
-            .prior_state
-            .as_ref()
-            .and_then(|p| decode::<K>(p).ok());
         diags.extend(diagnostics(
             &K::settle(&mut model, &config, prior.as_ref()),
             true,
@@ -82,7 +82,10 @@ pub async fn plan<K: Kind>(
         None => Discovered::new(),
     };
     K::set_computed(&mut model, &discovered);
-    diags.extend(diagnostics(&K::warnings(&model, &discovered), true));
+    diags.extend(diagnostics(
+        &K::warnings(&model, prior.as_ref(), &discovered),
+        true,
+    ));
     let objects = match &spec {
         Some(spec) => match desired::<K>(env, schema, spec, &request.planned, &discovered) {
             Ok(Some(objects)) => {

@@ -179,7 +179,10 @@ async fn plan_with_a_cluster_shows_discovered_members_and_warns_below_the_replic
     let c = cluster();
     *c.ring_members.lock().unwrap() = vec!["b:10901".into(), "a:10901".into()];
     let r = resource::<Receive>(Some(c.clone()));
-    let (planned, _, d) = plan(&r, router(3), None).await;
+    // A hashmod router loads a ring smaller than its replication factor (and fails writes).
+    let mut config = router(3);
+    config["router"]["soft_tenant_hashring"]["algorithm"] = "hashmod".into();
+    let (planned, _, d) = plan(&r, config, None).await;
     let m = decode::<Receive>(&planned);
     let rings = m.hashrings.known().unwrap();
     assert_eq!(rings[0].endpoints, ["a:10901", "b:10901"]);
@@ -199,6 +202,226 @@ async fn plan_with_a_cluster_shows_discovered_members_and_warns_below_the_replic
         )
     );
     assert_eq!(c.calls(), ["discover_ring mon"], "a plan only discovers");
+}
+
+#[tokio::test]
+async fn plan_refuses_a_discovered_ketama_ring_below_the_replication_factor() {
+    // A router exits on a ketama ring smaller than its replication factor: not a warning.
+    let c = cluster();
+    *c.ring_members.lock().unwrap() = vec!["b:10901".into(), "a:10901".into()];
+    let r = resource::<Receive>(Some(c.clone()));
+    let (_, _, d) = plan(&r, router(3), None).await;
+    let errors: Vec<_> = d.iter().filter(|d| d.severity == Severity::Error).collect();
+    assert_eq!(errors.len(), 1, "{d:?}");
+    assert_eq!(
+        errors[0].path,
+        Some(
+            AttributePath::root()
+                .attr("router")
+                .attr("soft_tenant_hashring")
+                .attr("endpoints_selector")
+        )
+    );
+    assert!(
+        errors[0].detail.contains("2 endpoints cannot hold 3"),
+        "{}",
+        errors[0].detail
+    );
+}
+
+#[tokio::test]
+async fn plan_says_who_joins_a_ring_and_what_share_of_series_moves() {
+    let c = cluster();
+    *c.ring_members.lock().unwrap() = vec!["a:10901".into(), "b:10901".into()];
+    let r = resource::<Receive>(Some(c.clone()));
+    let (state, d) = apply(&r, router(2), None).await;
+    assert!(!d.has_errors(), "{d:?}");
+    let state = state.unwrap();
+    // Nothing changed: no ring warning.
+    let (_, _, d) = plan(&r, router(2), Some(state.clone())).await;
+    assert!(d.is_empty(), "{d:?}");
+    // A third ingestor became Ready: the plan names it and what the ring change costs.
+    c.ring_members.lock().unwrap().push("c:10901".into());
+    let (_, _, d) = plan(&r, router(2), Some(state)).await;
+    let warnings: Vec<_> = d
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{d:?}");
+    let w = warnings[0];
+    assert_eq!(
+        w.path,
+        Some(
+            AttributePath::root()
+                .attr("router")
+                .attr("soft_tenant_hashring")
+        )
+    );
+    assert_eq!(
+        w.summary,
+        "Hashring \"default\": 1 ingestor joining, 0 ingestors leaving"
+    );
+    assert!(w.detail.contains("Joining: c:10901."), "{}", w.detail);
+    // ketama with 2 replicas, 2 → 3 members: about 2/3 of the series change sets.
+    assert!(
+        w.detail.contains("ketama, replication factor 2"),
+        "{}",
+        w.detail
+    );
+    let at = w.detail.find("About ").unwrap() + "About ".len();
+    let share: u32 = w.detail[at..].split('%').next().unwrap().parse().unwrap();
+    assert!((60..=73).contains(&share), "{}", w.detail);
+}
+
+/// A router + ingestor whose ring selects its own pods: the first apply (nothing Ready, the
+/// selection empty) writes the ring of the pods it creates, and the next plan is empty.
+#[tokio::test]
+async fn a_ring_of_its_own_pods_is_written_by_the_first_apply_and_stays() {
+    let c = cluster();
+    let r = resource::<Receive>(Some(c.clone()));
+    let config = json!({
+        "name": "self", "namespace": "mon", "replicas": 2, "ingestor": {},
+        "router": {"soft_tenant_hashring": {"name": "default", "endpoints_selector": {
+            "match_labels": {"app.kubernetes.io/instance": "self"}}}}
+    });
+    let own = [
+        "thanosreceive-self-0.thanosreceive-self-operated.mon.svc:10901",
+        "thanosreceive-self-1.thanosreceive-self-operated.mon.svc:10901",
+    ];
+    // The plan shows the ring before anything exists.
+    let (planned, _, d) = plan(&r, config.clone(), None).await;
+    assert!(d.is_empty(), "{d:?}");
+    let m = decode::<Receive>(&planned);
+    assert_eq!(m.hashrings.known().unwrap()[0].endpoints, own);
+    let (state, d) = apply(&r, config.clone(), None).await;
+    assert!(!d.has_errors(), "{d:?}");
+    let state = state.unwrap();
+    let ring = c
+        .objects
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.kind == "ConfigMap" && k.name == "thanosreceive-self-hashrings")
+        .map(|(_, json)| json["data"]["hashrings.json"].as_str().unwrap().to_owned())
+        .expect("the ring was written");
+    assert!(ring.contains(own[0]) && ring.contains(own[1]), "{ring}");
+    // Its pods are Ready and discovered now: the next plan changes nothing.
+    *c.ring_members.lock().unwrap() = own.iter().map(|s| s.to_string()).collect();
+    let (planned, _, d) = plan(&r, config, Some(state.clone())).await;
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(planned, state);
+}
+
+/// Shrinking ingestors that ship nothing to object storage, with claims deleted on scale-down:
+/// the plan says which pods go and that their samples are lost, at `replicas`.
+#[tokio::test]
+async fn plan_warns_that_a_scale_down_deleting_claims_loses_data() {
+    let c = cluster();
+    let r = resource::<Receive>(Some(c.clone()));
+    let config = |replicas: i64| {
+        json!({"name": "ingestor", "namespace": "mon", "replicas": replicas, "ingestor": {
+            "pvc_retention_on_scale_down": "Delete",
+            "data_volume": {"pvc": {"size": "1Gi"}}}})
+    };
+    let (state, d) = apply(&r, config(3), None).await;
+    assert!(!d.has_errors(), "{d:?}");
+    let state = state.unwrap();
+    let (_, _, d) = plan(&r, config(3), Some(state.clone())).await;
+    assert!(d.is_empty(), "{d:?}");
+    let (_, _, d) = plan(&r, config(2), Some(state)).await;
+    let warnings: Vec<_> = d
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{d:?}");
+    assert_eq!(
+        warnings[0].path,
+        Some(AttributePath::root().attr("replicas"))
+    );
+    assert!(
+        warnings[0].detail.contains("thanosreceive-ingestor-2")
+            && warnings[0]
+                .detail
+                .contains("pvc_retention_on_scale_down = \"Delete\"")
+            && warnings[0].detail.contains("are lost"),
+        "{}",
+        warnings[0].detail
+    );
+}
+
+/// What the fake cluster saw of one receive's ordered change: per apply of its StatefulSet or
+/// its hashrings ConfigMap, `"sts <replicas>"` or `"ring <members>"`, and `"wait"`.
+fn steps(c: &FakeCluster, since: usize) -> Vec<String> {
+    let applied = c.applied.lock().unwrap().clone();
+    let mut applied = applied.into_iter().skip(since);
+    let mut out = Vec::new();
+    for call in c
+        .calls()
+        .into_iter()
+        .filter(|l| l.starts_with("apply ") || l.starts_with("wait "))
+    {
+        if call.starts_with("wait ") {
+            out.push("wait".to_owned());
+            continue;
+        }
+        let Some((key, json)) = applied.next() else {
+            continue;
+        };
+        match key.kind.as_str() {
+            "StatefulSet" => out.push(format!("sts {}", json["spec"]["replicas"])),
+            "ConfigMap" if key.name.ends_with("-hashrings") => {
+                let rings: serde_json::Value =
+                    serde_json::from_str(json["data"]["hashrings.json"].as_str().unwrap()).unwrap();
+                out.push(format!(
+                    "ring {}",
+                    rings[0]["endpoints"].as_array().unwrap().len()
+                ));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A router + ingestor whose ring is its own pods, scaled up then down: growing, the
+/// StatefulSet grows under the old ring and the apply waits before the ring lists the new
+/// pod; shrinking, every pod gets the smaller ring and the apply waits before the StatefulSet
+/// shrinks.
+#[tokio::test]
+async fn own_ring_resizes_in_order() {
+    let c = cluster();
+    let r = resource::<Receive>(Some(c.clone()));
+    let config = |replicas: i64| {
+        json!({
+            "name": "self", "namespace": "mon", "replicas": replicas, "ingestor": {},
+            "router": {"soft_tenant_hashring": {"name": "default", "endpoints_selector": {
+                "match_labels": {"app.kubernetes.io/instance": "self"}}}}
+        })
+    };
+    let (state, d) = apply(&r, config(2), None).await;
+    assert!(!d.has_errors(), "{d:?}");
+    // A create has nothing to order.
+    assert_eq!(steps(&c, 0), ["ring 2", "sts 2", "wait"]);
+
+    c.calls.lock().unwrap().clear();
+    let since = c.applied.lock().unwrap().len();
+    let (state, d) = apply(&r, config(3), state).await;
+    assert!(!d.has_errors(), "{d:?}");
+    assert_eq!(
+        steps(&c, since),
+        ["ring 2", "sts 3", "wait", "ring 3", "sts 3", "wait"],
+        "scale-up"
+    );
+
+    c.calls.lock().unwrap().clear();
+    let since = c.applied.lock().unwrap().len();
+    let (_, d) = apply(&r, config(1), state).await;
+    assert!(!d.has_errors(), "{d:?}");
+    assert_eq!(
+        steps(&c, since),
+        ["ring 1", "sts 3", "wait", "ring 1", "sts 1", "wait"],
+        "scale-down"
+    );
 }
 
 #[tokio::test]

@@ -271,3 +271,85 @@ fn config_files() {
         config_map_data(&rings, "thanosreceive-mode-hashrings", "hashrings.json")
     );
 }
+
+/// Every field of Thanos's `HashringConfig` the provider renders, as `hashrings.json` text: a
+/// ketama ring with zones, external labels and shuffle sharding with overrides (exact and
+/// glob), a glob ring, and a hashmod soft ring, which leaves `algorithm` out (the router's
+/// default). With one hashmod ring the router keeps Thanos's default algorithm flag.
+#[test]
+fn whole_ring_hashrings_json() {
+    let eps = |prefix: &str, n: usize| -> Vec<String> {
+        (0..n)
+            .map(|i| format!("{prefix}-{i}.ns.svc:10901"))
+            .collect()
+    };
+    let config = serde_json::json!({
+        "name": "whole", "namespace": "ns", "ingestor": {},
+        "router": {
+            "replication_factor": 2,
+            "hard_tenant_hashrings": [
+                {
+                    "name": "zoned", "tenants": ["team-b", "team-a"], "algorithm": "ketama",
+                    "endpoints": eps("z", 4),
+                    "endpoint_zones": {
+                        "z-0.ns.svc:10901": "eu-1a", "z-1.ns.svc:10901": "eu-1b",
+                        "z-2.ns.svc:10901": "eu-1a", "z-3.ns.svc:10901": "eu-1b"
+                    },
+                    "external_labels": {"region": "eu", "tier": "gold"},
+                    "shuffle_sharding": {
+                        "shard_size": 2, "cache_size": 50,
+                        "overrides": [
+                            {"shard_size": 4, "tenants": ["team-a"]},
+                            {"shard_size": 4, "tenants": ["big-*"], "tenant_matcher": "glob"}
+                        ]
+                    }
+                },
+                {
+                    "name": "globbed", "tenants": ["dev-*", "test-?"], "tenant_matcher": "glob",
+                    "endpoints": eps("g", 2)
+                }
+            ],
+            "soft_tenant_hashring": {"name": "rest", "algorithm": "hashmod", "endpoints": eps("s", 2)}
+        }
+    });
+    let spec = spec::<Receive>(config);
+    let r = receive::render(&spec, &ctx(), &BTreeMap::new()).unwrap();
+    insta::assert_snapshot!(config_map_data(
+        &r,
+        "thanosreceive-whole-hashrings",
+        "hashrings.json"
+    ));
+    let args = args(&r, "StatefulSet", "thanosreceive-whole");
+    assert!(
+        !args
+            .iter()
+            .any(|a| a.starts_with("--receive.hashrings-algorithm")),
+        "{args:?}"
+    );
+}
+
+/// What a receive applied by a provider version before `algorithm` and
+/// `termination_grace_period_seconds` existed renders after an upgrade (its state settles to
+/// hashmod and no grace period): exactly what that version rendered, so the upgrade changes no
+/// object. These snapshots are byte for byte the earlier `quickstart_router` and
+/// `quickstart_ingestor` ones.
+#[test]
+fn quickstart_applied_before_the_whole_ring() {
+    let mut router = receive("quickstart_router");
+    router.termination_grace_period_seconds = None;
+    let r = router.router.as_mut().unwrap();
+    r.soft_tenant_hashring.as_mut().unwrap().algorithm =
+        thanos_render::placement::Algorithm::Hashmod;
+    let ingestor = receive("quickstart_ingestor");
+    let discovered = discovered("test", &ingestor);
+    let mut ingestor = ingestor;
+    ingestor.termination_grace_period_seconds = None;
+    insta::assert_yaml_snapshot!(
+        "quickstart_router_applied_before",
+        snap(&receive::render(&router, &ctx(), &discovered).unwrap())
+    );
+    insta::assert_yaml_snapshot!(
+        "quickstart_ingestor_applied_before",
+        snap(&receive::render(&ingestor, &ctx(), &BTreeMap::new()).unwrap())
+    );
+}

@@ -105,7 +105,7 @@ fn seed_bug_02_hashring_endpoint_order() {
     let b = receive::hashrings(&router, &BTreeMap::from([("test".to_owned(), eps)])).unwrap();
     assert_eq!(a, b);
     assert_eq!(
-        a[0].endpoints,
+        a[0].addresses(),
         ["10.0.0.1:10901", "10.0.0.2:10901", "10.0.0.3:10901"]
     );
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use terraform_provider_thanos::resources::{query::Query, receive::Receive, storage::Storage};
 use terraform_provider_thanos::testing::{Absent, findings};
+use thanos_render::placement::Algorithm;
 use thanos_render::validate::display_path;
 use thanos_render::{Error, Invalid};
 use thanos_render::{query, receive};
@@ -423,12 +424,23 @@ fn discovered_ring_smaller_than_replication_factor_warns() {
     let mut router = receive("quickstart_router");
     router.router.as_mut().unwrap().replication_factor = 3;
     let d = discovered("test", &receive("quickstart_ingestor"));
+    // New rings are ketama: a router refuses a ketama ring smaller than the replication
+    // factor and exits, so rendering refuses it, at the selector.
+    match receive::render(&router, &ctx(), &d) {
+        Err(Error::Invalid(findings)) => assert_eq!(
+            paths(&findings),
+            ["router.soft_tenant_hashring.endpoints_selector"]
+        ),
+        other => panic!("{:?}", other.map(|_| "rendered")),
+    }
+    // A hashmod ring loads (and fails its writes): a warning, and it still renders.
+    let r = router.router.as_mut().unwrap();
+    r.soft_tenant_hashring.as_mut().unwrap().algorithm = Algorithm::Hashmod;
     let w = receive::discovery_warnings(router.router.as_ref().unwrap(), &d);
     assert_eq!(
         paths(&w),
         ["router.soft_tenant_hashring.endpoints_selector"]
     );
-    // Still renders: a warning, not an error.
     assert!(receive::render(&router, &ctx(), &d).is_ok());
 }
 
@@ -470,4 +482,279 @@ fn images_come_from_the_context_unless_set() {
         thanos_render::RenderContext::default().envoy_image,
         thanos_render::envoy::DEFAULT_ENVOY_IMAGE
     );
+}
+
+/// Every rule of the whole ring (`algorithm`, `endpoint_zones`, `tenant_matcher`,
+/// `external_labels`, `shuffle_sharding`), each reported exactly at its attribute.
+#[test]
+fn receive_whole_ring_rules() {
+    let eps = |n: usize| -> Vec<String> { (0..n).map(|i| format!("i-{i}.ns.svc:10901")).collect() };
+    let soft = |rf: i64, ring: serde_json::Value| {
+        let mut ring = ring;
+        ring["name"] = "s".into();
+        paths(&r_as_written(serde_json::json!({"name": "r", "router": {
+            "replication_factor": rf, "soft_tenant_hashring": ring}})))
+    };
+    let at = |p: &str| vec![format!("router.soft_tenant_hashring.{p}")];
+    // An az on a hashmod ring: Thanos refuses the ring.
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"algorithm": "hashmod", "endpoints": eps(2),
+            "endpoint_zones": {"i-0.ns.svc:10901": "z1"}})
+        ),
+        at("endpoint_zones")
+    );
+    // The same on a ketama ring is fine.
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"algorithm": "ketama", "endpoints": eps(2),
+            "endpoint_zones": {"i-0.ns.svc:10901": "z1"}})
+        ),
+        Vec::<String>::new()
+    );
+    // A zone for an endpoint the ring does not list, and an empty zone.
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"endpoints": eps(2),
+            "endpoint_zones": {"other:1": "z1", "i-1.ns.svc:10901": ""}})
+        )
+        .len(),
+        2
+    );
+    // Zones that cannot hold the replicas: 3 + 1 endpoints hold at most 3 of 4 (Thanos never
+    // finishes loading such a ring).
+    let mut zones = serde_json::Map::new();
+    for (i, e) in eps(4).into_iter().enumerate() {
+        zones.insert(e, (if i < 3 { "a" } else { "b" }).into());
+    }
+    assert_eq!(
+        soft(
+            4,
+            serde_json::json!({"endpoints": eps(4), "endpoint_zones": zones})
+        ),
+        at("endpoint_zones")
+    );
+    // A shard size larger than the ring.
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"endpoints": eps(2), "shuffle_sharding": {"shard_size": 3}})
+        ),
+        at("shuffle_sharding.shard_size")
+    );
+    // A shard smaller than the replication factor, an override larger than the ring's zones
+    // allow (2 zones of 1: a shard of 3 takes 2 from each).
+    assert_eq!(
+        soft(
+            2,
+            serde_json::json!({"endpoints": eps(3), "shuffle_sharding": {"shard_size": 1}})
+        ),
+        at("shuffle_sharding.shard_size")
+    );
+    let two_zones = serde_json::json!({"i-0.ns.svc:10901": "a", "i-1.ns.svc:10901": "b"});
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"endpoints": eps(2), "endpoint_zones": two_zones,
+            "shuffle_sharding": {"shard_size": 2, "overrides": [
+                {"shard_size": 3, "tenants": ["big"]}]}})
+        ),
+        // larger than the ring, too: Thanos checks only shard_size against it
+        at("shuffle_sharding.overrides[0].shard_size")
+    );
+    // Shuffle sharding on a hashmod ring.
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"algorithm": "hashmod", "endpoints": eps(3),
+            "shuffle_sharding": {"shard_size": 2}})
+        ),
+        at("shuffle_sharding")
+    );
+    // Unknown names.
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"algorithm": "rendezvous", "endpoints": eps(1)})
+        ),
+        at("algorithm")
+    );
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"tenant_matcher": "regex", "endpoints": eps(1)})
+        ),
+        at("tenant_matcher")
+    );
+    // External labels on the soft ring are never applied (it lists no tenant).
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"endpoints": eps(1), "external_labels": {"region": "eu"}})
+        ),
+        at("external_labels")
+    );
+
+    let hard = |rings: serde_json::Value, ingestor: bool| {
+        let mut config =
+            serde_json::json!({"name": "r", "router": {"hard_tenant_hashrings": rings}});
+        if ingestor {
+            config["ingestor"] = serde_json::json!({});
+        }
+        paths(&r_as_written(config))
+    };
+    // A glob that shadows a later ring's tenant: that ring would never get it.
+    assert_eq!(
+        hard(
+            serde_json::json!([
+                {"name": "teams", "tenants": ["team-*"], "tenant_matcher": "glob", "endpoints": eps(1)},
+                {"name": "a", "tenants": ["team-a", "other"], "endpoints": eps(1)}
+            ]),
+            false
+        ),
+        ["router.hard_tenant_hashrings[1].tenants[0]"]
+    );
+    // The other order is how a glob and an exception are written.
+    assert_eq!(
+        hard(
+            serde_json::json!([
+                {"name": "a", "tenants": ["team-a"], "endpoints": eps(1)},
+                {"name": "teams", "tenants": ["team-*"], "tenant_matcher": "glob", "endpoints": eps(1)}
+            ]),
+            false
+        ),
+        Vec::<String>::new()
+    );
+    // A malformed glob.
+    assert_eq!(
+        hard(
+            serde_json::json!([{"name": "g", "tenants": ["team-[a"], "tenant_matcher": "glob", "endpoints": eps(1)}]),
+            false
+        ),
+        ["router.hard_tenant_hashrings[0].tenants[0]"]
+    );
+    // External labels: applied only by a router + ingestor, only to exact tenants, never
+    // replacing the replica or tenant label.
+    let labelled = |labels: serde_json::Value, matcher: &str| {
+        serde_json::json!([{"name": "a", "tenants": ["t"], "tenant_matcher": matcher,
+            "endpoints": eps(1), "external_labels": labels}])
+    };
+    assert_eq!(
+        hard(labelled(serde_json::json!({"region": "eu"}), "exact"), true),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        hard(
+            labelled(serde_json::json!({"region": "eu"}), "exact"),
+            false
+        ),
+        ["router.hard_tenant_hashrings[0].external_labels"]
+    );
+    assert_eq!(
+        hard(labelled(serde_json::json!({"region": "eu"}), "glob"), true),
+        ["router.hard_tenant_hashrings[0].external_labels"]
+    );
+    assert_eq!(
+        hard(
+            labelled(serde_json::json!({"receive_replica": "x"}), "exact"),
+            true
+        )
+        .len(),
+        1
+    );
+}
+
+/// A router + ingestor whose soft ring selects its own pods, as the operator's README writes
+/// selectors: the ring is its own ingestors for `replicas`, before any pod exists (the first
+/// apply failed with "Empty hashring" before), and whatever part of them is Ready; members of
+/// other resources the selector also finds are kept.
+#[test]
+fn a_ring_of_its_own_pods_follows_replicas() {
+    let config = serde_json::json!({
+        "name": "self", "namespace": "mon", "replicas": 3, "ingestor": {},
+        "router": {"soft_tenant_hashring": {"name": "default", "endpoints_selector": {
+            "match_labels": {"app.kubernetes.io/instance": "self", "thanos.receive/ingestor": "true"}}}}
+    });
+    let spec = crate::support::spec::<Receive>(config.clone());
+    let own: Vec<String> = (0..3)
+        .map(|i| format!("thanosreceive-self-{i}.thanosreceive-self-operated.mon.svc:10901"))
+        .collect();
+    let ring = |discovered: BTreeMap<String, Vec<String>>| {
+        let r = receive::render(&spec, &ctx(), &discovered).unwrap();
+        let text = config_map_data(&r, "thanosreceive-self-hashrings", "hashrings.json");
+        let rings: Vec<thanos_render::hashring::HashringEntry> =
+            serde_json::from_str(&text).unwrap();
+        rings[0].addresses()
+    };
+    // Nothing exists yet (offline, or before the first apply).
+    assert_eq!(ring(BTreeMap::new()), own);
+    // One pod Ready, a stale ordinal, and another resource's ingestor with the same labels.
+    let other = "thanosreceive-x-0.thanosreceive-x-operated.mon.svc:10901".to_owned();
+    let found = vec![
+        own[0].clone(),
+        "thanosreceive-self-7.thanosreceive-self-operated.mon.svc:10901".to_owned(),
+        other.clone(),
+    ];
+    let mut want = own.clone();
+    want.push(other);
+    want.sort();
+    assert_eq!(ring(BTreeMap::from([("default".to_owned(), found)])), want);
+
+    // A selector that does not match its own Service's labels is discovered as before.
+    let mut elsewhere = config;
+    elsewhere["router"]["soft_tenant_hashring"]["endpoints_selector"]["match_labels"] =
+        serde_json::json!({"app.kubernetes.io/instance": "other"});
+    let spec = crate::support::spec::<Receive>(elsewhere);
+    assert!(matches!(
+        receive::render(&spec, &ctx(), &BTreeMap::new()),
+        Err(Error::Undiscovered { .. })
+    ));
+}
+
+/// The first step of an ordered resize of a router + ingestor's own ring: the StatefulSet at
+/// the larger size, rings listing only the pods that exist before and after (other members
+/// kept); nothing to order when replicas do not change, on a create from zero, or when no
+/// ring lists its pods.
+#[test]
+fn own_ring_resize_steps() {
+    let own =
+        |i: usize| format!("thanosreceive-self-{i}.thanosreceive-self-operated.mon.svc:10901");
+    let other = "x-0.x.mon.svc:10901".to_owned();
+    let config = |replicas: i64, endpoints: Vec<String>| {
+        crate::support::spec::<Receive>(serde_json::json!({
+            "name": "self", "namespace": "mon", "replicas": replicas, "ingestor": {},
+            "router": {"soft_tenant_hashring": {"name": "default", "endpoints": endpoints}}
+        }))
+    };
+    let members = |s: &receive::ReceiveSpec| match &s
+        .router
+        .as_ref()
+        .unwrap()
+        .soft_tenant_hashring
+        .as_ref()
+        .unwrap()
+        .members
+    {
+        receive::Members::Static(e) => e.clone(),
+        other => panic!("{other:?}"),
+    };
+    // Growing 2 -> 3: three pods, the ring of before.
+    let grown = config(3, vec![own(0), own(1), own(2), other.clone()]);
+    let (step, resize) = receive::interim(&grown, 2, &BTreeMap::new()).unwrap();
+    assert_eq!(resize, receive::Resize::Up);
+    assert_eq!(step.replicas, 3);
+    assert_eq!(members(&step), [own(0), own(1), other.clone()]);
+    // Shrinking 3 -> 1: three pods, the ring of after.
+    let shrunk = config(1, vec![own(0), other.clone()]);
+    let (step, resize) = receive::interim(&shrunk, 3, &BTreeMap::new()).unwrap();
+    assert_eq!(resize, receive::Resize::Down);
+    assert_eq!(step.replicas, 3);
+    assert_eq!(members(&step), [own(0), other.clone()]);
+    // Nothing to order.
+    assert!(receive::interim(&grown, 3, &BTreeMap::new()).is_none());
+    assert!(receive::interim(&grown, 0, &BTreeMap::new()).is_none());
+    assert!(receive::interim(&config(3, vec![other]), 2, &BTreeMap::new()).is_none());
 }

@@ -30,10 +30,10 @@ async fn quickstart_applies_and_second_apply_is_a_no_op() {
                 replication_factor: 1,
                 remote_write_ingress: None,
                 hard_tenant_hashrings: Vec::new(),
-                soft_tenant_hashring: Some(Hashring {
-                    name: "test".to_owned(),
-                    tenants: Vec::new(),
-                    members: Members::Selected(RingSelector {
+                soft_tenant_hashring: Some(Hashring::new(
+                    "test",
+                    Vec::new(),
+                    Members::Selected(RingSelector {
                         endpoints_selector: LabelSelector {
                             match_labels: BTreeMap::from([(
                                 "app.kubernetes.io/instance".to_owned(),
@@ -43,7 +43,7 @@ async fn quickstart_applies_and_second_apply_is_a_no_op() {
                         },
                         namespace_selector: None,
                     }),
-                }),
+                )),
             }),
             ..ReceiveSpec::new(Common::new("router", &ns.name))
         }

@@ -18,10 +18,11 @@ use crate::common::{
     self, Common, DataVolume, DataVolumeSource, Ingress, IngressTarget, LabelSelector,
     RenderContext, Resources,
 };
-use crate::hashring::{self, HashringEntry};
+use crate::hashring::{self, HashringEntry, RingEndpoint, ShuffleSharding, TenantMatcher};
 use crate::meta::{self, DerivedName, GRPC_PORT, HTTP_PORT, Kind, REMOTE_WRITE_PORT};
 use crate::object::{Object, Rendered};
 use crate::objstore::Bucket;
+use crate::placement::{self, Algorithm, MultiRing, PlacementError};
 use crate::validate::{Invalid, Path, Report};
 use crate::workload::{self, ThanosContainer};
 
@@ -46,7 +47,16 @@ pub struct ReceiveSpec {
     pub tenant_label_name: Option<String>,
     pub router: Option<Router>,
     pub ingestor: Option<Ingestor>,
+    /// How long a pod may take to stop (`terminationGracePeriodSeconds`): an ingestor flushes
+    /// its head and uploads its last block, a router finishes its requests. `None`: the
+    /// rendering of the versions before this setting existed, kept for receives they applied
+    /// (Kubernetes' default of 30 seconds, and pods that restart whenever a hashring changes).
+    pub termination_grace_period_seconds: Option<i64>,
 }
+
+/// What a new receive gets: 15 minutes (kube-thanos's value), time for an ingestor to cut and
+/// upload a block of a full head. A pod that is done sooner stops sooner.
+pub const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS: i64 = 900;
 
 impl ReceiveSpec {
     /// A receive with every setting at its default (an ingestor: neither block set).
@@ -60,6 +70,7 @@ impl ReceiveSpec {
             tenant_label_name: None,
             router: None,
             ingestor: None,
+            termination_grace_period_seconds: Some(DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS),
         }
     }
 
@@ -100,12 +111,59 @@ impl Router {
     }
 }
 
-/// A hashring: which tenants it serves and who its members are.
+/// A hashring: which tenants it serves, who its members are and how series are placed on
+/// them (the fields of Thanos's `HashringConfig`, `pkg/receive/config.go`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hashring {
     pub name: String,
     pub tenants: Vec<String>,
+    pub tenant_matcher: TenantMatcher,
     pub members: Members,
+    pub algorithm: Algorithm,
+    /// Availability zone by endpoint address (ketama only).
+    pub endpoint_zones: BTreeMap<String, String>,
+    /// Labels the ingestors that read this file add to the blocks of the ring's tenants.
+    pub external_labels: BTreeMap<String, String>,
+    pub shuffle_sharding: Option<ShuffleSharding>,
+}
+
+impl Hashring {
+    /// A ring with every optional field at its default: exact tenants, `hashmod` (what every
+    /// ring was before the algorithm could be chosen), no zones, labels or sharding.
+    pub fn new(name: &str, tenants: Vec<String>, members: Members) -> Self {
+        Hashring {
+            name: name.to_owned(),
+            tenants,
+            tenant_matcher: TenantMatcher::Exact,
+            members,
+            algorithm: Algorithm::Hashmod,
+            endpoint_zones: BTreeMap::new(),
+            external_labels: BTreeMap::new(),
+            shuffle_sharding: None,
+        }
+    }
+
+    /// The ring's entry of `hashrings.json` with these members: sorted, de-duplicated, each
+    /// with its zone; fields at Thanos's defaults left out.
+    pub fn entry(&self, endpoints: &[String]) -> HashringEntry {
+        let mut e = HashringEntry::new(&self.name, &self.tenants, endpoints);
+        e.endpoints = e
+            .endpoints
+            .into_iter()
+            .map(|ep| match self.endpoint_zones.get(&ep.address) {
+                Some(az) if !az.is_empty() => RingEndpoint::with_az(ep.address, az.clone()),
+                _ => ep,
+            })
+            .collect();
+        e.tenant_matcher = self.tenant_matcher;
+        // hashmod is the router's default (`--receive.hashrings-algorithm`, which
+        // `extra_args` may not set): left out, so rings applied before the attribute existed
+        // keep exactly the file they had.
+        e.algorithm = (self.algorithm == Algorithm::Ketama).then_some(Algorithm::Ketama);
+        e.external_labels = self.external_labels.clone();
+        e.shuffle_sharding = self.shuffle_sharding.clone();
+        e
+    }
 }
 
 /// The members of a hashring.
@@ -229,6 +287,155 @@ pub fn ingestor_endpoints(name: &str, namespace: &str, replicas: i64, mode: Mode
         .collect()
 }
 
+/// Whether `endpoint` names one of this receive's own ingestor pods (any ordinal): the form
+/// of [`ingestor_endpoints`].
+pub fn is_own_endpoint(name: &str, namespace: &str, endpoint: &str) -> bool {
+    own_ordinal(name, namespace, endpoint).is_some()
+}
+
+/// The pod ordinal of `endpoint` when it names one of this receive's own ingestor pods.
+pub fn own_ordinal(name: &str, namespace: &str, endpoint: &str) -> Option<i64> {
+    let prefix = format!("{}-", workload_name(name));
+    let suffix = format!(".{}.{namespace}.svc:{GRPC_PORT}", service_name(name));
+    endpoint
+        .strip_prefix(&prefix)
+        .and_then(|rest| rest.strip_suffix(&suffix))
+        .filter(|ordinal| !ordinal.is_empty() && ordinal.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|ordinal| ordinal.parse().ok())
+}
+
+/// Which way an ordered change of a receive's own ring goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resize {
+    /// Pods join: the StatefulSet grows first, and its rings list the new pods once they are
+    /// Ready.
+    Up,
+    /// Pods leave: the rings stop listing them first, and the StatefulSet shrinks once every
+    /// pod runs the smaller rings.
+    Down,
+}
+
+/// The step an apply takes first when a router + ingestor changes its `replicas` while its
+/// own rings (static endpoints or a selector completed by [`with_own_members`]) list its
+/// pods: the StatefulSet at the larger of both sizes, with rings that list only the pods that
+/// exist before and after. Growing, that is the new pods Ready under the old rings; shrinking,
+/// the smaller rings on every pod while the leaving ones still run. The apply waits for it,
+/// then applies `spec`. Rings become static lists (what they are at this step). `None` when
+/// nothing needs ordering.
+pub fn interim(
+    spec: &ReceiveSpec,
+    prior_replicas: i32,
+    discovered: &Discovered,
+) -> Option<(ReceiveSpec, Resize)> {
+    let mode = spec.mode();
+    if !(mode.is_router() && mode.is_ingestor()) || prior_replicas == spec.replicas {
+        return None;
+    }
+    let keep = i64::from(prior_replicas.min(spec.replicas));
+    if keep == 0 {
+        return None;
+    }
+    let (name, namespace) = (spec.common.name.as_str(), spec.common.namespace.as_str());
+    let completed = with_own_members(spec, discovered);
+    let mut out = spec.clone();
+    out.replicas = prior_replicas.max(spec.replicas);
+    let mut lists_own = false;
+    let router = out.router.as_mut()?;
+    let rings = router
+        .hard_tenant_hashrings
+        .iter_mut()
+        .chain(router.soft_tenant_hashring.as_mut());
+    for ring in rings {
+        let members = match &ring.members {
+            Members::Static(eps) => eps.clone(),
+            Members::Selected(_) => completed.get(&ring.name)?.clone(),
+        };
+        let before = members.len();
+        let members: Vec<String> = members
+            .into_iter()
+            .filter(|e| own_ordinal(name, namespace, e).is_none_or(|o| o < keep))
+            .collect();
+        lists_own |=
+            members.len() != before || members.iter().any(|e| is_own_endpoint(name, namespace, e));
+        ring.members = Members::Static(members);
+    }
+    let resize = if spec.replicas > prior_replicas {
+        Resize::Up
+    } else {
+        Resize::Down
+    };
+    lists_own.then_some((out, resize))
+}
+
+/// The labels of this receive's EndpointSlices (what a ring's `endpoints_selector` is matched
+/// against): its Service's labels, which the EndpointSlice controller copies, and the ones
+/// it adds.
+pub fn endpoint_slice_labels(
+    name: &str,
+    mode: Mode,
+    user_labels: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut labels = meta::object_labels(Kind::Receive, name, None, &mode.labels(), user_labels);
+    labels.insert(
+        crate::discovery::SERVICE_NAME_LABEL.to_owned(),
+        service_name(name),
+    );
+    labels.insert(
+        "endpointslice.kubernetes.io/managed-by".to_owned(),
+        "endpointslice-controller.k8s.io".to_owned(),
+    );
+    labels.insert("service.kubernetes.io/headless".to_owned(), String::new());
+    labels
+}
+
+/// Whether a ring's selector finds this receive's own ingestors: it searches this namespace
+/// (no namespace selector, or one that selects every namespace) and matches the labels of
+/// its EndpointSlices. Such a ring's own members follow `replicas`, not readiness.
+pub fn selects_own(selector: &RingSelector, own_slice_labels: &BTreeMap<String, String>) -> bool {
+    let own_namespace = selector
+        .namespace_selector
+        .as_ref()
+        .is_none_or(|n| n.match_labels.is_empty() && n.match_expressions.is_empty());
+    own_namespace
+        && crate::discovery::selector_matches(&selector.endpoints_selector, own_slice_labels)
+}
+
+/// `discovered` with the rings that select this receive's own ingestors completed: their own
+/// members are this receive's [`ingestor_endpoints`] for its `replicas` (known at plan time,
+/// before any pod exists), whatever is Ready right now; members of other resources that the
+/// selector finds are kept as discovered. So a router + ingestor whose ring selects its own
+/// pods plans its ring offline, its first apply writes the ring of the pods it creates, and
+/// the next plan (which discovers them Ready) is empty. Other rings are left as they are.
+pub fn with_own_members(spec: &ReceiveSpec, discovered: &Discovered) -> Discovered {
+    let mut out = discovered.clone();
+    let mode = spec.mode();
+    let (Some(router), true) = (spec.router.as_ref(), mode.is_ingestor() && mode.is_router())
+    else {
+        return out;
+    };
+    let c = &spec.common;
+    let own_labels = endpoint_slice_labels(&c.name, mode, &c.labels);
+    let own = ingestor_endpoints(&c.name, &c.namespace, spec.replicas.into(), mode);
+    for (_, ring) in router.rings() {
+        let Members::Selected(selector) = &ring.members else {
+            continue;
+        };
+        if !selects_own(selector, &own_labels) {
+            continue;
+        }
+        let mut members: Vec<String> = discovered
+            .get(&ring.name)
+            .into_iter()
+            .flatten()
+            .filter(|e| !is_own_endpoint(&c.name, &c.namespace, e))
+            .cloned()
+            .collect();
+        members.extend(own.iter().cloned());
+        out.insert(ring.name.clone(), members);
+    }
+    out
+}
+
 /// What this pod passes as `--receive.local-endpoint`: the same canonical string as
 /// [`ingestor_endpoints`], with the pod name from the `NAME` env var.
 pub fn local_endpoint_arg(name: &str, namespace: &str) -> String {
@@ -278,9 +485,149 @@ pub fn hashrings(router: &Router, discovered: &Discovered) -> Result<Vec<Hashrin
                         })?
                 }
             };
-            Ok(HashringEntry::new(&ring.name, &ring.tenants, &endpoints))
+            Ok(ring.entry(&endpoints))
         })
         .collect()
+}
+
+/// The algorithm a router is started with (`--receive.hashrings-algorithm`): `ketama` when
+/// every ring is ketama, else Thanos's default, `hashmod`. Every ketama ring names its
+/// algorithm in the file anyway; the flag matters to a router + ingestor, which flushes its
+/// TSDB head (and is not ready meanwhile) on every ring change unless the flag is ketama
+/// (`startTSDBAndUpload` in `cmd/thanos/receive.go`): ketama moves few series, so that flush
+/// is not needed.
+pub fn default_algorithm(router: &Router) -> Algorithm {
+    let rings = router.rings();
+    if !rings.is_empty() && rings.iter().all(|(_, r)| r.algorithm == Algorithm::Ketama) {
+        Algorithm::Ketama
+    } else {
+        Algorithm::Hashmod
+    }
+}
+
+/// What a router would do with these rings (one entry per ring of `router`, in order), as
+/// findings at the rings' paths: the rings Thanos refuses to load (a router given such a
+/// file exits), and the shards that fail every write of their tenants.
+pub fn ring_findings(router: &Router, entries: &[HashringEntry]) -> Vec<Invalid> {
+    let rf = router.replication_factor.max(0) as u64;
+    let mut r = Report::default();
+    for ((path, ring), entry) in router.rings().into_iter().zip(entries) {
+        let members = path.attr(match ring.members {
+            Members::Static(_) => "endpoints",
+            Members::Selected(_) => "endpoints_selector",
+        });
+        let n = entry.endpoints.len();
+        if n == 0 {
+            continue;
+        }
+        if let Err((_, e)) = MultiRing::new(std::slice::from_ref(entry), Algorithm::Hashmod, rf) {
+            // A router loads a hashmod ring smaller than the replication factor (and fails
+            // its writes): static rings are refused by validation, discovered ones warned of
+            // (`discovery_warnings`).
+            if ring.algorithm == Algorithm::Hashmod
+                && matches!(e, PlacementError::InsufficientEndpoints { .. })
+            {
+                continue;
+            }
+            let (at, summary) = match &e {
+                PlacementError::ZonesWithHashmod { .. } => {
+                    (path.attr("endpoint_zones"), "Zones on a hashmod ring")
+                }
+                PlacementError::ConflictingZones { .. }
+                | PlacementError::ZoneSpreadUnsatisfiable { .. } => (
+                    path.attr("endpoint_zones"),
+                    "Zones cannot hold the replicas",
+                ),
+                PlacementError::ShuffleWithHashmod => (
+                    path.attr("shuffle_sharding"),
+                    "Shuffle sharding on a hashmod ring",
+                ),
+                PlacementError::ShardLargerThanRing { .. } => (
+                    path.attr("shuffle_sharding").attr("shard_size"),
+                    "Shard larger than the hashring",
+                ),
+                PlacementError::InsufficientEndpoints { .. }
+                | PlacementError::ZeroReplicationFactor => (
+                    members.clone(),
+                    "Hashring smaller than the replication factor",
+                ),
+            };
+            r.push(
+                &at,
+                summary,
+                format!(
+                    "hashring {:?}: {e}; a router refuses to load such a hashrings.json and exits",
+                    ring.name
+                ),
+            );
+            continue;
+        }
+        if let Some(s) = &entry.shuffle_sharding {
+            shard_findings(ring, entry, s, rf, &path.attr("shuffle_sharding"), &mut r);
+        }
+    }
+    r.0
+}
+
+/// Shard sizes that fail every write of their tenants: smaller than the replication factor,
+/// or taking more endpoints from a zone than it has.
+fn shard_findings(
+    ring: &Hashring,
+    entry: &HashringEntry,
+    s: &ShuffleSharding,
+    rf: u64,
+    path: &Path,
+    r: &mut Report,
+) {
+    let mut zones: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for e in &entry.endpoints {
+        zones
+            .entry(e.zone())
+            .or_default()
+            .insert(e.address.as_str());
+    }
+    let sizes = std::iter::once((path.attr("shard_size"), s.shard_size)).chain(
+        s.overrides.iter().enumerate().map(|(i, o)| {
+            (
+                path.attr("overrides").index(i).attr("shard_size"),
+                o.shard_size,
+            )
+        }),
+    );
+    for (at, size) in sizes {
+        if (size as u64) < rf {
+            r.push(
+                &at,
+                "Shard smaller than the replication factor",
+                format!(
+                    "hashring {:?}: a shard of {size} endpoint(s) cannot hold {rf} replicas of a series: every write of its tenants would fail",
+                    ring.name
+                ),
+            );
+            continue;
+        }
+        let take = placement::shard_take(size, zones.len());
+        if let Some((zone, have)) = zones
+            .iter()
+            .map(|(z, eps)| (*z, eps.len()))
+            .find(|&(_, have)| take > have)
+        {
+            let zone = if zone.is_empty() {
+                "without an az".to_owned()
+            } else {
+                format!("{zone:?}")
+            };
+            r.push(
+                &at,
+                "Shard larger than a zone",
+                format!(
+                    "hashring {:?}: a shard of {size} takes {take} endpoint(s) from each of its {} zone(s), but zone {zone} has {have}: every write of its tenants would fail",
+                    ring.name,
+                    zones.len()
+                ),
+            );
+        }
+    }
 }
 
 /// Warnings about discovered rings (never errors: membership is only known at apply time):
@@ -296,7 +643,8 @@ pub fn discovery_warnings(router: &Router, discovered: &Discovered) -> Vec<Inval
             continue;
         };
         let n = hashring::sorted_unique(found).len();
-        if (n as i64) < rf {
+        // A smaller ketama ring is an error (a router refuses it): see `ring_findings`.
+        if (n as i64) < rf && ring.algorithm == Algorithm::Hashmod {
             r.push(
                 &path.attr("endpoints_selector"),
                 "Hashring smaller than the replication factor",
@@ -365,6 +713,10 @@ pub const DENY_RING: &[Denied] = &[
         flag: "--receive.hashrings",
         why: "the hashring is managed (router.hard_tenant_hashrings / soft_tenant_hashring); on an ingestor-only receive a hashring would turn it into a router",
     },
+    Denied {
+        flag: "--receive.hashrings-algorithm",
+        why: "each hashring sets its own algorithm (router.*_hashring*.algorithm); the provider sets this default to match them",
+    },
 ];
 
 /// Renders every object. `discovered`: endpoints of selector rings, by ring name.
@@ -388,7 +740,7 @@ pub fn render(
     let router = spec.router.as_ref().filter(|_| mode.is_router());
     let hashrings_cm = match router {
         Some(router) => {
-            let rings = hashrings(router, discovered)?;
+            let rings = hashrings(router, &with_own_members(spec, discovered))?;
             for ((path, _), ring) in router.rings().iter().zip(&rings) {
                 if ring.endpoints.is_empty() {
                     return Err(Error::Invalid(vec![Invalid {
@@ -400,6 +752,12 @@ pub fn render(
                         ),
                     }]));
                 }
+            }
+            // What only discovery could tell: a router would refuse the file (and exit), or
+            // fail every write of some tenants. Static rings were refused at validation.
+            let findings = ring_findings(router, &rings);
+            if !findings.is_empty() {
+                return Err(Error::Invalid(findings));
             }
             Some(core::ConfigMap {
                 metadata: om(hashrings_config_map_name(name)),
@@ -461,6 +819,9 @@ pub fn render(
             "--receive.replication-factor={}",
             router.replication_factor
         ));
+        if default_algorithm(router) == Algorithm::Ketama {
+            a.push("--receive.hashrings-algorithm=ketama".to_owned());
+        }
         volumes.insert(
             0,
             workload::config_map_volume("hashrings", &hashrings_config_map_name(name)),
@@ -509,7 +870,7 @@ pub fn render(
             DataVolumeSource::EmptyDir(v) => volumes.push(*v),
             DataVolumeSource::Claim(c) => vcts = Some(vec![*c]),
         }
-        let template = workload::pod_template(
+        let mut template = workload::pod_template(
             c,
             labels.clone(),
             &selector,
@@ -517,6 +878,9 @@ pub fn render(
             vec![container],
             volumes,
         );
+        if let Some(pod) = template.spec.as_mut() {
+            pod.termination_grace_period_seconds = spec.termination_grace_period_seconds;
+        }
         Object::StatefulSet(apps::StatefulSet {
             metadata: om(workload_name(name)),
             spec: Some(apps::StatefulSetSpec {
@@ -545,7 +909,7 @@ pub fn render(
             empty_dir: Some(Default::default()),
             ..Default::default()
         });
-        let template = workload::pod_template(
+        let mut template = workload::pod_template(
             c,
             labels.clone(),
             &selector,
@@ -553,6 +917,9 @@ pub fn render(
             vec![container],
             volumes,
         );
+        if let Some(pod) = template.spec.as_mut() {
+            pod.termination_grace_period_seconds = spec.termination_grace_period_seconds;
+        }
         Object::Deployment(apps::Deployment {
             metadata: om(workload_name(name)),
             spec: Some(apps::DeploymentSpec {

@@ -6,7 +6,8 @@
 //! TSDB is the only copy: what happens to it is what happens to the volume claims.
 
 use tfplugin::framework::{Diagnostic, Input};
-use thanos_render::receive::DEFAULT_PVC_RETENTION;
+use thanos_render::receive::{self as render, DEFAULT_PVC_RETENTION};
+use thanos_render::validate::{Invalid, Path};
 
 use super::{ReceiveModel, mode};
 
@@ -52,11 +53,64 @@ pub fn destroy_warnings(m: &ReceiveModel) -> Vec<Diagnostic> {
     )]
 }
 
-/// Whether the ingestors upload their blocks (`ingestor.object_storage_config` set).
+/// Plan warnings for a scale-down of ingestors that ship nothing to object storage: the pods
+/// that leave take the samples only they hold, or leave them on claims nothing serves. At
+/// `replicas`; `prior`: the state.
+pub fn scale_down_warnings(m: &ReceiveModel, prior: Option<&ReceiveModel>) -> Vec<Invalid> {
+    let (Some(prior), Some(mode)) = (prior, mode(m)) else {
+        return Vec::new();
+    };
+    let (Some(&before), Some(&after)) = (prior.replicas.known(), m.replicas.known()) else {
+        return Vec::new();
+    };
+    if after >= before || !mode.is_ingestor() || ships_blocks(m) {
+        return Vec::new();
+    }
+    let name = m.common.name.known().cloned().unwrap_or_default();
+    let pods: Vec<String> = (after.max(0)..before)
+        .map(|i| format!("{}-{i}", render::workload_name(&name)))
+        .collect();
+    let pods = pods.join(", ");
+    let retention = m
+        .ingestor
+        .known()
+        .and_then(|i| i.pvc_retention_on_scale_down.known())
+        .map_or(DEFAULT_PVC_RETENTION, String::as_str);
+    let detail = match (persistent(m), retention) {
+        (false, _) => format!(
+            "Scaling thanos_receive {name:?} from {before} to {after} ingestors deletes {pods}, \
+             which keep their samples in an emptyDir and ship nothing to object storage: the \
+             samples only they hold are lost (with a replication factor above 1, other \
+             ingestors hold copies of what was replicated). Set ingestor.object_storage (or \
+             object_storage_config) and let a block upload first to keep them."
+        ),
+        (true, "Delete") => format!(
+            "Scaling thanos_receive {name:?} from {before} to {after} ingestors deletes {pods}, \
+             and pvc_retention_on_scale_down = \"Delete\" deletes their volume claims while \
+             nothing ships them to object storage: the samples only they hold are lost. Set \
+             pvc_retention_on_scale_down = \"Retain\", or configure object storage and let a \
+             block upload first."
+        ),
+        (true, _) => format!(
+            "Scaling thanos_receive {name:?} from {before} to {after} ingestors deletes {pods}, \
+             which ship nothing to object storage. Their volume claims are kept \
+             (pvc_retention_on_scale_down = \"Retain\"): the data stays on the volumes, but \
+             nothing serves it until the receive grows again and the same pods bind them."
+        ),
+    };
+    vec![Invalid {
+        path: Path::root().attr("replicas").0,
+        summary: format!("Scaling down thanos_receive {name:?} affects the data of its ingestors"),
+        detail,
+    }]
+}
+
+/// Whether the ingestors upload their blocks (`ingestor.object_storage` or
+/// `ingestor.object_storage_config` set).
 fn ships_blocks(m: &ReceiveModel) -> bool {
     m.ingestor
         .known()
-        .is_some_and(|i| !i.object_storage_config.is_null())
+        .is_some_and(|i| !i.object_storage_config.is_null() || !i.object_storage.is_null())
 }
 
 /// Whether the TSDB lives on volume claims (`data_volume.pvc`) rather than an emptyDir.
@@ -93,6 +147,51 @@ mod tests {
         assert!(warnings(empty_dir)[0].contains("emptyDir"));
         // Neither block is an ingestor too.
         assert_eq!(warnings(json!({"name": "i"})).len(), 1);
+    }
+
+    fn scale_down(config: serde_json::Value, from: i64, to: i64) -> Vec<String> {
+        let mut before = config.clone();
+        before["replicas"] = from.into();
+        let mut after = config;
+        after["replicas"] = to.into();
+        let prior = model::<Receive>(&before, Absent::Null);
+        scale_down_warnings(&model::<Receive>(&after, Absent::Null), Some(&prior))
+            .into_iter()
+            .map(|w| {
+                assert_eq!(thanos_render::validate::display_path(&w.path), "replicas");
+                w.detail
+            })
+            .collect()
+    }
+
+    #[test]
+    fn scaling_down_ingestors_without_object_storage_says_what_is_lost() {
+        let pvc = json!({"name": "i", "ingestor": {"data_volume": {"pvc": {"size": "5Gi"}}}});
+        let w = scale_down(pvc.clone(), 3, 1);
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].contains("thanosreceive-i-1, thanosreceive-i-2"),
+            "{}",
+            w[0]
+        );
+        assert!(w[0].contains("claims are kept"), "{}", w[0]);
+        let mut delete = pvc.clone();
+        delete["ingestor"]["pvc_retention_on_scale_down"] = "Delete".into();
+        let w = scale_down(delete, 2, 1);
+        assert!(
+            w[0].contains("pvc_retention_on_scale_down = \"Delete\""),
+            "{}",
+            w[0]
+        );
+        assert!(w[0].contains("are lost"), "{}", w[0]);
+        assert!(scale_down(json!({"name": "i", "ingestor": {}}), 2, 1)[0].contains("emptyDir"));
+        // Growing, or shipping blocks, loses nothing.
+        assert!(scale_down(pvc, 1, 2).is_empty());
+        let shipping =
+            json!({"name": "i", "ingestor": {"object_storage_config": {"name": "os", "key": "k"}}});
+        assert!(scale_down(shipping, 2, 1).is_empty());
+        let routing = json!({"name": "r", "router": {"soft_tenant_hashring": {"name": "s", "endpoints": ["a:1"]}}});
+        assert!(scale_down(routing, 2, 1).is_empty());
     }
 
     #[test]

@@ -4,13 +4,19 @@
 //! changes do to its ingestors' data in [`data_loss`].
 
 pub mod data_loss;
+pub mod ring_change;
 pub mod rings;
+pub mod settle;
+
+use std::collections::BTreeMap;
 
 use tfplugin::framework::{Input, Model, Validator};
 use tfvalue::Value;
 use thanos_cluster::PvcPolicy;
 use thanos_render::args::DENY_ALWAYS;
 use thanos_render::common::Common;
+use thanos_render::hashring::TenantMatcher;
+use thanos_render::placement::Algorithm;
 use thanos_render::receive::{
     self as render, DEFAULT_PVC_RETENTION, Discovered, Ingestor, Mode, ReceiveSpec, RingSelector,
 };
@@ -44,6 +50,14 @@ pub struct ReceiveModel {
     pub tenant_header: Input<String>,
     /// Tenant of requests without the tenant header (`--receive.default-tenant-id`).
     pub default_tenant_id: Input<String>,
+    /// Seconds a pod may take to stop once asked to (`terminationGracePeriodSeconds`): an
+    /// ingestor flushes its head into a block and, with object storage, uploads it; a router
+    /// finishes the requests it holds. A pod that is done sooner stops sooner. New receives
+    /// default to `900` (15 minutes, as kube-thanos). A receive applied by a provider version
+    /// without this attribute keeps Kubernetes' default (30 seconds) until you set it (the
+    /// pods then roll once): an upgrade of the provider never rolls them; its plans say so.
+    #[tf(optional_computed, use_state_for_unknown, validate = Validator::int_at_least(0))]
+    pub termination_grace_period_seconds: Input<i64>,
     /// External label carrying the tenant (`--receive.tenant-label-name`).
     pub tenant_label_name: Input<String>,
     /// The router's hashrings exactly as written to `hashrings.json`: hard rings in order, the
@@ -87,6 +101,8 @@ pub struct RingEntry {
 pub struct RouterModel {
     /// How often the router re-reads `hashrings.json`
     /// (`--receive.hashrings-file-refresh-interval`), a Prometheus duration such as `1m`.
+    /// Thanos also reloads the file when it sees it change; this is its fallback (default
+    /// `5m`).
     pub hashrings_refresh_interval: Input<String>,
     /// Copies written of each series (`--receive.replication-factor`). Defaults to `1`. Every
     /// static ring needs at least this many endpoints.
@@ -113,8 +129,33 @@ pub struct HashringModel {
     pub name: Input<String>,
     /// Tenants this ring serves. A hard ring must list at least one, and a tenant may appear in
     /// only one ring; the soft ring lists none: it serves every tenant no hard ring claims.
+    /// With `tenant_matcher = "glob"`, each is a pattern (`*`, `?`, `[a-z]`; `/` never
+    /// matches).
     #[tf(default = Value::List(Vec::new()))]
     pub tenants: Input<Vec<String>>,
+    /// How `tenants` are matched (`tenant_matcher_type`): `"exact"` (default) or `"glob"`
+    /// (Go's `filepath.Match`). Rings are tried in order, so a glob must not match a tenant
+    /// that a later ring lists.
+    #[tf(default = "exact", validate = Validator::one_of(TenantMatcher::VALUES))]
+    pub tenant_matcher: Input<String>,
+    /// How series are placed on the members (`algorithm`): `"ketama"` (consistent hashing:
+    /// when a member joins or leaves, only the series it gains or loses move, about
+    /// replication_factor/members of them) or `"hashmod"` (hash modulo the member count: a
+    /// change of membership moves almost every series, and a router + ingestor flushes its
+    /// head on every ring change). New rings default to `"ketama"`. A ring applied by a
+    /// provider version without this attribute keeps `"hashmod"` (its plans say so), and
+    /// removing the attribute keeps the ring's current algorithm: placement never changes
+    /// unless you ask. Changing it moves most series; the plan says how many.
+    #[tf(optional_computed, use_state_for_unknown, validate = Validator::one_of(Algorithm::VALUES))]
+    pub algorithm: Input<String>,
+    /// Availability zone of members, by endpoint (`az`), for a ketama ring: the replicas of a
+    /// series are spread evenly over zones. With `endpoints`, every key must be one of them;
+    /// with `endpoints_selector`, discovered endpoints without an entry have no zone.
+    pub endpoint_zones: Input<BTreeMap<String, String>>,
+    /// Labels added to the blocks of this ring's tenants (`external_labels`). Only ingestors
+    /// that read this hashrings file apply them, so only a receive with both `router` and
+    /// `ingestor`, and only for tenants a hard ring lists exactly.
+    pub external_labels: Input<BTreeMap<String, String>>,
     /// Static ring members (`host:port` of the ingestors' gRPC port), e.g. another
     /// `thanos_receive`'s `ingestor_endpoints`. When set, the selectors are ignored.
     pub endpoints: Input<Vec<String>>,
@@ -126,6 +167,39 @@ pub struct HashringModel {
     /// searches only this resource's namespace; all conditions must hold.
     #[tf(block)]
     pub endpoints_namespace_selector: Input<LabelSelectorModel>,
+    /// Shuffle sharding (ketama rings): each tenant writes only to a shard of the ring's
+    /// members, chosen per tenant, so one tenant's load reaches only its shard.
+    #[tf(block)]
+    pub shuffle_sharding: Input<ShuffleShardingModel>,
+}
+
+/// `shuffle_sharding_config` of a hashring.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct ShuffleShardingModel {
+    /// Members each tenant writes to. With zones, Thanos takes `ceil(shard_size / zones)`
+    /// members from every zone, so each zone needs that many.
+    #[tf(required, validate = Validator::int_at_least(1))]
+    pub shard_size: Input<i64>,
+    /// Tenant shards a router keeps built (Thanos's default: 100).
+    #[tf(validate = Validator::int_at_least(1))]
+    pub cache_size: Input<i64>,
+    /// Other shard sizes for some tenants; the first that matches a tenant applies.
+    #[tf(block)]
+    pub overrides: Input<Vec<ShardOverrideModel>>,
+}
+
+/// A shard size for some tenants.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct ShardOverrideModel {
+    /// Members each of these tenants writes to.
+    #[tf(required, validate = Validator::int_at_least(1))]
+    pub shard_size: Input<i64>,
+    /// The tenants (or glob patterns) it applies to.
+    #[tf(required)]
+    pub tenants: Input<Vec<String>>,
+    /// `"exact"` (default) or `"glob"`.
+    #[tf(default = "exact", validate = Validator::one_of(TenantMatcher::VALUES))]
+    pub tenant_matcher: Input<String>,
 }
 
 /// Stores received samples in a local TSDB and, with object storage, ships completed blocks.
@@ -190,6 +264,16 @@ impl Kind for Receive {
         validate(m, r)
     }
 
+    const SETTLED: &'static [&'static str] = &["router", "termination_grace_period_seconds"];
+
+    fn settle(
+        planned: &mut ReceiveModel,
+        config: &ReceiveModel,
+        prior: Option<&ReceiveModel>,
+    ) -> Vec<Invalid> {
+        settle::settle(planned, config, prior)
+    }
+
     fn render(
         spec: &ReceiveSpec,
         context: &RenderContext,
@@ -213,7 +297,7 @@ impl Kind for Receive {
         }
         // Rings that select members not discovered yet, or whose endpoints come from
         // resources not known yet, stay "known after apply".
-        if let Some(rings) = rings::planned(m, discovered) {
+        if let Some(rings) = rings::planned(m, &rings::completed(m, discovered)) {
             m.hashrings = Input::Known(rings);
         }
     }
@@ -222,10 +306,18 @@ impl Kind for Receive {
         rings::selector_rings(m)
     }
 
-    fn warnings(m: &ReceiveModel, discovered: &Discovered) -> Vec<Invalid> {
-        rings::router(m)
+    fn warnings(
+        m: &ReceiveModel,
+        prior: Option<&ReceiveModel>,
+        discovered: &Discovered,
+    ) -> Vec<Invalid> {
+        let discovered = &rings::completed(m, discovered);
+        let mut w = rings::router(m)
             .map(|router| render::discovery_warnings(&router, discovered))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        w.extend(ring_change::warnings(m, prior, discovered));
+        w.extend(data_loss::scale_down_warnings(m, prior));
+        w
     }
 
     /// Routers discover exactly these names, so an apply is complete once they are published.
@@ -249,6 +341,26 @@ impl Kind for Receive {
 
     fn applied_rings(m: &ReceiveModel) -> Option<Discovered> {
         rings::applied(m)
+    }
+
+    fn interim(
+        spec: &ReceiveSpec,
+        prior: Option<&ReceiveModel>,
+        discovered: &Discovered,
+    ) -> Option<(ReceiveSpec, String)> {
+        let before = i32::try_from(*prior?.replicas.known()?).ok()?;
+        let (step, resize) = render::interim(spec, before, discovered)?;
+        let what = match resize {
+            render::Resize::Up => format!(
+                "scale-up {before} -> {}: the new ingestors start, and are Ready, before the hashring lists them",
+                spec.replicas
+            ),
+            render::Resize::Down => format!(
+                "scale-down {before} -> {}: every pod loads the hashring without the leaving ingestors before they stop",
+                spec.replicas
+            ),
+        };
+        Some((step, what))
     }
 
     fn plan_still_holds(
@@ -307,7 +419,25 @@ pub fn validate(m: &ReceiveModel, r: &mut Report) -> Option<ReceiveSpec> {
         &m.tenant_label_name,
         |l| validate::prometheus_label_name(l).map_err(|e| ("Invalid tenant_label_name", e)),
     );
-    let router = checks::block(&m.router, |router| rings::validate_router(router, r));
+    let context = rings::RouterContext::of(m);
+    let router = checks::block(&m.router, |router| {
+        rings::validate_router(router, &context, r)
+    });
+    let grace = checks::int(
+        r,
+        &root.attr("termination_grace_period_seconds"),
+        &m.termination_grace_period_seconds,
+        |n| {
+            if n >= 0 {
+                Ok(())
+            } else {
+                Err((
+                    "Invalid termination_grace_period_seconds",
+                    format!("{n} must be at least 0"),
+                ))
+            }
+        },
+    );
     let ingestor = checks::block(&m.ingestor, |i| ingestor(i, &root.attr("ingestor"), r));
     Some(ReceiveSpec {
         common: common.into_value()?,
@@ -318,6 +448,8 @@ pub fn validate(m: &ReceiveModel, r: &mut Report) -> Option<ReceiveSpec> {
         tenant_label_name: tenant_label_name.into_option()?,
         router: router.into_option()?,
         ingestor: ingestor.into_option()?,
+        // Unset only where nothing settled it: a state written before the attribute existed.
+        termination_grace_period_seconds: grace.into_option()?,
     })
 }
 

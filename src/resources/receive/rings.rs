@@ -5,17 +5,47 @@
 use std::collections::BTreeMap;
 
 use tfplugin::framework::{Diagnostic, Input};
-use thanos_render::receive::{self as render, Discovered, Hashring, Members, RingSelector, Router};
-use thanos_render::validate::{self, Path, Report};
+use thanos_render::hashring::{ShardOverride, ShuffleSharding, TenantMatcher};
+use thanos_render::placement::{self, Algorithm};
+use thanos_render::receive::{
+    self as render, Discovered, Hashring, Members, Mode, RingSelector, Router,
+};
+use thanos_render::validate::{self, Invalid, Path, Report};
 
-use super::{HashringModel, ReceiveModel, RingEntry, RouterModel};
+use super::{
+    HashringModel, ReceiveModel, RingEntry, RouterModel, ShardOverrideModel, ShuffleShardingModel,
+};
 use crate::resources::blocks;
 use crate::resources::checks::{self, Checked};
+
+/// What the router's rules need to know of the rest of the receive.
+#[derive(Debug, Clone, Default)]
+pub struct RouterContext {
+    /// The receive's mode, once known: only a router + ingestor applies `external_labels`.
+    pub mode: Option<Mode>,
+    /// The label carrying the tenant (`tenant_label_name`), which external labels must not
+    /// replace.
+    pub tenant_label: Option<String>,
+}
+
+impl RouterContext {
+    pub fn of(m: &ReceiveModel) -> Self {
+        RouterContext {
+            mode: super::mode(m),
+            tenant_label: m.tenant_label_name.known().cloned(),
+        }
+    }
+}
 
 /// The validated router of `m`, if its block is set, known and valid (problems are not
 /// reported here: validation reports them).
 pub fn router(m: &ReceiveModel) -> Option<Router> {
-    validate_router(m.router.known()?, &mut Report::default()).into_value()
+    validate_router(
+        m.router.known()?,
+        &RouterContext::of(m),
+        &mut Report::default(),
+    )
+    .into_value()
 }
 
 /// The rings the plan shows: every ring, with the discovered members of selector rings.
@@ -30,12 +60,21 @@ pub fn planned(m: &ReceiveModel, discovered: &Discovered) -> Option<Vec<RingEntr
         entries
             .into_iter()
             .map(|e| RingEntry {
+                endpoints: e.addresses(),
                 name: e.name,
                 tenants: e.tenants,
-                endpoints: e.endpoints,
             })
             .collect(),
     )
+}
+
+/// `discovered` with the rings that select this receive's own ingestors completed by them
+/// (`thanos_render::receive::with_own_members`): what the plan shows and the apply writes.
+pub fn completed(m: &ReceiveModel, discovered: &Discovered) -> Discovered {
+    match super::validate(m, &mut Report::default()) {
+        Some(spec) => render::with_own_members(&spec, discovered),
+        None => discovered.clone(),
+    }
 }
 
 /// The rings whose members are discovered from the cluster.
@@ -93,7 +132,11 @@ fn summary(rings: &[RingEntry]) -> String {
 }
 
 /// The router block's rules.
-pub fn validate_router(router: &RouterModel, r: &mut Report) -> Checked<Router> {
+pub fn validate_router(
+    router: &RouterModel,
+    context: &RouterContext,
+    r: &mut Report,
+) -> Checked<Router> {
     let p = Path::root().attr("router");
     let refresh = checks::duration(
         r,
@@ -139,7 +182,9 @@ pub fn validate_router(router: &RouterModel, r: &mut Report) -> Checked<Router> 
     let mut seen = Seen {
         names: &mut names,
         tenants: &mut tenants,
+        globs: Vec::new(),
         replication,
+        context,
     };
     let hard = checks::list(
         r,
@@ -150,7 +195,7 @@ pub fn validate_router(router: &RouterModel, r: &mut Report) -> Checked<Router> 
     let soft = checks::block(&router.soft_tenant_hashring, |ring| {
         hashring(ring, &p.attr("soft_tenant_hashring"), true, &mut seen, r)
     });
-    Checked::all(|| {
+    let router = Checked::all(|| {
         Some(Router {
             hashrings_refresh_interval: refresh.into_option()?,
             replication_factor: rf.into_value()?,
@@ -158,14 +203,40 @@ pub fn validate_router(router: &RouterModel, r: &mut Report) -> Checked<Router> 
             hard_tenant_hashrings: hard.into_value()?,
             soft_tenant_hashring: soft.into_option()?,
         })
-    })
+    });
+    if let Checked::Known(router) = &router {
+        let findings = static_ring_findings(router);
+        if !findings.is_empty() {
+            r.0.extend(findings);
+            return Checked::Missing;
+        }
+    }
+    router
 }
 
-/// What the rings of one router must not repeat.
+/// What a router would do with the static rings (those whose members are listed): a file it
+/// refuses to load, shards that fail their tenants' writes. Selector rings are checked when
+/// their members are discovered (rendering refuses them then).
+fn static_ring_findings(router: &Router) -> Vec<Invalid> {
+    let entries: Vec<_> = router
+        .rings()
+        .into_iter()
+        .map(|(_, ring)| match &ring.members {
+            Members::Static(eps) => ring.entry(eps),
+            Members::Selected(_) => ring.entry(&[]),
+        })
+        .collect();
+    render::ring_findings(router, &entries)
+}
+
+/// What the rings of one router must not repeat, and what earlier rings take first.
 struct Seen<'a> {
     names: &'a mut BTreeMap<String, Path>,
     tenants: &'a mut BTreeMap<String, Path>,
+    /// Glob patterns of earlier rings: (pattern, its path, its ring's name).
+    globs: Vec<(String, Path, String)>,
     replication: i64,
+    context: &'a RouterContext,
 }
 
 fn hashring(
@@ -227,13 +298,305 @@ fn hashring(
             }
         }
     }
+    let matcher = checks::parsed(r, &path.attr("tenant_matcher"), &ring.tenant_matcher, |s| {
+        TenantMatcher::parse(s).ok_or_else(|| {
+            (
+                "Invalid tenant_matcher",
+                format!("{s:?} is not one of {:?}", TenantMatcher::VALUES),
+            )
+        })
+    })
+    .or(|| TenantMatcher::Exact);
+    let algorithm = checks::parsed(r, &path.attr("algorithm"), &ring.algorithm, |s| {
+        Algorithm::parse(s).ok_or_else(|| {
+            (
+                "Invalid algorithm",
+                format!("{s:?} is not one of {:?}", Algorithm::VALUES),
+            )
+        })
+    });
+    let ring_name = ring.name.known().cloned().unwrap_or_default();
+    if let (Checked::Known(m), Some(ts)) = (&matcher, ring.tenants.known()) {
+        tenant_patterns(ts, *m, &ring_name, path, seen, r);
+    }
     let tenants = checks::known_list(&ring.tenants);
     let members = members(ring, path, seen.replication, r);
+    let zones = endpoint_zones(ring, path, &algorithm, r);
+    let labels = external_labels(ring, path, soft, &matcher, seen.context, r);
+    let shuffle = checks::block(&ring.shuffle_sharding, |s| {
+        shuffle_sharding(s, &path.attr("shuffle_sharding"), &algorithm, r)
+    });
     Checked::all(|| {
         Some(Hashring {
             name: name.into_value()?,
             tenants: tenants.into_option()?.unwrap_or_default(),
+            tenant_matcher: matcher.into_value()?,
             members: members.into_value()?,
+            // Unset only where nothing settled it: a state written before the attribute
+            // existed, whose rings were all hashmod.
+            algorithm: algorithm.into_option()?.unwrap_or(Algorithm::Hashmod),
+            endpoint_zones: zones.into_value()?,
+            external_labels: labels.into_value()?,
+            shuffle_sharding: shuffle.into_option()?,
+        })
+    })
+}
+
+/// A ring's tenants as patterns: well-formed globs, and no tenant (or literal pattern) that
+/// an earlier ring's glob takes first.
+fn tenant_patterns(
+    tenants: &[String],
+    matcher: TenantMatcher,
+    ring_name: &str,
+    path: &Path,
+    seen: &mut Seen<'_>,
+    r: &mut Report,
+) {
+    for (i, t) in tenants.iter().enumerate() {
+        let tp = path.attr("tenants").index(i);
+        let glob = matcher == TenantMatcher::Glob;
+        if glob && placement::check_glob(t).is_err() {
+            r.push(
+                &tp,
+                "Invalid tenant glob",
+                format!(
+                    "{t:?} is not a valid pattern (`*`, `?`, `[a-z]` or `[^a-z]` with a closing `]`, `\\` before a literal); Thanos would fail the writes of every tenant it is checked against"
+                ),
+            );
+            continue;
+        }
+        // A tenant this ring would get, unless an earlier glob takes it first.
+        if (!glob || placement::is_literal(t))
+            && let Some((pattern, at, earlier)) = seen
+                .globs
+                .iter()
+                .find(|(p, _, _)| placement::glob_matches(p, t).unwrap_or(false))
+        {
+            r.push(
+                &tp,
+                "Tenant shadowed by a glob",
+                format!(
+                    "tenant {t:?} is matched by glob {pattern:?} of hashring {earlier:?} ({}), which comes first: hashring {ring_name:?} would never receive it. List it before that ring, or narrow the glob.",
+                    validate::display_path(&at.0)
+                ),
+            );
+        }
+    }
+    if matcher == TenantMatcher::Glob {
+        for (i, t) in tenants.iter().enumerate() {
+            seen.globs.push((
+                t.clone(),
+                path.attr("tenants").index(i),
+                ring_name.to_owned(),
+            ));
+        }
+    }
+}
+
+/// `endpoint_zones`: availability zones of a ketama ring's members, by endpoint.
+fn endpoint_zones(
+    ring: &HashringModel,
+    path: &Path,
+    algorithm: &Checked<Algorithm>,
+    r: &mut Report,
+) -> Checked<BTreeMap<String, String>> {
+    let p = path.attr("endpoint_zones");
+    let listed: Option<&Vec<String>> = ring.endpoints.known();
+    let zones = checks::map(r, &p, &ring.endpoint_zones, |endpoint, az| {
+        let mut problems = Vec::new();
+        if az.is_empty() {
+            problems.push((
+                "Invalid availability zone",
+                format!(
+                    "the zone of {endpoint:?} is empty; leave the endpoint out to give it no zone"
+                ),
+            ));
+        }
+        if let Some(listed) = listed
+            && !listed.iter().any(|e| e == endpoint)
+        {
+            problems.push((
+                "Zone of an endpoint not in the ring",
+                format!("{endpoint:?} is not one of this ring's endpoints"),
+            ));
+        }
+        problems
+    });
+    let has_zones = ring.endpoint_zones.known().is_some_and(|z| !z.is_empty());
+    if has_zones && *algorithm == Checked::Known(Algorithm::Hashmod) {
+        r.push(
+            &p,
+            "Zones on a hashmod ring",
+            "Thanos places series by availability zone only on a ketama ring, and a router refuses a hashmod ring with zones: set algorithm = \"ketama\" or remove endpoint_zones",
+        );
+        return Checked::Missing;
+    }
+    zones
+}
+
+/// `external_labels`: valid labels, on a ring whose ingestors apply them.
+fn external_labels(
+    ring: &HashringModel,
+    path: &Path,
+    soft: bool,
+    matcher: &Checked<TenantMatcher>,
+    context: &RouterContext,
+    r: &mut Report,
+) -> Checked<BTreeMap<String, String>> {
+    let p = path.attr("external_labels");
+    let tenant_label = context
+        .tenant_label
+        .as_deref()
+        .unwrap_or(DEFAULT_TENANT_LABEL);
+    let labels = checks::map(r, &p, &ring.external_labels, |k, v| {
+        let mut problems = Vec::new();
+        if let Err(e) = validate::prometheus_label_name(k) {
+            problems.push(("Invalid external label name", e));
+        }
+        if v.is_empty() {
+            problems.push((
+                "Invalid external label value",
+                format!("the value of {k:?} is empty"),
+            ));
+        }
+        if k == REPLICA_LABEL || k == tenant_label {
+            problems.push((
+                "Reserved external label",
+                format!(
+                    "{k:?} is set by the ingestors ({REPLICA_LABEL} tells replicas apart for deduplication, {tenant_label} names the tenant); an external label would replace it"
+                ),
+            ));
+        }
+        problems
+    });
+    let set = ring.external_labels.known().is_some_and(|l| !l.is_empty());
+    if !set {
+        return labels;
+    }
+    let why = if context.mode == Some(Mode::RouterOnly) {
+        Some(
+            "only ingestors that read this hashrings file apply external labels, and the ingestors this router writes to do not (a receive needs both router and ingestor blocks for that)",
+        )
+    } else if soft {
+        Some(
+            "Thanos applies a ring's external labels to the tenants it lists, and the soft ring lists none",
+        )
+    } else if *matcher == Checked::Known(TenantMatcher::Glob) {
+        Some(
+            "Thanos applies a ring's external labels to tenants listed exactly, never to tenants matched by a glob",
+        )
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        r.push(
+            &p,
+            "External labels that would never be applied",
+            format!("{why}; remove them, or set them where they apply"),
+        );
+        return Checked::Missing;
+    }
+    labels
+}
+
+/// The label that tells replicas apart (every receive pod sets it).
+const REPLICA_LABEL: &str = "receive_replica";
+/// Thanos's default `--receive.tenant-label-name`.
+const DEFAULT_TENANT_LABEL: &str = "tenant_id";
+
+/// `shuffle_sharding`: a ketama ring, sizes, overrides.
+fn shuffle_sharding(
+    s: &ShuffleShardingModel,
+    p: &Path,
+    algorithm: &Checked<Algorithm>,
+    r: &mut Report,
+) -> Checked<ShuffleSharding> {
+    if *algorithm == Checked::Known(Algorithm::Hashmod) {
+        r.push(
+            p,
+            "Shuffle sharding on a hashmod ring",
+            "Thanos shards tenants only on a ketama ring, and a router refuses a hashmod ring with shuffle sharding: set algorithm = \"ketama\"",
+        );
+        return Checked::Missing;
+    }
+    let positive = |what: &'static str| {
+        move |n: i64| {
+            if n >= 1 {
+                Ok(())
+            } else {
+                Err((what, format!("{n} must be at least 1")))
+            }
+        }
+    };
+    let size = checks::int(
+        r,
+        &p.attr("shard_size"),
+        &s.shard_size,
+        positive("Invalid shard_size"),
+    )
+    .required(r, &p.attr("shard_size"));
+    let cache = checks::int(
+        r,
+        &p.attr("cache_size"),
+        &s.cache_size,
+        positive("Invalid cache_size"),
+    );
+    let overrides = checks::list(r, &p.attr("overrides"), &s.overrides, |o, op, r| {
+        shard_override(o, op, r)
+    });
+    Checked::all(|| {
+        Some(ShuffleSharding {
+            shard_size: size.into_value()? as usize,
+            cache_size: cache.into_option()?.unwrap_or(0) as usize,
+            overrides: overrides.into_value()?,
+        })
+    })
+}
+
+fn shard_override(o: &ShardOverrideModel, p: &Path, r: &mut Report) -> Checked<ShardOverride> {
+    let size = checks::int(r, &p.attr("shard_size"), &o.shard_size, |n| {
+        if n >= 1 {
+            Ok(())
+        } else {
+            Err(("Invalid shard_size", format!("{n} must be at least 1")))
+        }
+    })
+    .required(r, &p.attr("shard_size"));
+    let matcher = checks::parsed(r, &p.attr("tenant_matcher"), &o.tenant_matcher, |s| {
+        TenantMatcher::parse(s).ok_or_else(|| {
+            (
+                "Invalid tenant_matcher",
+                format!("{s:?} is not one of {:?}", TenantMatcher::VALUES),
+            )
+        })
+    })
+    .or(|| TenantMatcher::Exact);
+    let glob = matcher == Checked::Known(TenantMatcher::Glob);
+    let tenants = checks::unique_strings(r, &p.attr("tenants"), &o.tenants, "tenant", |t| {
+        if t.is_empty() {
+            Err(("Invalid tenant", "a tenant must not be empty".to_owned()))
+        } else if glob && placement::check_glob(t).is_err() {
+            Err((
+                "Invalid tenant glob",
+                format!("{t:?} is not a valid pattern; Thanos would never apply this override"),
+            ))
+        } else {
+            Ok(())
+        }
+    })
+    .required(r, &p.attr("tenants"));
+    if o.tenants.known().is_some_and(Vec::is_empty) {
+        r.push(
+            &p.attr("tenants"),
+            "Override without tenants",
+            "an override applies to the tenants it lists: list at least one",
+        );
+    }
+    Checked::all(|| {
+        Some(ShardOverride {
+            shard_size: size.into_value()? as usize,
+            tenants: tenants.into_value()?,
+            tenant_matcher: Some(matcher.into_value()?),
         })
     })
 }

@@ -57,12 +57,23 @@ type ringCase struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "go-rand-table" {
+		if err := writeCookedTable(os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	all := seriesList()
 	cases := ringCases()
 	for i := range cases {
 		run(&cases[i], all)
 	}
-	if err := write(os.Stdout, all, cases); err != nil {
+	multi := multiCases()
+	for i := range multi {
+		runMulti(&multi[i], all)
+	}
+	if err := write(os.Stdout, all, cases, multi, goRandCases()); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -279,7 +290,7 @@ func ringCases() []ringCase {
 }
 
 // write prints the file: one series or ring per line, so a regeneration diffs readably.
-func write(f *os.File, all []series, cases []ringCase) error {
+func write(f *os.File, all []series, cases []ringCase, multi []multiCase, goRand []goRandCase) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "{\n\"thanos\": %q,\n\"series\": [\n", thanosVersion)
 	for i, s := range all {
@@ -301,6 +312,30 @@ func write(f *os.File, all []series, cases []ringCase) error {
 		}
 		b.Write(line)
 		if i+1 < len(cases) {
+			b.WriteString(",")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("],\n\"files\": [\n")
+	for i, c := range multi {
+		line, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		b.Write(line)
+		if i+1 < len(multi) {
+			b.WriteString(",")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("],\n\"go_rand\": [\n")
+	for i, c := range goRand {
+		line, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		b.Write(line)
+		if i+1 < len(goRand) {
 			b.WriteString(",")
 		}
 		b.WriteString("\n")

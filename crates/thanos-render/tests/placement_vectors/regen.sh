@@ -49,3 +49,7 @@ mv vectors.json.tmp vectors.json
 printf 'placement_vectors: wrote %s (%s series, %s rings)\n' vectors.json \
   "$(sed -n '/^"series"/,/^]/p' vectors.json | grep -c '^{')" \
   "$(sed -n '/^"rings"/,/^]/p' vectors.json | grep -c '^{')" >&2
+# The seeding table of Go's math/rand, which shuffle sharding's shard choice depends on.
+"$GO" run -mod=readonly . go-rand-table >../../src/placement/gorand_cooked.rs.tmp
+mv ../../src/placement/gorand_cooked.rs.tmp ../../src/placement/gorand_cooked.rs
+printf 'placement_vectors: wrote %s\n' src/placement/gorand_cooked.rs >&2

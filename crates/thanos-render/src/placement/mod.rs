@@ -52,10 +52,16 @@
 //!   is refused here ([`PlacementError::ZoneSpreadUnsatisfiable`]).
 //! - Thanos refuses a ketama ring with fewer endpoints than the replication factor.
 //!
-//! Not modelled: shuffle sharding (`shuffle_sharding_config`), choosing a tenant's ring among
-//! several (the caller passes the ring that serves the tenant), a tenant taken from a label
-//! (`--receive.split-tenant-label-name`, which also removes that label before hashing), and
-//! unknown algorithm names (Thanos falls back to hashmod).
+//! # A whole file
+//! [`MultiRing`] is a whole `hashrings.json` (`NewMultiHashring`): a tenant is served by the
+//! first ring whose tenants match it (exactly, or as a glob: [`glob_matches`], Go's
+//! `filepath.Match`), a ring without tenants matching every tenant. With shuffle sharding a
+//! tenant writes to a ketama ring of its own shard, chosen per zone by Go's `math/rand`
+//! ([`GoRand`]) seeded from the MD5 of the tenant and zone (see [`shuffle`]).
+//!
+//! Not modelled: a tenant taken from a label (`--receive.split-tenant-label-name`, which also
+//! removes that label before hashing), and unknown algorithm names (Thanos falls back to
+//! hashmod; they are never rendered).
 //!
 //! # Share moved
 //! [`movement`] compares two rings on a sample of series: a series is *changed* when its set of
@@ -65,10 +71,26 @@
 //! uniformly, so the fraction of a deterministic synthetic population estimates the fraction
 //! of real series (at [`SAMPLE_SERIES_PER_TENANT`] within about one percentage point).
 
+mod change;
+mod glob;
+mod gorand;
+mod gorand_cooked;
+mod multi;
+mod shuffle;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use xxhash_rust::xxh64::{Xxh64, xxh64};
+
+pub use crate::hashring::RingEndpoint as Endpoint;
+pub use change::{
+    RingChange, RingSide, SAMPLE_SERIES, SAMPLE_TENANTS, ring_change, sample_tenants,
+};
+pub use glob::{BadPattern, check as check_glob, is_literal, matches as glob_matches};
+pub use gorand::GoRand;
+pub use multi::{MultiRing, TenantError, TenantRing};
+pub use shuffle::{shard_seed, shard_take};
 
 /// Sections per endpoint on a ketama ring (`SectionsPerNode` in `pkg/receive/hashring.go`).
 pub const SECTIONS_PER_ENDPOINT: usize = 1000;
@@ -85,48 +107,32 @@ pub const SAMPLE_SERIES_PER_TENANT: usize = 10_000;
 pub const SAMPLE_METRIC: &str = "thanos_placement_sample";
 
 /// The hashring algorithms of `hashrings.json` (`algorithm`, or `--receive.hashrings-algorithm`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Algorithm {
     Hashmod,
     Ketama,
 }
 
 impl Algorithm {
+    pub const VALUES: &[&str] = &["hashmod", "ketama"];
+
+    pub fn parse(s: &str) -> Option<Algorithm> {
+        match s {
+            "hashmod" => Some(Algorithm::Hashmod),
+            "ketama" => Some(Algorithm::Ketama),
+            _ => None,
+        }
+    }
+
     /// The name `hashrings.json` uses.
     pub fn as_str(self) -> &'static str {
         match self {
             Algorithm::Hashmod => "hashmod",
             Algorithm::Ketama => "ketama",
         }
-    }
-}
-
-/// One ring member: its address as written in `hashrings.json` and its availability zone.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Endpoint {
-    pub address: String,
-    /// `None` and `Some("")` mean the same, as in Thanos: no zone.
-    pub az: Option<String>,
-}
-
-impl Endpoint {
-    pub fn new(address: impl Into<String>) -> Self {
-        Endpoint {
-            address: address.into(),
-            az: None,
-        }
-    }
-
-    pub fn with_az(address: impl Into<String>, az: impl Into<String>) -> Self {
-        Endpoint {
-            address: address.into(),
-            az: Some(az.into()),
-        }
-    }
-
-    /// The zone, `""` for none.
-    pub fn zone(&self) -> &str {
-        self.az.as_deref().unwrap_or("")
     }
 }
 
@@ -150,6 +156,12 @@ pub enum PlacementError {
         first: String,
         second: String,
     },
+    /// Thanos refuses shuffle sharding on a hashmod ring.
+    #[error("hashmod does not support shuffle sharding")]
+    ShuffleWithHashmod,
+    /// Thanos refuses a shard size larger than the ring.
+    #[error("shard size {shard_size} is larger than the {endpoints} endpoints of the ring")]
+    ShardLargerThanRing { shard_size: usize, endpoints: usize },
     /// Ketama cannot spread this many replicas evenly over the zones; Thanos never finishes
     /// loading such a ring.
     #[error(
@@ -173,6 +185,8 @@ pub struct Ring {
     endpoints: Vec<Endpoint>,
     /// Ketama only: section positions, ascending.
     section_hashes: Vec<u64>,
+    /// Ketama only: the endpoint (index) each section belongs to.
+    section_owners: Vec<u32>,
     /// Ketama only: for each section, `replication_factor` endpoint indices in replica order.
     section_replicas: Vec<u32>,
 }
@@ -275,6 +289,7 @@ fn hashmod(mut endpoints: Vec<Endpoint>, replication_factor: u64) -> Result<Ring
         replication_factor: replication_factor as usize,
         endpoints,
         section_hashes: Vec::new(),
+        section_owners: Vec::new(),
         section_replicas: Vec::new(),
     })
 }
@@ -343,6 +358,7 @@ fn ketama(endpoints: Vec<Endpoint>, replication_factor: u64) -> Result<Ring, Pla
         replication_factor: rf,
         endpoints,
         section_hashes: sections.iter().map(|&(h, _)| h).collect(),
+        section_owners: sections.iter().map(|&(_, e)| e).collect(),
         section_replicas,
     })
 }
