@@ -207,10 +207,27 @@ fn gateway(g: &GatewayModel, p: &Path, r: &mut Report) -> Checked<Gateway> {
     };
     let min_time = time("min_time", &g.min_time, r);
     let max_time = time("max_time", &g.max_time, r);
-    if let (Checked::Known(min), Checked::Known(max)) = (&min_time, &max_time)
-        && let Some(detail) = empty_window(min, max, now_ms())
+    // An unset side is Thanos's default (`cmd/thanos/store.go`): only an absolute time at the
+    // very end of year 9999 can pass it, but then the gateway would not start either.
+    let side = |t: &Checked<Time>, default: &str| match t {
+        Checked::Known(t) => Some(t.clone()),
+        Checked::Unset => Some((
+            default.to_owned(),
+            validate::parse_thanos_time_or_duration(default).ok()?,
+        )),
+        Checked::Missing => None,
+    };
+    if let (Some(min), Some(max)) = (
+        side(&min_time, DEFAULT_MIN_TIME),
+        side(&max_time, DEFAULT_MAX_TIME),
+    ) && let Some(detail) = empty_window(&min, &max, now_ms())
     {
-        r.push(&p.attr("min_time"), "Empty time window", detail);
+        let at = if matches!(min_time, Checked::Known(_)) {
+            "min_time"
+        } else {
+            "max_time"
+        };
+        r.push(&p.attr(at), "Empty time window", detail);
     }
     Checked::all(|| {
         Some(Gateway {
@@ -225,6 +242,11 @@ fn gateway(g: &GatewayModel, p: &Path, r: &mut Report) -> Checked<Gateway> {
 
 /// A time as written and as read.
 type Time = (String, TimeOrDuration);
+
+/// What the store gateway serves from when `min_time` is unset (`--min-time`'s default).
+const DEFAULT_MIN_TIME: &str = "0000-01-01T00:00:00Z";
+/// What it serves up to when `max_time` is unset (`--max-time`'s default).
+const DEFAULT_MAX_TIME: &str = "9999-12-31T23:59:59Z";
 
 /// Why a gateway's window is empty at `now_ms`, if it is: Thanos refuses to start a store
 /// gateway whose `--min-time` is later than its `--max-time` (`cmd/thanos/store.go`), comparing
@@ -284,8 +306,14 @@ fn closing_window(m: &StorageModel) -> Option<Invalid> {
     let (Input::Known(min), Input::Known(max)) = (&g.min_time, &g.max_time) else {
         return None;
     };
-    let min = (min.clone(), validate::parse_thanos_time_or_duration(min).ok()?);
-    let max = (max.clone(), validate::parse_thanos_time_or_duration(max).ok()?);
+    let min = (
+        min.clone(),
+        validate::parse_thanos_time_or_duration(min).ok()?,
+    );
+    let max = (
+        max.clone(),
+        validate::parse_thanos_time_or_duration(max).ok()?,
+    );
     let closes = window_closes(&min, &max, now_ms())?;
     let mut report = Report::default();
     report.push(
@@ -368,7 +396,10 @@ mod tests {
     use super::*;
 
     fn time(s: &str) -> Time {
-        (s.to_owned(), validate::parse_thanos_time_or_duration(s).unwrap())
+        (
+            s.to_owned(),
+            validate::parse_thanos_time_or_duration(s).unwrap(),
+        )
     }
 
     const NOW: i64 = 1_780_000_000_000; // 2026-05-28T20:26:40Z
@@ -376,10 +407,7 @@ mod tests {
     #[test]
     fn mixed_windows_are_judged_now_and_name_the_moments() {
         let empty = empty_window(&time("2026-06-01T00:00:00Z"), &time("-1h"), NOW).unwrap();
-        assert!(
-            empty.contains("\"-1h\" is 2026-05-28T19:26:40Z"),
-            "{empty}"
-        );
+        assert!(empty.contains("\"-1h\" is 2026-05-28T19:26:40Z"), "{empty}");
         assert_eq!(
             empty_window(&time("2026-05-01T00:00:00Z"), &time("-1h"), NOW),
             None
@@ -393,7 +421,10 @@ mod tests {
         let closes = window_closes(&min, &max, NOW).unwrap();
         assert_eq!(validate::format_rfc3339(closes), "2026-06-08T00:00:00Z");
         // Already closed is an error, not a warning; windows of one form never close.
-        assert_eq!(window_closes(&time("-1w"), &time("2026-05-01T00:00:00Z"), NOW), None);
+        assert_eq!(
+            window_closes(&time("-1w"), &time("2026-05-01T00:00:00Z"), NOW),
+            None
+        );
         assert_eq!(window_closes(&time("-2w"), &time("-1w"), NOW), None);
         assert_eq!(
             window_closes(&time("2026-05-01T00:00:00Z"), &time("-1h"), NOW),

@@ -428,6 +428,24 @@ fn storage_time_window_must_not_be_empty() {
     ] {
         assert_eq!(gateway(min, max), [], "{min} {max}");
     }
+    // One side unset is Thanos's default: 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+    let only = |attr: &str, t: &str| {
+        s_as_written(serde_json::json!({
+            "name": "s",
+            "object_storage_config": {"name": "b", "key": "k"},
+            "gateway": {attr: t},
+        }))
+    };
+    assert_eq!(
+        paths(&only("min_time", "9999-12-31T23:59:59-01:00")),
+        ["gateway.min_time"]
+    );
+    assert_eq!(only("min_time", "9999-12-31T23:59:59Z"), []);
+    assert_eq!(only("max_time", "0000-01-01T00:00:00Z"), []);
+    assert_eq!(
+        paths(&only("max_time", "0000-01-01T00:00:00+01:00")),
+        ["gateway.max_time"]
+    );
     // Values Go's RFC 3339 parser (and so Thanos) refuses.
     for bad in ["2026-02-30T00:00:00Z", "2026-01-01t00:00:00z", "-300y"] {
         assert_eq!(paths(&gateway(bad, "-1h")), ["gateway.min_time"], "{bad}");

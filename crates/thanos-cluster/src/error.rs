@@ -452,8 +452,14 @@ mod tests {
             let e = from_status(s, &key);
             assert!(matches!(e, Error::NamespaceTerminating { .. }), "{e:?}");
             let message = e.to_string();
-            assert!(message.contains("namespace \"mon\" is being deleted"), "{message}");
-            assert!(message.contains("Wait until the namespace is gone"), "{message}");
+            assert!(
+                message.contains("namespace \"mon\" is being deleted"),
+                "{message}"
+            );
+            assert!(
+                message.contains("Wait until the namespace is gone"),
+                "{message}"
+            );
             assert!(!message.contains("RBAC"), "{message}");
             assert!(!e.is_transient());
         }

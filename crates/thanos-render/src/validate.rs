@@ -349,8 +349,10 @@ pub fn parse_thanos_time_or_duration(s: &str) -> Result<TimeOrDuration, String> 
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)` as Go's `time.Parse(time.RFC3339, ...)` reads it
-/// (`time/format_rfc3339.go`): month, day (for the month and year), hour, minute and second in
-/// range, an upper-case `T` and `Z`. Milliseconds since the Unix epoch.
+/// (`time/format_rfc3339.go`, then the general parser of `time/format.go` when that fails):
+/// month, day (for the month and year), hour, minute and second in range, an upper-case `T`
+/// and `Z`, a fraction after `.` or `,`, an offset of at most 24 hours and 60 minutes. (The
+/// general parser also takes a one-digit hour; we do not.) Milliseconds since the Unix epoch.
 fn rfc3339_millis(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() < 20 {
@@ -372,7 +374,7 @@ fn rfc3339_millis(s: &str) -> Option<i64> {
     let second = number(17..19).filter(|s| *s <= 59)?;
     let mut i = 19;
     let mut millis = 0;
-    if b[i] == b'.' {
+    if b[i] == b'.' || b[i] == b',' {
         i += 1;
         let start = i;
         while i < b.len() && b[i].is_ascii_digit() {
@@ -391,12 +393,18 @@ fn rfc3339_millis(s: &str) -> Option<i64> {
     let tz = &b[i..];
     let offset_minutes = match tz {
         [b'Z'] => 0,
-        // Go's fallback parser does not check the offset's range; neither do we.
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2]
             if [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()) =>
         {
-            let minutes = i64::from((h1 - b'0') * 10 + (h2 - b'0')) * 60
-                + i64::from((m1 - b'0') * 10 + (m2 - b'0'));
+            let (h, m) = (
+                (h1 - b'0') * 10 + (h2 - b'0'),
+                (m1 - b'0') * 10 + (m2 - b'0'),
+            );
+            // Go's general parser allows offsets of 24 hours and 60 minutes.
+            if h > 24 || m > 60 {
+                return None;
+            }
+            let minutes = i64::from(h) * 60 + i64::from(m);
             if *sign == b'-' { -minutes } else { minutes }
         }
         _ => return None,
@@ -617,6 +625,8 @@ mod tests {
         assert_eq!(t("1970-01-01T00:00:00Z"), Ok(At(0)));
         assert_eq!(t("1970-01-01T00:00:01.5Z"), Ok(At(1500)));
         assert_eq!(t("1970-01-01T01:00:00+01:00"), Ok(At(0)));
+        assert_eq!(t("1970-01-01T00:00:01,25Z"), Ok(At(1250)));
+        assert_eq!(t("1970-01-02T00:00:00+24:00"), Ok(At(0)));
         assert_eq!(t("2024-02-29T00:00:00Z"), Ok(At(1_709_164_800_000)));
         assert_eq!(t("-2w"), Ok(FromNow(-14 * 86_400_000)));
         assert_eq!(t("1h30m"), Ok(FromNow(5_400_000)));
@@ -633,6 +643,8 @@ mod tests {
             "2026-01-01T00:00:00z",
             "2026-01-01T00:00:00.Z",
             "2026-01-01T00:00:00+0100",
+            "2026-01-01T00:00:00+25:00",
+            "2026-01-01T00:00:00+01:61",
             "2026-01-01T00:00:00é:00",
         ] {
             assert!(t(bad).is_err(), "{bad}");
@@ -649,7 +661,10 @@ mod tests {
         assert_eq!(d("1s500ms"), Ok(1500));
         assert_eq!(d("292y"), Ok(292 * 365 * 86_400_000));
         assert!(d("293y").is_err());
-        assert!(d("106751d23h47m16s854ms").is_ok(), "the largest time.Duration");
+        assert!(
+            d("106751d23h47m16s854ms").is_ok(),
+            "the largest time.Duration"
+        );
         assert!(d("106751d23h47m16s855ms").is_err());
         assert!(d("99999999999999999999999s").is_err());
     }

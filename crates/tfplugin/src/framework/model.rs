@@ -292,7 +292,11 @@ impl Field for i64 {
             Some(i) if n.is_integer() => Ok(i),
             _ if n.is_integer() => Err(vec![DecodeError::new(
                 path,
-                format!("{n} is too large: whole numbers here go up to {}.", i64::MAX),
+                format!(
+                    "{n} is out of range: whole numbers here go from {} to {}.",
+                    i64::MIN,
+                    i64::MAX
+                ),
             )]),
             _ => Err(vec![DecodeError::new(
                 path,
@@ -570,7 +574,10 @@ mod tests {
         // A whole number too large for 64 bits is called that, not "not a whole number".
         *v.get_attr_mut("replicas").unwrap() = Value::Number("1e30".parse().unwrap());
         let errors = Res::from_value(&v).unwrap_err();
-        assert!(errors[0].message.contains("too large"), "{errors:?}");
+        assert!(errors[0].message.contains("out of range"), "{errors:?}");
+        *v.get_attr_mut("replicas").unwrap() = Value::Number("-1e30".parse().unwrap());
+        let errors = Res::from_value(&v).unwrap_err();
+        assert!(errors[0].message.contains("out of range"), "{errors:?}");
     }
 
     #[test]

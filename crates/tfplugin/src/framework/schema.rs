@@ -208,9 +208,10 @@ impl Validator {
                 let n = v.as_number()?;
                 match n.to_i64() {
                     Some(i) if n.is_integer() && i >= min => None,
-                    None if n.is_integer() && !n.is_negative() => {
-                        Some(format!("{n} is too large: whole numbers here go up to {}.", i64::MAX))
-                    }
+                    None if n.is_integer() && !n.is_negative() => Some(format!(
+                        "{n} is too large: whole numbers here go up to {}.",
+                        i64::MAX
+                    )),
                     _ => Some(format!("{n} is not a whole number of at least {min}.")),
                 }
             },
