@@ -55,7 +55,7 @@ pub struct GatewayModel {
     #[tf(default = thanos_render::common::DEFAULT_REPLICAS, validate = Validator::int_at_least(0))]
     pub replicas: Input<i64>,
     /// Serve only blocks newer than this (`--min-time`): RFC 3339 time or a relative duration
-    /// such as `-2w`.
+    /// such as `-2w`. Not later than `max_time`: Thanos refuses an empty window.
     pub min_time: Input<String>,
     /// Serve only blocks older than this (`--max-time`): RFC 3339 time or a relative duration
     /// such as `-2h`.
@@ -89,9 +89,10 @@ pub struct CompactModel {
 #[derive(Model, Debug, Clone, PartialEq)]
 pub struct RetentionModel {
     /// Retention of raw data (`--retention.resolution-raw`), a Prometheus duration such as
-    /// `30d`.
+    /// `30d`. While the compactor downsamples, at least `40h` (or `0d`): Thanos refuses less.
     pub raw: Input<String>,
-    /// Retention of 5-minute downsampled data (`--retention.resolution-5m`).
+    /// Retention of 5-minute downsampled data (`--retention.resolution-5m`). While the
+    /// compactor downsamples, at least `10d` (or `0d`): Thanos refuses less.
     pub five_minutes: Input<String>,
     /// Retention of 1-hour downsampled data (`--retention.resolution-1h`).
     pub one_hour: Input<String>,

@@ -116,7 +116,8 @@ pub struct HashringModel {
     #[tf(default = Value::List(Vec::new()))]
     pub tenants: Input<Vec<String>>,
     /// Static ring members (`host:port` of the ingestors' gRPC port), e.g. another
-    /// `thanos_receive`'s `ingestor_endpoints`. When set, the selectors are ignored.
+    /// `thanos_receive`'s `ingestor_endpoints`: at least `replication_factor` of them. Set
+    /// this or `endpoints_selector`, not both.
     pub endpoints: Input<Vec<String>>,
     /// A Kubernetes label selector of the ingestor Services (their EndpointSlices) whose Ready
     /// pods are ring members, discovered at plan time; all conditions must hold.
