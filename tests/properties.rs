@@ -141,33 +141,9 @@ fn configuration(type_name: &str, shape: Shape) -> BoxedStrategy<Value> {
         .boxed()
 }
 
-/// A valid configuration of each type, with a bit of everything.
+/// [`samples::valid_configuration`] as the value Terraform sends.
 fn base(type_name: &str, schema: &tfplugin::framework::Schema) -> Value {
-    let json = match type_name {
-        "thanos_query" => json!({
-            "name": "q",
-            "stores": [{"address": "s:10901"}, {"address": "t:10901", "secret_name": "ca"}],
-            "http_ingress": {"host": "q.example.com"},
-        }),
-        "thanos_receive" => json!({
-            "name": "r",
-            "router": {"soft_tenant_hashring": {"name": "all", "endpoints": ["i-0:10901"]}},
-            "ingestor": {"object_storage_config": {"name": "b", "key": "k"}},
-        }),
-        "thanos_rule" => json!({
-            "name": "ru",
-            "query_endpoints": ["http://q:10902"],
-            "rule_groups": {"g": samples::RULE_FILES[1]},
-            "alertmanagers": [{"url": "http://am:9093"}],
-        }),
-        "thanos_storage" => json!({
-            "name": "s",
-            "object_storage_config": {"name": "b", "key": "k"},
-            "gateway": {"min_time": "-2w"},
-            "compact": {"retention": {"raw": "30d"}},
-        }),
-        other => panic!("no base for {other}"),
-    };
+    let json = samples::valid_configuration(type_name).expect("a resource type");
     let value = json_to_value(&json, &schema.value_type());
     tfplugin::framework::plan::fill_absent(&schema.block, value)
 }

@@ -219,3 +219,36 @@ pub fn for_attribute(attribute: &str) -> &'static [&'static [&'static str]] {
 pub const ALL: &[&[&str]] = &[
     NAMES, DURATIONS, TIMES, ADDRESSES, QUANTITIES, WORDS, LABELS, JSON, RULE_FILES, ARGS, OTHER,
 ];
+
+/// A valid configuration of each resource type (as JSON written like HCL), with a bit of
+/// everything: harnesses start from it and change some attributes, so that most of what they
+/// generate reaches the rules and rendering.
+pub fn valid_configuration(type_name: &str) -> Option<serde_json::Value> {
+    use crate::resources::{query, receive, rule, storage};
+    use serde_json::json;
+    Some(match type_name {
+        query::TYPE_NAME => json!({
+            "name": "q",
+            "stores": [{"address": "s:10901"}, {"address": "t:10901", "secret_name": "ca"}],
+            "http_ingress": {"host": "q.example.com"},
+        }),
+        receive::TYPE_NAME => json!({
+            "name": "r",
+            "router": {"soft_tenant_hashring": {"name": "all", "endpoints": ["i-0:10901"]}},
+            "ingestor": {"object_storage_config": {"name": "b", "key": "k"}},
+        }),
+        rule::TYPE_NAME => json!({
+            "name": "ru",
+            "query_endpoints": ["http://q:10902"],
+            "rule_groups": {"g": RULE_FILES[1]},
+            "alertmanagers": [{"url": "http://am:9093"}],
+        }),
+        storage::TYPE_NAME => json!({
+            "name": "s",
+            "object_storage_config": {"name": "b", "key": "k"},
+            "gateway": {"min_time": "-2w"},
+            "compact": {"retention": {"raw": "30d"}},
+        }),
+        _ => return None,
+    })
+}
