@@ -559,3 +559,26 @@ fn images_come_from_the_context_unless_set() {
         thanos_render::envoy::DEFAULT_ENVOY_IMAGE
     );
 }
+
+/// Found by the `render_config` fuzz target: `replicas = 2147483647` on an ingesting receive
+/// made the plan list two billion ingestor endpoints (minutes and gigabytes, then out of
+/// memory). More ingestors than a router's hashrings.json (one ConfigMap) holds are refused
+/// at `replicas`, saying how many fit; a router alone lists no pods.
+#[test]
+fn receive_ingestors_must_fit_a_hashrings_file() {
+    let receive = |replicas: i64, router_only: bool| {
+        let mut config = serde_json::json!({"name": "r", "namespace": "mon", "replicas": replicas});
+        if router_only {
+            config["router"] =
+                serde_json::json!({"soft_tenant_hashring": {"name": "all", "endpoints": ["i:1"]}});
+        }
+        r_as_written(config)
+    };
+    for replicas in [i64::from(i32::MAX), 1_000_000, 20_000] {
+        let v = receive(replicas, false);
+        assert_eq!(paths(&v), ["replicas"], "{replicas}: {v:#?}");
+        assert!(v[0].detail.contains("at most"), "{v:#?}");
+    }
+    assert_eq!(receive(5_000, false), []);
+    assert_eq!(receive(i64::from(i32::MAX), true), []);
+}
