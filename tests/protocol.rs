@@ -949,3 +949,136 @@ async fn logs_are_hclog_json_on_stderr_when_tf_log_is_set() {
     }
     let _ = AttributePath::root();
 }
+
+/// `replicas = 1.5` (or a whole number beyond 64 bits) on every resource: one error, at the
+/// attribute, from validation and from the plan alike, and never a diagnostic that calls the
+/// user's input a bug of the provider (the "schema and renderer disagree" error of issue 19).
+#[tokio::test]
+async fn numbers_that_do_not_fit_are_one_pathed_error_never_an_internal_one() {
+    use terraform_provider_thanos::resources::rule;
+    use terraform_provider_thanos::testing::terraform_config;
+    use tfplugin::framework::INTERNAL_ERROR_MARK;
+
+    let plugin = Plugin::launch();
+    let mut client = plugin.provider().await;
+    let cases: [(&str, tfplugin::framework::Schema, Value, &[&str]); 4] = [
+        (
+            query::TYPE_NAME,
+            lifecycle::schema::<query::Query>(),
+            terraform_config::<query::Query>(&serde_json::json!({"name": "q"})),
+            &["replicas"],
+        ),
+        (
+            receive::TYPE_NAME,
+            lifecycle::schema::<receive::Receive>(),
+            terraform_config::<receive::Receive>(&serde_json::json!({"name": "r"})),
+            &["replicas"],
+        ),
+        (
+            rule::TYPE_NAME,
+            lifecycle::schema::<rule::Rule>(),
+            terraform_config::<rule::Rule>(&serde_json::json!({
+                "name": "ru",
+                "query_endpoints": ["http://q:10902"],
+                "rule_groups": {"g": "groups: []\n"},
+            })),
+            &["replicas"],
+        ),
+        (
+            storage::TYPE_NAME,
+            lifecycle::schema::<storage::Storage>(),
+            terraform_config::<storage::Storage>(&serde_json::json!({
+                "name": "s",
+                "object_storage_config": {"name": "b", "key": "k"},
+                "gateway": {},
+            })),
+            &["gateway", "replicas"],
+        ),
+    ];
+    for (type_name, schema, base, at) in cases {
+        let ty = schema.value_type();
+        let path: String = at.iter().map(|a| format!(".{a}")).collect();
+        for number in ["1.5", "1e30", "-1e30", "0.000001"] {
+            let mut cfg = base.clone();
+            let mut slot = &mut cfg;
+            for a in at {
+                slot = slot.get_attr_mut(a).unwrap();
+            }
+            *slot = Value::Number(number.parse().unwrap());
+            let validated = client
+                .validate_resource_config(pb::validate_resource_config::Request {
+                    type_name: type_name.into(),
+                    config: dv(&cfg, &ty),
+                    client_capabilities: None,
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .diagnostics;
+            let planned = client
+                .plan_resource_change(pb::plan_resource_change::Request {
+                    type_name: type_name.into(),
+                    prior_state: dv(&Value::Null, &ty),
+                    proposed_new_state: dv(&cfg, &ty),
+                    config: dv(&cfg, &ty),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .diagnostics;
+            for (rpc, diags) in [("validate", validated), ("plan", planned)] {
+                let errors: Vec<_> = errors(&diags).into_iter().cloned().collect();
+                assert_eq!(
+                    paths(&errors),
+                    [path.as_str()],
+                    "{type_name} {number} {rpc}: {diags:#?}"
+                );
+                for d in &diags {
+                    assert!(
+                        !d.summary.contains(INTERNAL_ERROR_MARK)
+                            && !d.detail.contains(INTERNAL_ERROR_MARK),
+                        "{type_name} {number} {rpc}: an internal error from user input: {d:#?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A stored state that does not fit the schema (edited by hand, or written by something
+/// else) is the user's to repair: advice, not a bug report.
+#[tokio::test]
+async fn an_unreadable_stored_state_gets_advice_not_a_bug_report() {
+    use tfplugin::framework::INTERNAL_ERROR_MARK;
+
+    let plugin = Plugin::launch();
+    let mut client = plugin.provider().await;
+    for raw in [
+        &br#"{"name": 3, "replicas": "many"}"#[..],
+        b"{not json",
+        br#"{"replicas": true}"#,
+        b"[]",
+    ] {
+        let resp = client
+            .upgrade_resource_state(pb::upgrade_resource_state::Request {
+                type_name: query::TYPE_NAME.into(),
+                version: 0,
+                raw_state: Some(pb::RawState {
+                    json: raw.to_vec(),
+                    flatmap: Default::default(),
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let errors = errors(&resp.diagnostics);
+        assert_eq!(errors.len(), 1, "{:?}", resp.diagnostics);
+        assert!(
+            errors[0].detail.contains("import it again")
+                && !errors[0].detail.contains(INTERNAL_ERROR_MARK),
+            "{:?}",
+            errors[0]
+        );
+    }
+}

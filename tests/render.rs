@@ -5,6 +5,8 @@
 //! `terraform_provider_thanos::testing`), taken through the schema's defaults, the model and
 //! validation exactly as a plan takes them.
 
+#[path = "render/cross_field.rs"]
+mod cross_field;
 #[path = "render/envoy_validate.rs"]
 mod envoy_validate;
 #[path = "render/golden.rs"]

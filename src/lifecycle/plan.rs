@@ -4,7 +4,7 @@
 //! (never kept from state), so drift recorded by a refresh shows as a change to repair.
 
 use tfplugin::framework::{
-    Block, Context, Diagnostics, Input, Model, PlanRequest, PlanResponse, Schema,
+    Block, Context, Diagnostic, Diagnostics, Input, Model, PlanRequest, PlanResponse, Schema,
 };
 use tfvalue::Value;
 use thanos_render::Object;
@@ -144,8 +144,9 @@ pub fn desired<K: Kind>(
         Ok(rendered) => rendered.objects,
         Err(thanos_render::Error::Undiscovered { .. }) => return Ok(None),
         Err(thanos_render::Error::Invalid(findings)) => return Err(diagnostics(&findings, false)),
+        // Validation accepted the spec, so anything else is ours to fix.
         Err(e) => {
-            return Err(super::failure(format!("Cannot render {}", K::TYPE_NAME), e).into());
+            return Err(Diagnostic::internal(format!("Cannot render {}", K::TYPE_NAME), e).into());
         }
     };
     let common = K::spec_common(spec);

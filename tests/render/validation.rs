@@ -397,6 +397,94 @@ fn storage_rules() {
     );
 }
 
+/// A gateway window whose start is later than its end serves nothing, and Thanos refuses to
+/// start with it: an error at plan, in relative, absolute and mixed forms.
+#[test]
+fn storage_time_window_must_not_be_empty() {
+    let gateway = |min: &str, max: &str| {
+        s_as_written(serde_json::json!({
+            "name": "s",
+            "object_storage_config": {"name": "b", "key": "k"},
+            "gateway": {"min_time": min, "max_time": max},
+        }))
+    };
+    for (min, max) in [
+        ("-1w", "-2w"),
+        ("1h", "-1h"),
+        ("2026-01-01T00:00:00Z", "2025-01-01T00:00:00Z"),
+        ("2026-01-01T01:00:00+02:00", "2025-12-31T22:00:00Z"),
+        ("9000-01-01T00:00:00Z", "-1h"),
+        ("-1h", "1970-01-01T00:00:00Z"),
+    ] {
+        let v = gateway(min, max);
+        assert_eq!(paths(&v), ["gateway.min_time"], "{min} {max}: {v:#?}");
+        assert!(v[0].detail.contains("later than max_time"), "{v:#?}");
+    }
+    for (min, max) in [
+        ("-2w", "-1w"),
+        ("-1w", "-1w"),
+        ("2025-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),
+        ("1970-01-01T00:00:00Z", "-1h"),
+        ("-1h", "9000-01-01T00:00:00Z"),
+    ] {
+        assert_eq!(gateway(min, max), [], "{min} {max}");
+    }
+    // One side unset is Thanos's default: 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+    let only = |attr: &str, t: &str| {
+        s_as_written(serde_json::json!({
+            "name": "s",
+            "object_storage_config": {"name": "b", "key": "k"},
+            "gateway": {attr: t},
+        }))
+    };
+    assert_eq!(
+        paths(&only("min_time", "9999-12-31T23:59:59-01:00")),
+        ["gateway.min_time"]
+    );
+    assert_eq!(only("min_time", "9999-12-31T23:59:59Z"), []);
+    assert_eq!(only("max_time", "0000-01-01T00:00:00Z"), []);
+    assert_eq!(
+        paths(&only("max_time", "0000-01-01T00:00:00+01:00")),
+        ["gateway.max_time"]
+    );
+    // Values Go's RFC 3339 parser (and so Thanos) refuses.
+    for bad in ["2026-02-30T00:00:00Z", "2026-01-01t00:00:00z", "-300y"] {
+        assert_eq!(paths(&gateway(bad, "-1h")), ["gateway.min_time"], "{bad}");
+    }
+}
+
+/// Thanos's compactor refuses retentions shorter than the downsampling ranges while it
+/// downsamples; `0d` (forever) and a disabled downsampling are fine.
+#[test]
+fn storage_retention_must_outlast_downsampling() {
+    let compact = |retention: serde_json::Value, disable: bool| {
+        s_as_written(serde_json::json!({
+            "name": "s",
+            "object_storage_config": {"name": "b", "key": "k"},
+            "compact": {"retention": retention, "downsampling_disable": disable},
+        }))
+    };
+    let v = compact(
+        serde_json::json!({"raw": "39h59m", "five_minutes": "9d23h", "one_hour": "1d"}),
+        false,
+    );
+    assert_eq!(
+        paths(&v),
+        ["compact.retention.raw", "compact.retention.five_minutes"]
+    );
+    assert!(v[0].detail.contains("downsampling_disable"), "{v:#?}");
+    for ok in [
+        serde_json::json!({"raw": "40h", "five_minutes": "10d", "one_hour": "1d"}),
+        serde_json::json!({"raw": "0d", "five_minutes": "0s", "one_hour": "1h"}),
+    ] {
+        assert_eq!(compact(ok.clone(), false), [], "{ok}");
+    }
+    assert_eq!(
+        compact(serde_json::json!({"raw": "1d", "five_minutes": "1d"}), true),
+        []
+    );
+}
+
 /// Rendering needs every selector ring discovered; required values are required at plan.
 #[test]
 fn render_reports_undiscovered_and_validation_missing_values() {
@@ -757,4 +845,27 @@ fn own_ring_resize_steps() {
     assert!(receive::interim(&grown, 3, &BTreeMap::new()).is_none());
     assert!(receive::interim(&grown, 0, &BTreeMap::new()).is_none());
     assert!(receive::interim(&config(3, vec![other]), 2, &BTreeMap::new()).is_none());
+}
+
+/// Found by the `render_config` fuzz target: `replicas = 2147483647` on an ingesting receive
+/// made the plan list two billion ingestor endpoints (minutes and gigabytes, then out of
+/// memory). More ingestors than a router's hashrings.json (one ConfigMap) holds are refused
+/// at `replicas`, saying how many fit; a router alone lists no pods.
+#[test]
+fn receive_ingestors_must_fit_a_hashrings_file() {
+    let receive = |replicas: i64, router_only: bool| {
+        let mut config = serde_json::json!({"name": "r", "namespace": "mon", "replicas": replicas});
+        if router_only {
+            config["router"] =
+                serde_json::json!({"soft_tenant_hashring": {"name": "all", "endpoints": ["i:1"]}});
+        }
+        r_as_written(config)
+    };
+    for replicas in [i64::from(i32::MAX), 1_000_000, 20_000] {
+        let v = receive(replicas, false);
+        assert_eq!(paths(&v), ["replicas"], "{replicas}: {v:#?}");
+        assert!(v[0].detail.contains("at most"), "{v:#?}");
+    }
+    assert_eq!(receive(5_000, false), []);
+    assert_eq!(receive(i64::from(i32::MAX), true), []);
 }

@@ -205,7 +205,10 @@ impl<'a> Reader<'a> {
             return Ok(Value::Null);
         }
         if let Some((code, payload)) = self.ext(m, path)? {
-            return Ok(Value::Unknown(unknown_refinements(code, payload)));
+            return Ok(Value::Unknown(applicable(
+                unknown_refinements(code, payload),
+                ty,
+            )));
         }
         let mismatch = || Error::mismatch(path, ty.to_string(), marker_kind(m));
         match ty {
@@ -355,6 +358,25 @@ fn unknown_refinements(code: i8, payload: &[u8]) -> Refinements {
     }
     let mut r = Reader { rest: payload };
     parse_refinements(&mut r).unwrap_or_default()
+}
+
+/// The refinements that can hold for a value of `ty`, as cty keeps them
+/// (`cty/msgpack/unknown.go`): a prefix for strings, bounds for numbers, lengths for
+/// collections, none for `dynamic`. cty refuses the others; we drop them (refinements are
+/// advisory), so that what we decode is what we encode again.
+fn applicable(r: Refinements, ty: &Type) -> Refinements {
+    let collection = matches!(ty, Type::List(_) | Type::Set(_) | Type::Map(_));
+    match ty {
+        Type::Dynamic => Refinements::default(),
+        _ => Refinements {
+            not_null: r.not_null,
+            string_prefix: r.string_prefix.filter(|_| *ty == Type::String),
+            number_lower: r.number_lower.filter(|_| *ty == Type::Number),
+            number_upper: r.number_upper.filter(|_| *ty == Type::Number),
+            length_lower: r.length_lower.filter(|_| collection),
+            length_upper: r.length_upper.filter(|_| collection),
+        },
+    }
 }
 
 fn parse_refinements(r: &mut Reader<'_>) -> Result<Refinements> {

@@ -857,3 +857,41 @@ fn refinements_only_where_they_apply() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Found by the `msgpack_value` fuzz target: a length refinement on an unknown object (cty
+/// only refines collections' lengths) decoded as given but encoded without it, so the value
+/// did not survive its round trip. Refinements that cannot hold for the type are dropped when
+/// decoding, as cty drops them for `dynamic` and refuses them elsewhere.
+#[test]
+fn refinements_that_do_not_fit_the_type_are_dropped() {
+    let object = Type::object([("a", Type::String)]);
+    // ext 12 {5: 111} (and a trailing byte cty ignores) as an unknown object.
+    let bytes = h("d6 0c 81 05 6f 78");
+    for ty in [
+        object,
+        Type::String,
+        Type::Number,
+        Type::Bool,
+        Type::Dynamic,
+    ] {
+        let v = msgpack::decode(&bytes, &ty).unwrap();
+        assert_eq!(v, Value::Unknown(Refinements::default()), "{ty}");
+        let again = msgpack::decode(&msgpack::encode(&v, &ty).unwrap(), &ty).unwrap();
+        assert_eq!(again, v, "{ty}");
+    }
+    // A string prefix on a number, number bounds on a string, not-null on dynamic.
+    for (hex, ty) in [
+        ("c7 04 0c 81 02 a1 61", Type::Number),
+        ("c7 05 0c 81 03 92 01 c3", Type::String),
+        ("c7 03 0c 81 01 c2", Type::Dynamic),
+    ] {
+        let v = msgpack::decode(&h(hex), &ty).unwrap();
+        assert_eq!(v, Value::Unknown(Refinements::default()), "{hex} as {ty}");
+    }
+    // Where they fit they are kept.
+    let list = Type::list(Type::String);
+    assert_eq!(
+        msgpack::decode(&bytes, &list).unwrap(),
+        refined(|r| r.length_lower = Some(111))
+    );
+}

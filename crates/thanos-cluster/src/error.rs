@@ -127,6 +127,19 @@ pub enum Error {
         namespace: String,
     },
 
+    /// 403 from the NamespaceLifecycle admission plugin: the namespace is being deleted, and
+    /// nothing new may be created in it until it is gone. No permission fixes that.
+    #[error(
+        "{object}: namespace {namespace:?} is being deleted, and Kubernetes refuses new objects \
+         in a namespace until its deletion finishes. Wait until the namespace is gone, create it \
+         again and apply again (when the namespace is managed in the same configuration, its \
+         re-creation must come before this resource), or set namespace to another one."
+    )]
+    NamespaceTerminating {
+        object: ObjectKey,
+        namespace: String,
+    },
+
     /// 401: the API server does not accept the credentials.
     #[error(
         "{object}: the Kubernetes API server rejected the provider's credentials (401 \
@@ -267,6 +280,10 @@ pub fn from_status(status: kube::core::Status, object: &ObjectKey) -> Error {
             object: object.clone(),
             message: status.message,
         },
+        403 if namespace_terminating(&status) => Error::NamespaceTerminating {
+            object: object.clone(),
+            namespace: object.namespace.clone(),
+        },
         403 => Error::Forbidden {
             object: object.clone(),
             message: status.message,
@@ -286,6 +303,18 @@ pub fn from_status(status: kube::core::Status, object: &ObjectKey) -> Error {
             message: status.message,
         },
     }
+}
+
+/// Whether a 403 is the NamespaceLifecycle admission plugin refusing new content in a
+/// namespace being deleted (`plugin/pkg/admission/namespace/lifecycle` of k8s.io/apiserver):
+/// its cause `NamespaceTerminating`, or (servers that send no causes) its message.
+fn namespace_terminating(status: &kube::core::Status) -> bool {
+    let cause = status
+        .details
+        .iter()
+        .flat_map(|d| d.causes.iter())
+        .any(|c| c.reason == "NamespaceTerminating");
+    cause || status.message.contains("because it is being terminated")
 }
 
 /// The conflict text: Kubernetes names the other manager in each cause (`conflict with "kubectl"
@@ -402,6 +431,38 @@ mod tests {
         assert!(e.is_transient());
         let e = from_status(status(404, "not found", &[]), &key());
         assert!(e.is_not_found() && !e.is_transient());
+    }
+
+    /// The API server's answer to a create in a namespace being deleted is a 403, but the
+    /// advice is to wait or move, never RBAC.
+    #[test]
+    fn a_terminating_namespace_is_not_an_rbac_problem() {
+        let key = ObjectKey::new("ConfigMap", "mon", "thanosquery-q-terraform");
+        let text = "configmaps \"thanosquery-q-terraform\" is forbidden: unable to create new content in namespace mon because it is being terminated";
+        let with_cause = status(
+            403,
+            text,
+            &[(
+                "NamespaceTerminating",
+                "namespace mon is being terminated",
+                "metadata.namespace",
+            )],
+        );
+        for s in [with_cause, status(403, text, &[])] {
+            let e = from_status(s, &key);
+            assert!(matches!(e, Error::NamespaceTerminating { .. }), "{e:?}");
+            let message = e.to_string();
+            assert!(
+                message.contains("namespace \"mon\" is being deleted"),
+                "{message}"
+            );
+            assert!(
+                message.contains("Wait until the namespace is gone"),
+                "{message}"
+            );
+            assert!(!message.contains("RBAC"), "{message}");
+            assert!(!e.is_transient());
+        }
     }
 
     #[test]

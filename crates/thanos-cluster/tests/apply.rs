@@ -361,3 +361,52 @@ async fn missing_namespace_is_explained() {
     assert!(matches!(e, Error::NamespaceNotFound { .. }), "{e:?}");
     assert!(e.to_string().contains("tc-no-such-namespace"), "{e}");
 }
+
+/// Issue 19: an apply into a namespace that is being deleted fails with advice that fits (wait
+/// or move), not the RBAC advice of other 403s. A ConfigMap with a finalizer nobody removes
+/// holds the namespace in Terminating for as long as the test needs.
+#[tokio::test]
+async fn an_apply_into_a_namespace_being_deleted_says_so() {
+    let Some(path) = kubeconfig("an_apply_into_a_namespace_being_deleted_says_so") else {
+        return;
+    };
+    let ns = TestNs::new(&path, "terminating").await;
+    let hold = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hold\n  namespace: {}\n  finalizers: [\"thanos.paodin.io/test-hold\"]\n",
+        ns.name
+    );
+    let (ok, out) = ns.kubectl(&["apply", "-f", "-"], Some(&hold));
+    assert!(ok, "{out}");
+    let (ok, out) = ns.kubectl(&["delete", "namespace", &ns.name, "--wait=false"], None);
+    assert!(ok, "{out}");
+    let q = query(&ns.name, "q", 1, false);
+    // The admission plugin reads namespaces from its informer: it may take a moment to see
+    // the deletion.
+    let mut outcome = Ok(Vec::new());
+    for _ in 0..40 {
+        outcome = apply_all(&ns.cluster, &q.objects, ApplyOptions::default(), &ns.cancel).await;
+        if outcome.is_err() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let (ok, out) = ns.kubectl(
+        &[
+            "-n",
+            &ns.name,
+            "patch",
+            "configmap",
+            "hold",
+            "--type=merge",
+            "-p",
+            r#"{"metadata":{"finalizers":null}}"#,
+        ],
+        None,
+    );
+    assert!(ok, "{out}");
+    let err = outcome.expect_err("an apply into a terminating namespace fails");
+    assert!(matches!(err, Error::NamespaceTerminating { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("is being deleted"), "{message}");
+    assert!(!message.contains("RBAC"), "{message}");
+}

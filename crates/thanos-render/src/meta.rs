@@ -136,23 +136,34 @@ pub struct DerivedName {
     pub what: &'static str,
 }
 
-/// Reports every derived name that is too long, on the `name` attribute.
+/// Reports the derived names that are too long, as one error on the `name` attribute (one
+/// problem, one fix: a shorter name), naming each and how much shorter the name must be.
 pub fn check_derived_names(r: &mut crate::validate::Report, names: &[DerivedName]) {
-    for d in names {
-        if d.name.len() > d.limit {
-            r.push(
-                &crate::validate::Path::root().attr("name"),
-                "Name too long",
-                format!(
-                    "the {} {:?} would be {} characters long; Kubernetes allows at most {}. Choose a shorter name.",
-                    d.what,
-                    d.name,
-                    d.name.len(),
-                    d.limit
-                ),
-            );
-        }
-    }
+    let long: Vec<&DerivedName> = names.iter().filter(|d| d.name.len() > d.limit).collect();
+    let Some(over) = long.iter().map(|d| d.name.len() - d.limit).max() else {
+        return;
+    };
+    let each: Vec<String> = long
+        .iter()
+        .map(|d| {
+            format!(
+                "the {} {:?} would be {} characters long (Kubernetes allows at most {})",
+                d.what,
+                d.name,
+                d.name.len(),
+                d.limit
+            )
+        })
+        .collect();
+    r.push(
+        &crate::validate::Path::root().attr("name"),
+        "Name too long",
+        format!(
+            "{}. Shorten the name by at least {over} character{}.",
+            each.join("; "),
+            if over == 1 { "" } else { "s" }
+        ),
+    );
 }
 
 /// Go `strconv.Quote`: what Thanos expects after `--selector-label=name=` and `--label=name=`.

@@ -436,6 +436,29 @@ pub fn with_own_members(spec: &ReceiveSpec, discovered: &Discovered) -> Discover
     out
 }
 
+/// The most a ConfigMap holds (Kubernetes' 1 MiB): the routers' `hashrings.json` among them.
+pub const CONFIG_MAP_BYTES: u64 = 1024 * 1024;
+
+/// Bytes the [`ingestor_endpoints`] of `replicas` pods take in `hashrings.json` (each quoted on
+/// a line of its own, as [`crate::hashring::to_json_text`] writes them), counted without
+/// listing them: a plan must not build two billion strings to find out they do not fit.
+pub fn ingestor_endpoints_bytes(name: &str, namespace: &str, replicas: i64) -> u64 {
+    // The endpoint of pod `i` is this many bytes plus the digits of `i`.
+    let prefix = format!("{}-", workload_name(name));
+    let fixed = crate::discovery::pod_endpoint(&prefix, &service_name(name), namespace, GRPC_PORT)
+        .len() as u64;
+    // Indentation, quotes, comma and newline.
+    const PER_LINE: u64 = 10;
+    let n = u64::try_from(replicas).unwrap_or(0);
+    let (mut total, mut from, mut digits, mut next) = (0u64, 0u64, 1u64, 10u64);
+    while from < n {
+        let to = next.min(n);
+        total = total.saturating_add((to - from) * (fixed + digits + PER_LINE));
+        (from, digits, next) = (to, digits + 1, next.saturating_mul(10));
+    }
+    total
+}
+
 /// What this pod passes as `--receive.local-endpoint`: the same canonical string as
 /// [`ingestor_endpoints`], with the pod name from the `NAME` env var.
 pub fn local_endpoint_arg(name: &str, namespace: &str) -> String {
@@ -977,4 +1000,29 @@ pub fn pdb_max_unavailable(spec: &ReceiveSpec) -> i32 {
     }
     let rf = spec.router.as_ref().map_or(1, |r| r.replication_factor);
     i32::try_from((rf / 2).max(1)).unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ingestor_endpoints_bytes_counts_what_the_file_holds() {
+        let empty =
+            crate::hashring::to_json_text(&[crate::hashring::HashringEntry::new("r", &[], &[])]);
+        for replicas in [1, 9, 10, 11, 99, 100, 101, 1234] {
+            let listed = ingestor_endpoints("ing", "mon", replicas, Mode::IngestorOnly);
+            let ring = crate::hashring::HashringEntry::new("r", &[], &listed);
+            let text = crate::hashring::to_json_text(&[ring]);
+            let counted = empty.len() as u64 + ingestor_endpoints_bytes("ing", "mon", replicas);
+            // Within a few bytes of the real file (brackets, the last line's comma).
+            assert!(
+                (text.len() as u64).abs_diff(counted) <= 8,
+                "{replicas}: {} vs {counted}",
+                text.len()
+            );
+        }
+        assert_eq!(ingestor_endpoints_bytes("ing", "mon", 0), 0);
+        assert!(ingestor_endpoints_bytes("ing", "mon", i64::from(i32::MAX)) > CONFIG_MAP_BYTES);
+    }
 }

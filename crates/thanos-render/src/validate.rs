@@ -213,25 +213,45 @@ pub fn config_key(s: &str) -> Result<(), String> {
 /// or `0`. This is what Thanos parses for retention and refresh intervals; Go's `1.5h` and
 /// RFC 3339 durations are rejected.
 pub fn prometheus_duration(s: &str) -> Result<(), String> {
+    parse_prometheus_duration(s).map(|_| ())
+}
+
+/// [`prometheus_duration`] with its value. Like `model.ParseDuration` of prometheus/common
+/// (`model/time.go`), a duration longer than Go's `time.Duration` holds (about 292 years) is
+/// refused: Thanos would refuse it when it starts.
+pub fn parse_prometheus_duration(s: &str) -> Result<std::time::Duration, String> {
     let err = || {
         Err(format!(
             "{s:?} is not a Prometheus duration: use an integer followed by a unit, units from largest to smallest, e.g. \"15d\", \"1w2d\", \"90m\" (units: y, w, d, h, m, s, ms)"
         ))
     };
     if s == "0" {
-        return Ok(());
+        return Ok(std::time::Duration::ZERO);
     }
     if s.is_empty() {
         return err();
     }
-    const UNITS: [&str; 7] = ["y", "w", "d", "h", "m", "s", "ms"];
+    const MS: u64 = 1_000_000;
+    const UNITS: [(&str, u64); 7] = [
+        ("y", 365 * 24 * 3600 * 1000 * MS),
+        ("w", 7 * 24 * 3600 * 1000 * MS),
+        ("d", 24 * 3600 * 1000 * MS),
+        ("h", 3600 * 1000 * MS),
+        ("m", 60 * 1000 * MS),
+        ("s", 1000 * MS),
+        ("ms", MS),
+    ];
+    // Go's time.Duration: nanoseconds in an int64.
+    const MAX_NANOS: u128 = i64::MAX as u128;
     let mut next_unit = 0;
+    let mut nanos: u128 = 0;
     let mut rest = s;
     while !rest.is_empty() {
         let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
         if digits == 0 {
             return err();
         }
+        let number = &rest[..digits];
         rest = &rest[digits..];
         // "ms" must be tried before "m".
         let unit = if rest.starts_with("ms") {
@@ -249,69 +269,193 @@ pub fn prometheus_duration(s: &str) -> Result<(), String> {
         } else {
             return err();
         };
-        let pos = UNITS.iter().position(|u| *u == unit).expect("known unit");
+        let pos = UNITS
+            .iter()
+            .position(|(u, _)| *u == unit)
+            .expect("known unit");
         if pos < next_unit {
             return err();
         }
         next_unit = pos + 1;
         rest = &rest[unit.len()..];
+        let too_long = || {
+            Err(format!(
+                "{s:?} is too long: Thanos takes durations up to about 292 years"
+            ))
+        };
+        let Ok(value) = number.parse::<u64>() else {
+            return too_long();
+        };
+        nanos += u128::from(value) * u128::from(UNITS[pos].1);
+        if nanos > MAX_NANOS {
+            return too_long();
+        }
     }
-    Ok(())
+    Ok(std::time::Duration::from_nanos(
+        u64::try_from(nanos).expect("at most i64::MAX"),
+    ))
+}
+
+/// A Thanos `--min-time`/`--max-time` value (`model.TimeOrDurationValue` in
+/// `pkg/model/timeduration.go` of Thanos).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeOrDuration {
+    /// An RFC 3339 time, in milliseconds since the Unix epoch.
+    At(i64),
+    /// An offset from the moment Thanos reads it (when the process starts), in milliseconds;
+    /// negative is in the past.
+    FromNow(i64),
+}
+
+impl TimeOrDuration {
+    /// Milliseconds since the Unix epoch, with relative values taken from `now_ms`.
+    pub fn at(self, now_ms: i64) -> i64 {
+        match self {
+            TimeOrDuration::At(t) => t,
+            TimeOrDuration::FromNow(d) => now_ms.saturating_add(d),
+        }
+    }
 }
 
 /// Thanos `--min-time`/`--max-time`: an RFC 3339 timestamp or a Prometheus duration relative
 /// to now, optionally negative (`-2w`).
 pub fn thanos_time_or_duration(s: &str) -> Result<(), String> {
-    let d = s.strip_prefix('-').unwrap_or(s);
-    if prometheus_duration(d).is_ok() || rfc3339(s) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{s:?} must be an RFC 3339 time (2006-01-02T15:04:05Z) or a Prometheus duration relative to now, e.g. \"-2w\""
-        ))
-    }
+    parse_thanos_time_or_duration(s).map(|_| ())
 }
 
-fn rfc3339(s: &str) -> bool {
-    // YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)
+/// [`thanos_time_or_duration`] with its value. Thanos tries Go's `time.Parse(time.RFC3339)`
+/// first, then a duration with an optional leading `-`.
+pub fn parse_thanos_time_or_duration(s: &str) -> Result<TimeOrDuration, String> {
+    if let Some(ms) = rfc3339_millis(s) {
+        return Ok(TimeOrDuration::At(ms));
+    }
+    let (negative, d) = match s.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, s),
+    };
+    let invalid = || {
+        format!(
+            "{s:?} must be an RFC 3339 time (2006-01-02T15:04:05Z) or a Prometheus duration relative to now, e.g. \"-2w\""
+        )
+    };
+    let duration = match parse_prometheus_duration(d) {
+        Ok(duration) => duration,
+        // A duration that only fails for its length says so.
+        Err(e) if e.contains("too long") => return Err(e),
+        Err(_) => return Err(invalid()),
+    };
+    let ms = i64::try_from(duration.as_millis()).expect("at most 292 years");
+    Ok(TimeOrDuration::FromNow(if negative { -ms } else { ms }))
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)` as Go's `time.Parse(time.RFC3339, ...)` reads it
+/// (`time/format_rfc3339.go`, then the general parser of `time/format.go` when that fails):
+/// month, day (for the month and year), hour, minute and second in range, an upper-case `T`
+/// and `Z`, a fraction after `.` or `,`, an offset of at most 24 hours and 60 minutes. (The
+/// general parser also takes a one-digit hour; we do not.) Milliseconds since the Unix epoch.
+fn rfc3339_millis(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() < 20 {
-        return false;
+        return None;
     }
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    if !(digits(0..4)
-        && b[4] == b'-'
-        && digits(5..7)
-        && b[7] == b'-'
-        && digits(8..10)
-        && (b[10] == b'T' || b[10] == b't')
-        && digits(11..13)
-        && b[13] == b':'
-        && digits(14..16)
-        && b[16] == b':'
-        && digits(17..19))
-    {
-        return false;
+    let number = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter().try_fold(0i64, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+        })
+    };
+    if !(b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':') {
+        return None;
     }
+    let year = number(0..4)?;
+    let month = number(5..7).filter(|m| (1..=12).contains(m))?;
+    let day = number(8..10).filter(|d| *d >= 1 && *d <= days_in_month(year, month))?;
+    let hour = number(11..13).filter(|h| *h <= 23)?;
+    let minute = number(14..16).filter(|m| *m <= 59)?;
+    let second = number(17..19).filter(|s| *s <= 59)?;
     let mut i = 19;
-    if b[i] == b'.' {
+    let mut millis = 0;
+    if b[i] == b'.' || b[i] == b',' {
         i += 1;
         let start = i;
         while i < b.len() && b[i].is_ascii_digit() {
+            if i - start < 3 {
+                millis = millis * 10 + i64::from(b[i] - b'0');
+            }
             i += 1;
         }
         if i == start {
-            return false;
+            return None;
+        }
+        for _ in (i - start)..3 {
+            millis *= 10;
         }
     }
-    let tz = &s[i..];
-    tz == "Z"
-        || tz == "z"
-        || (tz.len() == 6
-            && (tz.starts_with('+') || tz.starts_with('-'))
-            && tz.as_bytes()[3] == b':'
-            && tz[1..3].bytes().all(|c| c.is_ascii_digit())
-            && tz[4..6].bytes().all(|c| c.is_ascii_digit()))
+    let tz = &b[i..];
+    let offset_minutes = match tz {
+        [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2]
+            if [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()) =>
+        {
+            let (h, m) = (
+                (h1 - b'0') * 10 + (h2 - b'0'),
+                (m1 - b'0') * 10 + (m2 - b'0'),
+            );
+            // Go's general parser allows offsets of 24 hours and 60 minutes.
+            if h > 24 || m > 60 {
+                return None;
+            }
+            let minutes = i64::from(h) * 60 + i64::from(m);
+            if *sign == b'-' { -minutes } else { minutes }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day);
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+    Some(seconds * 1000 + millis)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The RFC 3339 form (`2006-01-02T15:04:05Z`, UTC, whole seconds) of milliseconds since the
+/// Unix epoch, for messages.
+pub fn format_rfc3339(ms: i64) -> String {
+    let seconds = ms.div_euclid(1000);
+    let days = seconds.div_euclid(86_400);
+    let rem = seconds.rem_euclid(86_400);
+    // Howard Hinnant's `civil_from_days`.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Kubernetes resource quantity (`500m`, `1Gi`, `1e3`), non-negative.
@@ -566,6 +710,75 @@ mod tests {
         }
         for bad in ["yesterday", "2006-01-02", "--2w"] {
             assert!(thanos_time_or_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// What Go's `time.Parse(time.RFC3339, ...)` refuses, Thanos refuses when it starts.
+    #[test]
+    fn times_are_read_as_thanos_reads_them() {
+        use TimeOrDuration::{At, FromNow};
+        let t = |s: &str| parse_thanos_time_or_duration(s);
+        assert_eq!(t("1970-01-01T00:00:00Z"), Ok(At(0)));
+        assert_eq!(t("1970-01-01T00:00:01.5Z"), Ok(At(1500)));
+        assert_eq!(t("1970-01-01T01:00:00+01:00"), Ok(At(0)));
+        assert_eq!(t("1970-01-01T00:00:01,25Z"), Ok(At(1250)));
+        assert_eq!(t("1970-01-02T00:00:00+24:00"), Ok(At(0)));
+        assert_eq!(t("2024-02-29T00:00:00Z"), Ok(At(1_709_164_800_000)));
+        assert_eq!(t("-2w"), Ok(FromNow(-14 * 86_400_000)));
+        assert_eq!(t("1h30m"), Ok(FromNow(5_400_000)));
+        assert_eq!(t("0d"), Ok(FromNow(0)));
+        for bad in [
+            "2026-13-01T00:00:00Z",
+            "2026-00-01T00:00:00Z",
+            "2025-02-29T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:60:00Z",
+            "2026-01-01T00:00:60Z",
+            "2026-01-01t00:00:00Z",
+            "2026-01-01T00:00:00z",
+            "2026-01-01T00:00:00.Z",
+            "2026-01-01T00:00:00+0100",
+            "2026-01-01T00:00:00+25:00",
+            "2026-01-01T00:00:00+01:61",
+            "2026-01-01T00:00:00é:00",
+        ] {
+            assert!(t(bad).is_err(), "{bad}");
+        }
+        let long = t("-300y").unwrap_err();
+        assert!(long.contains("292 years"), "{long}");
+    }
+
+    #[test]
+    fn durations_have_values_and_go_limits() {
+        let d = |s: &str| parse_prometheus_duration(s).map(|d| d.as_millis());
+        assert_eq!(d("0"), Ok(0));
+        assert_eq!(d("1w2d"), Ok(9 * 86_400_000));
+        assert_eq!(d("1s500ms"), Ok(1500));
+        assert_eq!(d("292y"), Ok(292 * 365 * 86_400_000));
+        assert!(d("293y").is_err());
+        assert!(
+            d("106751d23h47m16s854ms").is_ok(),
+            "the largest time.Duration"
+        );
+        assert!(d("106751d23h47m16s855ms").is_err());
+        assert!(d("99999999999999999999999s").is_err());
+    }
+
+    #[test]
+    fn rfc3339_formatting_inverts_parsing() {
+        for s in [
+            "1970-01-01T00:00:00Z",
+            "2000-02-29T23:59:59Z",
+            "2026-12-31T12:00:00Z",
+            "1969-07-20T20:17:40Z",
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+        ] {
+            let TimeOrDuration::At(ms) = parse_thanos_time_or_duration(s).unwrap() else {
+                panic!("{s}")
+            };
+            assert_eq!(format_rfc3339(ms), s);
         }
     }
 

@@ -157,7 +157,8 @@ pub struct HashringModel {
     /// `ingestor`, and only for tenants a hard ring lists exactly.
     pub external_labels: Input<BTreeMap<String, String>>,
     /// Static ring members (`host:port` of the ingestors' gRPC port), e.g. another
-    /// `thanos_receive`'s `ingestor_endpoints`. When set, the selectors are ignored.
+    /// `thanos_receive`'s `ingestor_endpoints`: at least `replication_factor` of them. Set
+    /// this or `endpoints_selector`, not both.
     pub endpoints: Input<Vec<String>>,
     /// A Kubernetes label selector of the ingestor Services (their EndpointSlices) whose Ready
     /// pods are ring members, discovered at plan time; all conditions must hold.
@@ -378,6 +379,41 @@ pub fn mode(m: &ReceiveModel) -> Option<Mode> {
     Some(Mode::of(router, ingestor))
 }
 
+/// Every ingestor is listed in `ingestor_endpoints` and, through it, in routers'
+/// `hashrings.json`, one ConfigMap: more ingestors than its 1 MiB holds cannot be routed to
+/// (and a plan would list millions of endpoints; found by the `render_config` fuzz target
+/// with `replicas = 2147483647`).
+fn ingestors_fit(m: &ReceiveModel, replicas: i64, r: &mut Report) {
+    let (Some(name), Some(ns), Some(mode)) =
+        (m.common.name.known(), m.common.namespace.known(), mode(m))
+    else {
+        return;
+    };
+    let bytes = |n: i64| render::ingestor_endpoints_bytes(name, ns, n);
+    if !mode.is_ingestor() || bytes(replicas) <= render::CONFIG_MAP_BYTES {
+        return;
+    }
+    // The most that fit: bytes grow with the count.
+    let (mut fits, mut over) = (0i64, replicas);
+    while over - fits > 1 {
+        let mid = fits + (over - fits) / 2;
+        if bytes(mid) <= render::CONFIG_MAP_BYTES {
+            fits = mid;
+        } else {
+            over = mid;
+        }
+    }
+    r.push(
+        &Path::root().attr("replicas"),
+        "Too many ingestors",
+        format!(
+            "{replicas} ingestors would not fit in a router's hashrings.json: their endpoints take {} bytes, and one ConfigMap holds at most {} (1 MiB). With this name and namespace at most {fits} ingestors fit; spread more over several thanos_receive resources and hashrings.",
+            bytes(replicas),
+            render::CONFIG_MAP_BYTES
+        ),
+    );
+}
+
 /// Every rule of a `thanos_receive`.
 pub fn validate(m: &ReceiveModel, r: &mut Report) -> Option<ReceiveSpec> {
     let root = Path::root();
@@ -395,6 +431,9 @@ pub fn validate(m: &ReceiveModel, r: &mut Report) -> Option<ReceiveSpec> {
     );
     let resources = blocks::resources(&m.resources, &root.attr("resources"), r);
     let replicas = checks::replicas(r, &root.attr("replicas"), &m.replicas);
+    if let Checked::Known(n) = replicas {
+        ingestors_fit(m, i64::from(n), r);
+    }
     let tenant_header = checks::string(r, &root.attr("tenant_header"), &m.tenant_header, |h| {
         validate::http_header_name(h).map_err(|e| ("Invalid tenant_header", e))
     });

@@ -617,10 +617,8 @@ fn members(
         &path.attr("endpoints_namespace_selector"),
         r,
     );
-    if ring.endpoints_namespace_selector.known().is_some()
-        && ring.endpoints_selector.is_null()
-        && ring.endpoints.is_null()
-    {
+    // Static endpoints included: the namespace selector would be ignored without a word.
+    if ring.endpoints_namespace_selector.known().is_some() && ring.endpoints_selector.is_null() {
         r.push(
             &path.attr("endpoints_namespace_selector"),
             "Namespace selector without endpoints selector",

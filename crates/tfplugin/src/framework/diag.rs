@@ -6,6 +6,17 @@ use std::fmt;
 
 use tfvalue::AttributePath;
 
+/// What every diagnostic that reports a bug of the provider (or of its client), never a
+/// mistake of the user, says: "This is a bug in the provider; please report it." Tests and the
+/// fuzz targets assert that no input, however wrong, gets such a diagnostic: a wrong input is
+/// the user's to fix, and deserves an error that says how.
+pub const INTERNAL_ERROR_MARK: &str = "please report it";
+
+/// Whether a diagnostic's text reports a bug of the provider (see [`INTERNAL_ERROR_MARK`]).
+pub fn is_internal_text(summary: &str, detail: &str) -> bool {
+    summary.contains(INTERNAL_ERROR_MARK) || detail.contains(INTERNAL_ERROR_MARK)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
     Error,
@@ -38,6 +49,20 @@ impl Diagnostic {
             severity: Severity::Warning,
             ..Self::error(summary, detail)
         }
+    }
+
+    /// An error that only a bug of the provider can cause: `detail` says what went wrong,
+    /// and the diagnostic asks for a report (it carries [`INTERNAL_ERROR_MARK`]).
+    pub fn internal(summary: impl Into<String>, detail: impl std::fmt::Display) -> Self {
+        Self::error(
+            summary,
+            format!("{detail}. This is a bug in the provider; please report it."),
+        )
+    }
+
+    /// Whether this diagnostic reports a bug of the provider.
+    pub fn is_internal(&self) -> bool {
+        is_internal_text(&self.summary, &self.detail)
     }
 
     pub fn at(mut self, path: AttributePath) -> Self {

@@ -11,7 +11,7 @@ pub mod schema;
 pub mod server;
 pub mod write_only;
 
-pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use diag::{Diagnostic, Diagnostics, INTERNAL_ERROR_MARK, Severity};
 pub use model::{DecodeError, Field, Input, Model};
 pub use resource::*;
 pub use schema::*;

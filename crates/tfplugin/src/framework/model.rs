@@ -290,6 +290,14 @@ impl Field for i64 {
             .ok_or_else(|| mismatch(path, "a number", value))?;
         match n.to_i64() {
             Some(i) if n.is_integer() => Ok(i),
+            _ if n.is_integer() => Err(vec![DecodeError::new(
+                path,
+                format!(
+                    "{n} is out of range: whole numbers here go from {} to {}.",
+                    i64::MIN,
+                    i64::MAX
+                ),
+            )]),
             _ => Err(vec![DecodeError::new(
                 path,
                 format!("{n} is not a whole number: write a whole number such as 3."),
@@ -563,6 +571,13 @@ mod tests {
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].path, AttributePath::root().attr("replicas"));
         assert!(errors[0].message.contains("whole number"), "{errors:?}");
+        // A whole number too large for 64 bits is called that, not "not a whole number".
+        *v.get_attr_mut("replicas").unwrap() = Value::Number("1e30".parse().unwrap());
+        let errors = Res::from_value(&v).unwrap_err();
+        assert!(errors[0].message.contains("out of range"), "{errors:?}");
+        *v.get_attr_mut("replicas").unwrap() = Value::Number("-1e30".parse().unwrap());
+        let errors = Res::from_value(&v).unwrap_err();
+        assert!(errors[0].message.contains("out of range"), "{errors:?}");
     }
 
     #[test]

@@ -208,6 +208,10 @@ impl Validator {
                 let n = v.as_number()?;
                 match n.to_i64() {
                     Some(i) if n.is_integer() && i >= min => None,
+                    None if n.is_integer() && !n.is_negative() => Some(format!(
+                        "{n} is too large: whole numbers here go up to {}.",
+                        i64::MAX
+                    )),
                     _ => Some(format!("{n} is not a whole number of at least {min}.")),
                 }
             },
@@ -466,5 +470,9 @@ mod tests {
         let n = Validator::int_at_least(1);
         assert!((n.check)(&Value::from(0i64)).is_some());
         assert!((n.check)(&Value::from(3i64)).is_none());
+        let huge = (n.check)(&Value::Number("1e30".parse().unwrap())).unwrap();
+        assert!(huge.contains("too large"), "{huge}");
+        let fraction = (n.check)(&Value::Number("1.5".parse().unwrap())).unwrap();
+        assert!(fraction.contains("not a whole number"), "{fraction}");
     }
 }

@@ -147,6 +147,22 @@ fn value_error(what: &str, error: tfvalue::Error) -> Diagnostics {
     .into()
 }
 
+/// A stored state that does not fit the schema: unlike the values of the other RPCs, which
+/// Terraform makes from the configuration, a stored state can be edited by hand (`state push`)
+/// or written by another provider, so it gets advice rather than a bug report.
+fn stored_state_error(type_name: &str, error: tfvalue::Error) -> Diagnostics {
+    Diagnostic::error(
+        "Unreadable stored state",
+        format!(
+            "The stored state of this {type_name} does not fit its schema: {error}. It was \
+             changed by hand or written by another provider. Remove the resource from the \
+             state and import it again with its ID, `<namespace>/<name>`: the import reads \
+             the configuration back from the cluster."
+        ),
+    )
+    .into()
+}
+
 fn encode_error(what: &str, error: tfvalue::Error) -> Diagnostics {
     Diagnostic::error(
         format!("Provider produced an invalid {what}"),
@@ -412,7 +428,7 @@ impl<P: Provider> PbProvider for ProviderService<P> {
             // Same-version upgrades: Terraform already dropped attributes no longer in the
             // schema; the lenient JSON decoder fills attributes added since with null.
             let value = tfvalue::json::decode(&raw.json, &registered.ty)
-                .map_err(|e| value_error("stored state", e))?;
+                .map_err(|e| stored_state_error(&request.type_name, e))?;
             let block = &registered.schema.block;
             let value = block.null_write_only(&fill_absent(block, value));
             let mut diags = Diagnostics::new();
