@@ -484,6 +484,11 @@ fn ruler_records_through_the_query_and_alerts_an_alertmanager() {
         "every request carried the credentials"
     );
 
+    // The rulers first, as a rollout that keeps the querier would: a ruler still evaluating
+    // when its querier is already gone logs "connection refused", an error about the order
+    // of this shutdown, not about the rendered configuration.
+    let mut rulers = procs.split_off(first_ruler);
+    stop_all(&mut rulers);
     stop_all(&mut procs);
 
     // Negative control: a broken federated rule file stops the ruler at start.
