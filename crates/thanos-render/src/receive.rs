@@ -881,6 +881,21 @@ pub fn render(
         ],
     );
 
+    // Ingestor or router: the same pod, with the grace period to flush (and upload) its TSDB.
+    let template_with = |volumes: Vec<core::Volume>| {
+        let mut template = workload::pod_template(
+            c,
+            labels.clone(),
+            &selector,
+            Some(hash),
+            vec![container],
+            volumes,
+        );
+        if let Some(pod) = template.spec.as_mut() {
+            pod.termination_grace_period_seconds = spec.termination_grace_period_seconds;
+        }
+        template
+    };
     let workload_obj = if mode.is_ingestor() {
         let mut claim_labels = meta::ownership_labels(Kind::Receive, name);
         claim_labels.extend(selector.clone());
@@ -893,17 +908,7 @@ pub fn render(
             DataVolumeSource::EmptyDir(v) => volumes.push(*v),
             DataVolumeSource::Claim(c) => vcts = Some(vec![*c]),
         }
-        let mut template = workload::pod_template(
-            c,
-            labels.clone(),
-            &selector,
-            Some(hash),
-            vec![container],
-            volumes,
-        );
-        if let Some(pod) = template.spec.as_mut() {
-            pod.termination_grace_period_seconds = spec.termination_grace_period_seconds;
-        }
+        let template = template_with(volumes);
         Object::StatefulSet(apps::StatefulSet {
             metadata: om(workload_name(name)),
             spec: Some(apps::StatefulSetSpec {
@@ -932,17 +937,7 @@ pub fn render(
             empty_dir: Some(Default::default()),
             ..Default::default()
         });
-        let mut template = workload::pod_template(
-            c,
-            labels.clone(),
-            &selector,
-            Some(hash),
-            vec![container],
-            volumes,
-        );
-        if let Some(pod) = template.spec.as_mut() {
-            pod.termination_grace_period_seconds = spec.termination_grace_period_seconds;
-        }
+        let template = template_with(volumes);
         Object::Deployment(apps::Deployment {
             metadata: om(workload_name(name)),
             spec: Some(apps::DeploymentSpec {
