@@ -909,27 +909,19 @@ pub fn render(
             DataVolumeSource::Claim(c) => vcts = Some(vec![*c]),
         }
         let template = template_with(volumes);
-        Object::StatefulSet(apps::StatefulSet {
-            metadata: om(workload_name(name)),
-            spec: Some(apps::StatefulSetSpec {
-                replicas: Some(replicas),
-                service_name: Some(service_name(name)),
-                // Ingestors are independent peers: start and replace them in parallel
-                // (rolling updates still go one pod at a time).
-                pod_management_policy: Some("Parallel".into()),
-                selector: workload::selector(selector.clone()),
-                template,
-                volume_claim_templates: vcts,
-                persistent_volume_claim_retention_policy: Some(
-                    apps::StatefulSetPersistentVolumeClaimRetentionPolicy {
-                        when_deleted: Some(ingestor.pvc_retention_on_delete.clone()),
-                        when_scaled: Some(ingestor.pvc_retention_on_scale_down.clone()),
-                    },
-                ),
-                ..Default::default()
+        // Ingestors are independent peers.
+        Object::StatefulSet(workload::peer_statefulset(
+            om(workload_name(name)),
+            replicas,
+            service_name(name),
+            &selector,
+            template,
+            vcts,
+            Some(workload::ClaimRetention {
+                on_delete: &ingestor.pvc_retention_on_delete,
+                on_scale_down: &ingestor.pvc_retention_on_scale_down,
             }),
-            ..Default::default()
-        })
+        ))
     } else {
         // A router holds no data: its TSDB path is a scratch emptyDir.
         volumes.push(core::Volume {

@@ -25,7 +25,6 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
 
 use crate::args::{self, Denied};
@@ -639,27 +638,19 @@ pub fn render(spec: &RuleSpec, ctx: &RenderContext) -> Rendered {
         selector.clone(),
         &[("grpc", GRPC_PORT), ("http", HTTP_PORT)],
     )));
-    objects.push(Object::StatefulSet(apps::StatefulSet {
-        metadata: om(workload_name(name)),
-        spec: Some(apps::StatefulSetSpec {
-            replicas: Some(spec.replicas),
-            service_name: Some(service_name(name)),
-            // Replicas evaluate the same rules independently: start and replace them in
-            // parallel (rolling updates still go one pod at a time).
-            pod_management_policy: Some("Parallel".into()),
-            selector: workload::selector(selector.clone()),
-            template,
-            volume_claim_templates: vcts,
-            persistent_volume_claim_retention_policy: Some(
-                apps::StatefulSetPersistentVolumeClaimRetentionPolicy {
-                    when_deleted: Some(spec.pvc_retention_on_delete.clone()),
-                    when_scaled: Some(spec.pvc_retention_on_scale_down.clone()),
-                },
-            ),
-            ..Default::default()
+    // Replicas evaluate the same rules independently: peers.
+    objects.push(Object::StatefulSet(workload::peer_statefulset(
+        om(workload_name(name)),
+        spec.replicas,
+        service_name(name),
+        &selector,
+        template,
+        vcts,
+        Some(workload::ClaimRetention {
+            on_delete: &spec.pvc_retention_on_delete,
+            on_scale_down: &spec.pvc_retention_on_scale_down,
         }),
-        ..Default::default()
-    }));
+    )));
     if spec.replicas > 1 {
         objects.push(Object::PodDisruptionBudget(workload::pdb(
             om(workload_name(name)),

@@ -5,8 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1 as apps;
-
 use crate::args::{self, Denied};
 use crate::common::{
     self, Common, DataVolume, DataVolumeSource, RenderContext, Resources, SecretKeyRef,
@@ -186,19 +184,16 @@ pub fn render(spec: &StorageSpec, ctx: &RenderContext) -> Rendered {
             selector.clone(),
             &ports,
         )));
-        workloads.push(Object::StatefulSet(apps::StatefulSet {
-            metadata: om(workload_name(name, sub)),
-            spec: Some(apps::StatefulSetSpec {
-                replicas: Some(replicas),
-                service_name: Some(service_name(name, sub)),
-                pod_management_policy: Some("Parallel".into()),
-                selector: workload::selector(selector.clone()),
-                template,
-                volume_claim_templates: vcts,
-                ..Default::default()
-            }),
-            ..Default::default()
-        }));
+        // The bucket keeps the data; the claims are caches Kubernetes' default retains.
+        workloads.push(Object::StatefulSet(workload::peer_statefulset(
+            om(workload_name(name, sub)),
+            replicas,
+            service_name(name, sub),
+            &selector,
+            template,
+            vcts,
+            None,
+        )));
         if replicas > 1 {
             pdbs.push(Object::PodDisruptionBudget(workload::pdb(
                 om(workload_name(name, sub)),

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::policy::v1 as policy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
@@ -233,6 +234,46 @@ pub(crate) fn headless_service(
                     })
                     .collect(),
             ),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// What happens to a StatefulSet's claims when it shrinks or is deleted (Kubernetes'
+/// `persistentVolumeClaimRetentionPolicy`: `Retain` or `Delete` each).
+pub(crate) struct ClaimRetention<'a> {
+    pub on_delete: &'a str,
+    pub on_scale_down: &'a str,
+}
+
+/// A StatefulSet of peers, governed by the headless Service `service`: its pods start and are
+/// replaced in parallel (rolling updates still go one pod at a time), each with the claims of
+/// `claims`, kept or deleted as `retention` says (Kubernetes' default, `Retain`, when `None`).
+pub(crate) fn peer_statefulset(
+    metadata: meta::ObjectMeta,
+    replicas: i32,
+    service: String,
+    selector: &BTreeMap<String, String>,
+    template: core::PodTemplateSpec,
+    claims: Option<Vec<core::PersistentVolumeClaim>>,
+    retention: Option<ClaimRetention<'_>>,
+) -> apps::StatefulSet {
+    apps::StatefulSet {
+        metadata,
+        spec: Some(apps::StatefulSetSpec {
+            replicas: Some(replicas),
+            service_name: Some(service),
+            pod_management_policy: Some("Parallel".into()),
+            selector: self::selector(selector.clone()),
+            template,
+            volume_claim_templates: claims,
+            persistent_volume_claim_retention_policy: retention.map(|r| {
+                apps::StatefulSetPersistentVolumeClaimRetentionPolicy {
+                    when_deleted: Some(r.on_delete.to_owned()),
+                    when_scaled: Some(r.on_scale_down.to_owned()),
+                }
+            }),
             ..Default::default()
         }),
         ..Default::default()
