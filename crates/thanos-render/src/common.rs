@@ -286,51 +286,54 @@ pub(crate) fn apply_placement(
     }
 }
 
-/// The data volume of a StatefulSet: an emptyDir pod volume or a volume claim template.
-/// Claim templates are immutable, so they carry only the fixed ownership and selector labels
-/// (never the user's `labels` or `annotations`, whose change would force a StatefulSet
-/// replacement).
-pub(crate) enum DataVolumeSource {
-    EmptyDir(Box<core::Volume>),
-    Claim(Box<core::PersistentVolumeClaim>),
-}
-
-pub(crate) fn data_volume_source(
+/// The data volume of a StatefulSet of the resource `name` (of kind `kind`): an emptyDir added
+/// to the pod's `volumes`, or the volume claim template, returned. Claim templates are
+/// immutable, so they carry only the fixed ownership and `selector` labels (never the user's
+/// `labels` or `annotations`, whose change would force a StatefulSet replacement); prune and
+/// claim retention find the claims by them.
+pub(crate) fn data_volume(
     volume_name: &str,
     dv: &DataVolume,
-    claim_labels: &BTreeMap<String, String>,
-) -> DataVolumeSource {
+    (kind, name): (crate::meta::Kind, &str),
+    selector: &BTreeMap<String, String>,
+    volumes: &mut Vec<core::Volume>,
+) -> Option<Vec<core::PersistentVolumeClaim>> {
     match dv {
         DataVolume::EmptyDir { medium, size_limit } => {
-            DataVolumeSource::EmptyDir(Box::new(core::Volume {
+            volumes.push(core::Volume {
                 name: volume_name.to_owned(),
                 empty_dir: Some(core::EmptyDirVolumeSource {
                     medium: medium.clone().filter(|m| !m.is_empty()),
                     size_limit: size_limit.clone().map(Quantity),
                 }),
                 ..Default::default()
-            }))
+            });
+            None
         }
-        DataVolume::Pvc(p) => DataVolumeSource::Claim(Box::new(core::PersistentVolumeClaim {
-            metadata: meta::ObjectMeta {
-                name: Some(volume_name.to_owned()),
-                labels: Some(claim_labels.clone()),
-                ..Default::default()
-            },
-            spec: Some(core::PersistentVolumeClaimSpec {
-                access_modes: Some(p.access_modes.clone()),
-                storage_class_name: p.storage_class.clone(),
-                resources: Some(core::VolumeResourceRequirements {
-                    requests: Some(BTreeMap::from([(
-                        "storage".to_owned(),
-                        Quantity(p.size.clone()),
-                    )])),
+        DataVolume::Pvc(p) => {
+            let mut labels = crate::meta::ownership_labels(kind, name);
+            labels.extend(selector.clone());
+            Some(vec![core::PersistentVolumeClaim {
+                metadata: meta::ObjectMeta {
+                    name: Some(volume_name.to_owned()),
+                    labels: Some(labels),
+                    ..Default::default()
+                },
+                spec: Some(core::PersistentVolumeClaimSpec {
+                    access_modes: Some(p.access_modes.clone()),
+                    storage_class_name: p.storage_class.clone(),
+                    resources: Some(core::VolumeResourceRequirements {
+                        requests: Some(BTreeMap::from([(
+                            "storage".to_owned(),
+                            Quantity(p.size.clone()),
+                        )])),
+                        ..Default::default()
+                    }),
                     ..Default::default()
                 }),
                 ..Default::default()
-            }),
-            ..Default::default()
-        })),
+            }])
+        }
     }
 }
 

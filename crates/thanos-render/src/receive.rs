@@ -15,8 +15,7 @@ use k8s_openapi::api::core::v1 as core;
 use crate::Error;
 use crate::args::{self, Denied};
 use crate::common::{
-    self, Common, DataVolume, DataVolumeSource, Ingress, IngressTarget, LabelSelector,
-    RenderContext, Resources,
+    self, Common, DataVolume, Ingress, IngressTarget, LabelSelector, RenderContext, Resources,
 };
 use crate::hashring::{self, HashringEntry, RingEndpoint, ShuffleSharding, TenantMatcher};
 use crate::meta::{self, DerivedName, GRPC_PORT, HTTP_PORT, Kind, REMOTE_WRITE_PORT};
@@ -897,17 +896,13 @@ pub fn render(
         template
     };
     let workload_obj = if mode.is_ingestor() {
-        let mut claim_labels = meta::ownership_labels(Kind::Receive, name);
-        claim_labels.extend(selector.clone());
-        let mut vcts = None;
-        match common::data_volume_source(
+        let vcts = common::data_volume(
             &data_volume_name(name),
             &ingestor.data_volume,
-            &claim_labels,
-        ) {
-            DataVolumeSource::EmptyDir(v) => volumes.push(*v),
-            DataVolumeSource::Claim(c) => vcts = Some(vec![*c]),
-        }
+            (Kind::Receive, name),
+            &selector,
+            &mut volumes,
+        );
         let template = template_with(volumes);
         // Ingestors are independent peers.
         Object::StatefulSet(workload::peer_statefulset(

@@ -28,9 +28,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1 as core;
 
 use crate::args::{self, Denied};
-use crate::common::{
-    self, Common, DataVolume, DataVolumeSource, RenderContext, Resources, SecretKeyRef,
-};
+use crate::common::{self, Common, DataVolume, RenderContext, Resources, SecretKeyRef};
 use crate::meta::{self, DerivedName, GRPC_PORT, HTTP_PORT, Kind};
 use crate::object::{Object, Rendered, sha256_hex};
 use crate::rules::{self, RuleError, RuleFile};
@@ -615,13 +613,13 @@ pub fn render(spec: &RuleSpec, ctx: &RenderContext) -> Rendered {
     }
     .build();
 
-    let mut claim_labels = meta::ownership_labels(Kind::Rule, name);
-    claim_labels.extend(selector.clone());
-    let mut vcts = None;
-    match common::data_volume_source(&data_volume_name(name), &spec.data_volume, &claim_labels) {
-        DataVolumeSource::EmptyDir(v) => volumes.push(*v),
-        DataVolumeSource::Claim(c) => vcts = Some(vec![*c]),
-    }
+    let vcts = common::data_volume(
+        &data_volume_name(name),
+        &spec.data_volume,
+        (Kind::Rule, name),
+        &selector,
+        &mut volumes,
+    );
     let hash = workload::config_hash(&config_maps.iter().collect::<Vec<_>>(), &secret_refs);
     let template = workload::pod_template(
         c,

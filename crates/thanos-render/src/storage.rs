@@ -6,9 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::args::{self, Denied};
-use crate::common::{
-    self, Common, DataVolume, DataVolumeSource, RenderContext, Resources, SecretKeyRef,
-};
+use crate::common::{self, Common, DataVolume, RenderContext, Resources, SecretKeyRef};
 use crate::meta::{self, DerivedName, GRPC_PORT, HTTP_PORT, Kind};
 use crate::object::{Object, Rendered};
 use crate::objstore::Bucket;
@@ -162,14 +160,14 @@ pub fn render(spec: &StorageSpec, ctx: &RenderContext) -> Rendered {
             ],
         }
         .build();
-        let mut claim_labels = meta::ownership_labels(Kind::Storage, name);
-        claim_labels.extend(selector.clone());
         let mut volumes = vec![workload::secret_volume("objstore", secret, Some(key))];
-        let mut vcts = None;
-        match common::data_volume_source(&data_volume_name(name, sub), data_volume, &claim_labels) {
-            DataVolumeSource::EmptyDir(v) => volumes.push(*v),
-            DataVolumeSource::Claim(c) => vcts = Some(vec![*c]),
-        }
+        let vcts = common::data_volume(
+            &data_volume_name(name, sub),
+            data_volume,
+            (Kind::Storage, name),
+            &selector,
+            &mut volumes,
+        );
         let hash = workload::config_hash(&[], &secret_refs);
         let template = workload::pod_template(
             c,
