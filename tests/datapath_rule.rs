@@ -33,7 +33,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cluster::{Cluster, Launch};
-use support::{Work, http_addr, logs, now_ms, spec, start, stop_all};
+use support::{
+    RULER_CLOSED_HEAD, Work, http_addr, logs, now_ms, spec, start, stop_all, stop_all_expecting,
+};
 use terraform_provider_thanos::resources::{query::Query, receive::Receive, rule::Rule};
 use thanos::{IpBlock, Process};
 use thanos_cluster::{LiveObject, ObjectKey};
@@ -488,7 +490,7 @@ fn ruler_records_through_the_query_and_alerts_an_alertmanager() {
     // when its querier is already gone logs "connection refused", an error about the order
     // of this shutdown, not about the rendered configuration.
     let mut rulers = procs.split_off(first_ruler);
-    stop_all(&mut rulers);
+    stop_all_expecting(&mut rulers, &[RULER_CLOSED_HEAD.to_owned()]);
     stop_all(&mut procs);
 
     // Negative control: a broken federated rule file stops the ruler at start.

@@ -98,6 +98,16 @@ pub fn stop_all_expecting(procs: &mut [Process], expected: &[String]) {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// The error a Thanos ruler can log while it shuts down, whatever it was given.
+///
+/// `thanos rule` runs its TSDB and its rule manager as two actors of one `oklog/run` group
+/// (`cmd/thanos/rule.go` of v0.42.5): SIGTERM interrupts both at once, the TSDB actor closes the
+/// database at once, and a group evaluation still in flight then fails to read the closed head
+/// ("Failed to get Querier ... can't read from a closed head"). An upstream shutdown order, not
+/// something the rendered configuration can cause or avoid, so a ruler's stop allows exactly
+/// this line.
+pub const RULER_CLOSED_HEAD: &str = "can't read from a closed head";
+
 pub fn now_ms() -> i64 {
     i64::try_from(
         SystemTime::now()
