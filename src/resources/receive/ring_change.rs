@@ -5,11 +5,18 @@
 //!
 //! The ring before is the one applied: the prior state's router with the members its
 //! `hashrings` recorded. The ring after is the planned router with the members the plan shows
-//! (static, or discovered). A ring whose members are not known on either side (discovered at
-//! apply time) and a new or removed ring say nothing: there is no placement to compare.
+//! (static, or discovered). Rings are paired by name, else a new name with an old ring of the
+//! same tenants (a rename). A ring whose members are not known on either side (discovered at
+//! apply time) says nothing: there is no placement to compare. Tenants that a different ring
+//! serves afterwards (a hard ring added or removed, a tenant moved between lists) get one
+//! more warning on the router, from `thanos_render::placement::tenant_moves`.
 
+use std::collections::BTreeMap;
 use thanos_render::hashring::HashringEntry;
-use thanos_render::placement::{RingChange, RingSide, ring_change};
+
+use thanos_render::placement::{
+    FileSide, RingChange, RingSide, TenantMove, ring_change, tenant_moves,
+};
 use thanos_render::receive::{self as render, Discovered, Members, Router};
 use thanos_render::validate::{Invalid, Path};
 
@@ -37,12 +44,14 @@ pub fn warnings(
         default_algorithm: render::default_algorithm(router),
         replication_factor: router.replication_factor.max(0) as u64,
     };
+    let renamed = renames(&before, &after);
     let mut out = Vec::new();
     for (path, name, entry) in &after_entries {
         let Some(new) = entry else { continue };
+        let was = renamed.get(name).unwrap_or(name);
         let Some(old) = before_entries
             .iter()
-            .find(|(_, n, _)| n == name)
+            .find(|(_, n, _)| n == was)
             .and_then(|(_, _, e)| e.as_ref())
         else {
             continue;
@@ -59,9 +68,122 @@ pub fn warnings(
         if change.joined.is_empty() && change.left.is_empty() && !change.moves_series() {
             continue;
         }
-        out.push(warning(path, name, &change, old_side, new_side));
+        let title = if was == name {
+            format!("{name:?}")
+        } else {
+            format!("{name:?} (was {was:?})")
+        };
+        out.push(warning(path, &title, &change, old_side, new_side));
+    }
+    out.extend(moves_warning(
+        &before,
+        &before_entries,
+        &after,
+        &after_entries,
+        &renamed,
+    ));
+    out
+}
+
+/// New ring names paired with the old ring they rename: an old ring whose name is gone and a
+/// new ring whose name is new that serve the same tenants the same way (each paired once).
+fn renames(before: &Router, after: &Router) -> BTreeMap<String, String> {
+    let names =
+        |r: &Router| -> Vec<String> { r.rings().iter().map(|(_, h)| h.name.clone()).collect() };
+    let (old_names, new_names) = (names(before), names(after));
+    let mut out = BTreeMap::new();
+    let mut taken = Vec::new();
+    for (_, new) in after.rings() {
+        if old_names.contains(&new.name) {
+            continue;
+        }
+        let old = before.rings().into_iter().map(|(_, h)| h).find(|old| {
+            !new_names.contains(&old.name)
+                && !taken.contains(&old.name)
+                && old.tenants == new.tenants
+                && old.tenant_matcher == new.tenant_matcher
+        });
+        if let Some(old) = old {
+            taken.push(old.name.clone());
+            out.insert(new.name.clone(), old.name.clone());
+        }
     }
     out
+}
+
+/// The router's warning about tenants that another ring serves after the change, when every
+/// ring's members are known on both sides.
+fn moves_warning(
+    before: &Router,
+    before_entries: &[(Path, String, Option<HashringEntry>)],
+    after: &Router,
+    after_entries: &[(Path, String, Option<HashringEntry>)],
+    renamed: &BTreeMap<String, String>,
+) -> Option<Invalid> {
+    let known = |entries: &[(Path, String, Option<HashringEntry>)]| -> Option<Vec<HashringEntry>> {
+        entries.iter().map(|(_, _, e)| e.clone()).collect()
+    };
+    let (old, new) = (known(before_entries)?, known(after_entries)?);
+    let side = |router: &Router, entries| FileSide {
+        entries,
+        default_algorithm: render::default_algorithm(router),
+        replication_factor: router.replication_factor.max(0) as u64,
+    };
+    let moves = tenant_moves(side(before, &old), side(after, &new), renamed);
+    if moves.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = moves.iter().take(MOVES_SHOWN).map(describe_move).collect();
+    let mut detail = shown.join("\n");
+    if moves.len() > MOVES_SHOWN {
+        detail.push_str(&format!("\n... and {} more.", moves.len() - MOVES_SHOWN));
+    }
+    Some(Invalid {
+        path: Path::root().attr("router").0,
+        summary: match moves.len() {
+            1 => "1 tenant changes hashring".to_owned(),
+            n => format!("{n} tenants change hashring"),
+        },
+        detail,
+    })
+}
+
+/// Tenants listed one by one in the warning; the rest are counted.
+const MOVES_SHOWN: usize = 10;
+
+fn describe_move(m: &TenantMove) -> String {
+    let ring = |r: &Option<String>| match r {
+        Some(name) => format!("{name:?}"),
+        None => "no hashring".to_owned(),
+    };
+    let mut line = format!(
+        "Tenant {:?}: {} -> {}",
+        m.tenant,
+        ring(&m.from),
+        ring(&m.to)
+    );
+    match (&m.to, m.movement) {
+        (None, _) => line.push_str(": no hashring serves it afterwards, so its writes fail."),
+        (Some(_), Some(mv)) if mv.changed == 0 => {
+            line.push_str(": the same ingestors, no series move.")
+        }
+        (Some(_), Some(mv)) => line.push_str(&format!(
+            ": about {} of its series will be written to a different set of ingestors{}.",
+            percent(mv.changed_share()),
+            if mv.disjoint > 0 {
+                format!(
+                    " ({} only to ingestors that did not hold them)",
+                    percent(mv.disjoint_share())
+                )
+            } else {
+                String::new()
+            }
+        )),
+        (Some(_), None) => {
+            line.push_str(": the share of its series that moves cannot be estimated.")
+        }
+    }
+    line
 }
 
 /// Each ring of `router` with its entry, when its members are known.
@@ -82,13 +204,13 @@ fn entries(router: &Router, discovered: &Discovered) -> Vec<(Path, String, Optio
 
 fn warning(
     path: &Path,
-    name: &str,
+    title: &str,
     change: &RingChange,
     before: RingSide<'_>,
     after: RingSide<'_>,
 ) -> Invalid {
     let summary = format!(
-        "Hashring {name:?}: {} joining, {} leaving",
+        "Hashring {title}: {} joining, {} leaving",
         count(change.joined.len()),
         count(change.left.len())
     );
@@ -256,6 +378,60 @@ mod tests {
         let r = receive("ketama", 1, pods(3));
         assert!(warnings(&r, Some(&r), &Discovered::new()).is_empty());
         assert!(warnings(&r, None, &Discovered::new()).is_empty());
+    }
+
+    fn with_rings(router: serde_json::Value) -> ReceiveModel {
+        let mut m = model::<Receive>(&json!({"name": "r", "router": router}), Absent::Null);
+        m.hashrings = tfplugin::framework::Input::Known(
+            rings::planned(&m, &Discovered::new()).expect("static rings"),
+        );
+        m
+    }
+
+    #[test]
+    fn a_renamed_ring_that_also_grows_is_measured_against_its_old_self() {
+        let ring = |name: &str, n: usize| {
+            json!({"replication_factor": 1, "soft_tenant_hashring": {
+                "name": name, "algorithm": "ketama", "endpoints": pods(n)}})
+        };
+        let before = with_rings(ring("default", 3));
+        let after = with_rings(ring("main", 4));
+        let w = warnings(&after, Some(&before), &Discovered::new());
+        assert_eq!(w.len(), 1, "{w:#?}");
+        assert_eq!(
+            w[0].summary,
+            "Hashring \"main\" (was \"default\"): 1 ingestor joining, 0 ingestors leaving"
+        );
+        // A rename alone places every series where it was: nothing to say.
+        let same = with_rings(ring("main", 3));
+        assert!(warnings(&same, Some(&before), &Discovered::new()).is_empty());
+    }
+
+    #[test]
+    fn a_new_hard_ring_says_which_tenant_moves_and_what_it_costs() {
+        let soft = json!({"name": "default", "algorithm": "ketama", "endpoints": pods(3)});
+        let before = with_rings(json!({"replication_factor": 1, "soft_tenant_hashring": soft}));
+        let others: Vec<String> = (0..2).map(|i| format!("o-{i}.ns.svc:10901")).collect();
+        let after = with_rings(json!({"replication_factor": 1,
+            "hard_tenant_hashrings": [{"name": "team-a", "tenants": ["team-a"],
+                "algorithm": "ketama", "endpoints": others}],
+            "soft_tenant_hashring": soft}));
+        let w = warnings(&after, Some(&before), &Discovered::new());
+        assert_eq!(w.len(), 1, "{w:#?}");
+        assert_eq!(w[0].summary, "1 tenant changes hashring");
+        assert_eq!(thanos_render::validate::display_path(&w[0].path), "router");
+        assert_eq!(
+            w[0].detail,
+            "Tenant \"team-a\": \"default\" -> \"team-a\": about 100% of its series will be \
+             written to a different set of ingestors (100% only to ingestors that did not hold them)."
+        );
+        // And back: the hard ring removed sends the tenant to the soft ring.
+        let w = warnings(&before, Some(&after), &Discovered::new());
+        assert_eq!(w.len(), 1, "{w:#?}");
+        assert!(
+            w[0].detail
+                .starts_with("Tenant \"team-a\": \"team-a\" -> \"default\"")
+        );
     }
 
     fn share_of(detail: &str) -> u32 {

@@ -15,7 +15,7 @@
 //! sharding each tenant has its own shard, and the estimate is the average over the sample
 //! tenants.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Algorithm, Movement, MultiRing, movement, synthetic_series};
 use crate::hashring::{HashringEntry, TenantMatcher};
@@ -116,6 +116,91 @@ fn measure(before: RingSide<'_>, after: RingSide<'_>, tenants: &[String]) -> Opt
     (total.series > 0).then_some(total)
 }
 
+/// Series measured for one tenant that changes rings.
+pub const SAMPLE_SERIES_PER_MOVED_TENANT: usize = 1_000;
+
+/// A whole `hashrings.json` on one side of a change, as a router reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct FileSide<'a> {
+    pub entries: &'a [HashringEntry],
+    /// The router's `--receive.hashrings-algorithm` (for entries without `algorithm`).
+    pub default_algorithm: Algorithm,
+    pub replication_factor: u64,
+}
+
+/// A tenant that a different ring serves after the change: a hard ring added or removed, or
+/// a tenant moved from one ring's list to another's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantMove {
+    pub tenant: String,
+    /// The ring that served it before, and the one after (`None`: no ring serves it, so its
+    /// writes fail on that side).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// How its sample series move (`None` when one side cannot place them).
+    pub movement: Option<Movement>,
+}
+
+/// Every tenant listed exactly by a ring on either side whose serving ring changes
+/// (Thanos's choice: the first ring whose tenants match, else the ring without tenants),
+/// other than to the same ring under a new name (`renamed`: new name → old name). A
+/// changed ring that keeps its tenants is [`ring_change`]'s; this is the part it cannot see.
+/// Tenants matched only by globs or by a ring without tenants cannot be listed, and are not.
+/// Empty when either file cannot be built (validation reports why).
+pub fn tenant_moves(
+    before: FileSide<'_>,
+    after: FileSide<'_>,
+    renamed: &BTreeMap<String, String>,
+) -> Vec<TenantMove> {
+    let build = |side: FileSide<'_>| {
+        MultiRing::new(
+            side.entries,
+            side.default_algorithm,
+            side.replication_factor,
+        )
+        .ok()
+    };
+    let (Some(old), Some(new)) = (build(before), build(after)) else {
+        return Vec::new();
+    };
+    let tenants: BTreeSet<&str> = before
+        .entries
+        .iter()
+        .chain(after.entries)
+        .filter(|e| e.tenant_matcher == TenantMatcher::Exact)
+        .flat_map(|e| e.tenants.iter().map(String::as_str))
+        .collect();
+    let mut out = Vec::new();
+    for tenant in tenants {
+        let (a, b) = (old.for_tenant(tenant), new.for_tenant(tenant));
+        let from = old.ring_name(tenant).ok().map(str::to_owned);
+        let to = new.ring_name(tenant).ok().map(str::to_owned);
+        let same = match (&from, &to) {
+            (Some(f), Some(t)) => f == t || renamed.get(t) == Some(f),
+            (None, None) => true,
+            _ => false,
+        };
+        if same {
+            continue;
+        }
+        let movement = match (a, b) {
+            (Ok(a), Ok(b)) => Some(movement(
+                &a.ring,
+                &b.ring,
+                &synthetic_series(tenant, SAMPLE_SERIES_PER_MOVED_TENANT),
+            )),
+            _ => None,
+        };
+        out.push(TenantMove {
+            tenant: tenant.to_owned(),
+            from,
+            to,
+            movement,
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,5 +290,76 @@ mod tests {
     fn listed_tenants_are_the_sample() {
         let e = HashringEntry::new("r", &["b".into(), "a".into()], &pods(2));
         assert_eq!(sample_tenants(&e), vec!["a".to_owned(), "b".to_owned()]);
+    }
+
+    fn tenants_ring(name: &str, tenants: &[&str], n: usize) -> HashringEntry {
+        let tenants: Vec<String> = tenants.iter().map(|t| (*t).to_owned()).collect();
+        let mut e = HashringEntry::new(name, &tenants, &pods(n));
+        e.algorithm = Some(Algorithm::Ketama);
+        e
+    }
+
+    fn file(entries: &[HashringEntry]) -> FileSide<'_> {
+        FileSide {
+            entries,
+            default_algorithm: Algorithm::Ketama,
+            replication_factor: 1,
+        }
+    }
+
+    #[test]
+    fn a_new_hard_ring_takes_its_tenant_out_of_the_soft_ring() {
+        let before = vec![ring(3, Algorithm::Ketama)];
+        let mut other = tenants_ring("team-a", &["team-a"], 2);
+        for e in &mut other.endpoints {
+            e.address = e.address.replace("ingestor-", "other-");
+        }
+        let after = vec![other, ring(3, Algorithm::Ketama)];
+        let moves = tenant_moves(file(&before), file(&after), &BTreeMap::new());
+        assert_eq!(moves.len(), 1, "{moves:#?}");
+        let m = &moves[0];
+        assert_eq!(m.tenant, "team-a");
+        assert_eq!(m.from.as_deref(), Some("default"));
+        assert_eq!(m.to.as_deref(), Some("team-a"));
+        // Disjoint ingestors: every series of the tenant moves, and none keeps an ingestor.
+        let mv = m.movement.unwrap();
+        assert_eq!(mv.series, SAMPLE_SERIES_PER_MOVED_TENANT);
+        assert_eq!((mv.changed, mv.disjoint), (mv.series, mv.series));
+    }
+
+    #[test]
+    fn a_renamed_ring_keeps_its_tenants_where_they_were() {
+        let before = vec![
+            tenants_ring("old", &["team-a"], 3),
+            ring(2, Algorithm::Ketama),
+        ];
+        let after = vec![
+            tenants_ring("new", &["team-a"], 3),
+            ring(2, Algorithm::Ketama),
+        ];
+        let renamed = BTreeMap::from([("new".to_owned(), "old".to_owned())]);
+        assert!(tenant_moves(file(&before), file(&after), &renamed).is_empty());
+        // Without the pairing it is a move, to the same ingestors: nothing changes placement.
+        let moves = tenant_moves(file(&before), file(&after), &BTreeMap::new());
+        assert_eq!(moves.len(), 1);
+        assert_eq!(moves[0].movement.unwrap().changed, 0);
+    }
+
+    #[test]
+    fn a_tenant_no_ring_serves_any_more_is_a_move_to_nowhere() {
+        let before = vec![
+            tenants_ring("team-a", &["team-a"], 2),
+            ring(2, Algorithm::Ketama),
+        ];
+        let after = vec![tenants_ring("team-b", &["team-b"], 2)];
+        let moves = tenant_moves(file(&before), file(&after), &BTreeMap::new());
+        let a = moves.iter().find(|m| m.tenant == "team-a").unwrap();
+        assert_eq!((a.from.as_deref(), a.to.as_deref()), (Some("team-a"), None));
+        assert_eq!(a.movement, None);
+        let b = moves.iter().find(|m| m.tenant == "team-b").unwrap();
+        assert_eq!(
+            (b.from.as_deref(), b.to.as_deref()),
+            (Some("default"), Some("team-b"))
+        );
     }
 }

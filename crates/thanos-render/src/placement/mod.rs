@@ -85,7 +85,8 @@ use xxhash_rust::xxh64::{Xxh64, xxh64};
 
 pub use crate::hashring::RingEndpoint as Endpoint;
 pub use change::{
-    RingChange, RingSide, SAMPLE_SERIES, SAMPLE_TENANTS, ring_change, sample_tenants,
+    FileSide, RingChange, RingSide, SAMPLE_SERIES, SAMPLE_SERIES_PER_MOVED_TENANT, SAMPLE_TENANTS,
+    TenantMove, ring_change, sample_tenants, tenant_moves,
 };
 pub use glob::{BadPattern, check as check_glob, is_literal, matches as glob_matches};
 pub use gorand::GoRand;
