@@ -297,7 +297,7 @@ fn whole_ring_hashrings_json() {
                     },
                     "external_labels": {"region": "eu", "tier": "gold"},
                     "shuffle_sharding": {
-                        "shard_size": 2, "cache_size": 50,
+                        "shard_size": 2, "cache_size": 50, "zone_awareness_disabled": true,
                         "overrides": [
                             {"shard_size": 4, "tenants": ["team-a"]},
                             {"shard_size": 4, "tenants": ["big-*"], "tenant_matcher": "glob"}

@@ -653,6 +653,26 @@ fn receive_whole_ring_rules() {
         // larger than the ring, too: Thanos checks only shard_size against it
         at("shuffle_sharding.overrides[0].shard_size")
     );
+    // Zone-aware, a shard of 3 takes 2 from each of zones a (2) and b (1): refused. Without
+    // zone awareness it takes 3 of the 3 endpoints, which Thanos does.
+    let uneven = serde_json::json!({
+        "i-0.ns.svc:10901": "a", "i-1.ns.svc:10901": "a", "i-2.ns.svc:10901": "b"});
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"endpoints": eps(3), "endpoint_zones": uneven,
+            "shuffle_sharding": {"shard_size": 3}})
+        ),
+        at("shuffle_sharding.shard_size")
+    );
+    assert_eq!(
+        soft(
+            1,
+            serde_json::json!({"endpoints": eps(3), "endpoint_zones": uneven,
+            "shuffle_sharding": {"shard_size": 3, "zone_awareness_disabled": true}})
+        ),
+        Vec::<String>::new()
+    );
     // Shuffle sharding on a hashmod ring.
     assert_eq!(
         soft(

@@ -192,6 +192,10 @@ pub struct ShuffleSharding {
     pub cache_size: usize,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<ShardOverride>,
+    /// Draw each shard from all endpoints as one zone (the shard's ring still spreads a
+    /// series' replicas over zones); written only when set, which Thanos reads as `false`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub zone_awareness_disabled: bool,
 }
 
 /// A shard size for some tenants. Thanos applies an override only when its
@@ -229,6 +233,10 @@ fn write_override_matcher<S: serde::Serializer>(
     s: S,
 ) -> Result<S::Ok, S::Error> {
     s.serialize_str(m.map_or("", TenantMatcher::as_str))
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -291,6 +299,7 @@ mod tests {
                 tenants: vec!["team-a".into()],
                 tenant_matcher: Some(TenantMatcher::Exact),
             }],
+            zone_awareness_disabled: false,
         });
         let text = to_json_text(std::slice::from_ref(&r));
         let back: Vec<HashringEntry> = serde_json::from_str(&text).unwrap();

@@ -592,7 +592,7 @@ pub fn ring_findings(router: &Router, entries: &[HashringEntry]) -> Vec<Invalid>
 }
 
 /// Shard sizes that fail every write of their tenants: smaller than the replication factor,
-/// or taking more endpoints from a zone than it has.
+/// or taking more endpoints from a zone than it has (zone-aware shards only).
 fn shard_findings(
     ring: &Hashring,
     entry: &HashringEntry,
@@ -601,12 +601,15 @@ fn shard_findings(
     path: &Path,
     r: &mut Report,
 ) {
+    // Without zone awareness the shard is drawn from all endpoints as one zone.
     let mut zones: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
     for e in &entry.endpoints {
-        zones
-            .entry(e.zone())
-            .or_default()
-            .insert(e.address.as_str());
+        let zone = if s.zone_awareness_disabled {
+            ""
+        } else {
+            e.zone()
+        };
+        zones.entry(zone).or_default().insert(e.address.as_str());
     }
     let sizes = std::iter::once((path.attr("shard_size"), s.shard_size)).chain(
         s.overrides.iter().enumerate().map(|(i, o)| {

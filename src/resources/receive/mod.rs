@@ -187,6 +187,11 @@ pub struct ShuffleShardingModel {
     /// Other shard sizes for some tenants; the first that matches a tenant applies.
     #[tf(block)]
     pub overrides: Input<Vec<ShardOverrideModel>>,
+    /// Draw each tenant's shard from all members as if they had one zone (`shard_size`
+    /// members, however they spread over zones) instead of `ceil(shard_size / zones)` from
+    /// every zone; the shard still spreads each series' replicas over the zones it holds.
+    /// Default false.
+    pub zone_awareness_disabled: Input<bool>,
 }
 
 /// A shard size for some tenants.

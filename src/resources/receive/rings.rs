@@ -544,11 +544,13 @@ fn shuffle_sharding(
     let overrides = checks::list(r, &p.attr("overrides"), &s.overrides, |o, op, r| {
         shard_override(o, op, r)
     });
+    let unaware = checks::plain(&s.zone_awareness_disabled).or(|| false);
     Checked::all(|| {
         Some(ShuffleSharding {
             shard_size: size.into_value()? as usize,
             cache_size: cache.into_option()?.unwrap_or(0) as usize,
             overrides: overrides.into_value()?,
+            zone_awareness_disabled: unaware.into_value()?,
         })
     })
 }

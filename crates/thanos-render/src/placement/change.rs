@@ -268,6 +268,7 @@ mod tests {
             shard_size: 3,
             cache_size: 0,
             overrides: Vec::new(),
+            zone_awareness_disabled: false,
         });
         let mut b = a.clone();
         b.endpoints = ring(9, Algorithm::Ketama).endpoints;

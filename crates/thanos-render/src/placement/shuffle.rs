@@ -10,6 +10,8 @@
 //! - in each zone, a Go `math/rand` source seeded with the first 8 bytes (big-endian) of
 //!   MD5(`tenant`, or `tenant 0x00 zone` for a named zone) draws positions on the zone's ketama
 //!   sections; each position takes the first endpoint at or after it (wrapping) not taken yet;
+//!   With `zone_awareness_disabled`, every endpoint counts as one zone `""` for this draw
+//!   (`size` endpoints, the seed without a zone);
 //! - the shard is a new ketama ring of those endpoints (with their zones), which places the
 //!   tenant's series as any ketama ring does. A shard smaller than the replication factor
 //!   fails every write of the tenant.
@@ -83,11 +85,15 @@ pub fn tenant_shard(
     tenant: &str,
 ) -> Result<Ring, ShardError> {
     let size = shard_size(config, tenant);
+    // Without zone awareness every endpoint counts as zone "" while the shard is drawn.
+    let unaware = config.zone_awareness_disabled;
     // Distinct endpoints by zone (Thanos dedupes the ring's endpoints first).
     let mut by_zone: BTreeMap<&str, BTreeSet<&Endpoint>> = BTreeMap::new();
     for e in &base.endpoints {
-        by_zone.entry(e.zone()).or_default().insert(e);
+        let zone = if unaware { "" } else { e.zone() };
+        by_zone.entry(zone).or_default().insert(e);
     }
+    // Unaware, that is one zone: `size` endpoints.
     let take = shard_take(size, by_zone.len());
     if let Some((zone, have)) = by_zone
         .iter()
@@ -107,7 +113,7 @@ pub fn tenant_shard(
             .section_hashes
             .iter()
             .zip(&base.section_owners)
-            .filter(|&(_, &owner)| base.endpoints[owner as usize].zone() == *zone)
+            .filter(|&(_, &owner)| unaware || base.endpoints[owner as usize].zone() == *zone)
             .map(|(&h, &o)| (h, o))
             .collect();
         let mut rng = GoRand::new(shard_seed(tenant, zone));

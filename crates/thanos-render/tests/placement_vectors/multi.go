@@ -159,6 +159,26 @@ func multiCases() []multiCase {
 			ring{"hashring": "soft", "algorithm": "ketama", "endpoints": eps(0, c.n, c.azs...), "shuffle_sharding_config": shuffle(c.size, override(c.size+2, "exact", "team-a"))},
 		)
 	}
+	// Zone awareness disabled: the shard is drawn from all endpoints as one zone (seeded
+	// without a zone), and its ketama ring still spreads replicas over the endpoints' zones.
+	for _, c := range []struct {
+		name string
+		n    int
+		azs  []string
+		size int
+		rf   uint64
+	}{
+		{"3x3-size4-rf3", 9, []string{"a", "b", "c"}, 4, 3},
+		{"3x3-size5-rf2", 9, []string{"a", "b", "c"}, 5, 2},
+		// With zone awareness this shard fails (zone b has 1 endpoint); without, it does not.
+		{"3+1-size4-rf1", 4, []string{"a", "a", "a", "b"}, 4, 1},
+	} {
+		cfg := shuffle(c.size, override(c.size+1, "exact", "team-a"))
+		cfg["zone_awareness_disabled"] = true
+		add("shuffle-zones-unaware-"+c.name, c.rf,
+			ring{"hashring": "soft", "algorithm": "ketama", "endpoints": eps(0, c.n, c.azs...), "shuffle_sharding_config": cfg},
+		)
+	}
 	// Refused files: a shard larger than the ring, shuffle sharding with hashmod.
 	add("shuffle-larger-than-ring", 1,
 		ring{"hashring": "soft", "algorithm": "ketama", "endpoints": eps(0, 3), "shuffle_sharding_config": shuffle(4)},
