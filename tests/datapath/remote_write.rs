@@ -69,6 +69,16 @@ pub fn agent() -> ureq::Agent {
 /// POSTs a remote-write request for `tenant` to `url` (`…/api/v1/receive`); returns the
 /// status and body.
 pub fn send(url: &str, tenant_header: &str, tenant: &str, req: &WriteRequest) -> (u16, String) {
+    try_send(url, tenant_header, tenant, req).unwrap_or_else(|e| panic!("POST {url}: {e}"))
+}
+
+/// [`send`], with a request that never got an answer (refused, reset, timed out) as `Err`.
+pub fn try_send(
+    url: &str,
+    tenant_header: &str,
+    tenant: &str,
+    req: &WriteRequest,
+) -> Result<(u16, String), String> {
     let body = prost::Message::encode_to_vec(req);
     let compressed = snap::raw::Encoder::new()
         .compress_vec(&body)
@@ -80,9 +90,9 @@ pub fn send(url: &str, tenant_header: &str, tenant: &str, req: &WriteRequest) ->
         .header("X-Prometheus-Remote-Write-Version", "0.1.0")
         .header(tenant_header, tenant)
         .send(&compressed[..])
-        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+        .map_err(|e| e.to_string())?;
     let status = resp.status().as_u16();
-    (status, resp.body_mut().read_to_string().unwrap_or_default())
+    Ok((status, resp.body_mut().read_to_string().unwrap_or_default()))
 }
 
 /// GET `…/api/v1/query` with `params`; the JSON `data` on success, else the error text.

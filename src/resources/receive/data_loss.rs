@@ -80,8 +80,9 @@ pub fn scale_down_warnings(m: &ReceiveModel, prior: Option<&ReceiveModel>) -> Ve
         (false, _) => format!(
             "Scaling thanos_receive {name:?} from {before} to {after} ingestors deletes {pods}, \
              which keep their samples in an emptyDir and ship nothing to object storage: the \
-             samples only they hold are lost (with a replication factor above 1, other \
-             ingestors hold copies of what was replicated). Set ingestor.object_storage (or \
+             samples only they hold are lost (with a replication factor of 3 or more, other \
+             ingestors hold a copy of every sample; with 2, Thanos confirms a write once one \
+             copy is written, so some samples have no other copy). Set ingestor.object_storage (or \
              object_storage_config) and let a block upload first to keep them."
         ),
         (true, "Delete") => format!(
