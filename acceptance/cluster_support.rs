@@ -4,7 +4,7 @@
 //! test, and kubectl for checks and out-of-band changes.
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 
 /// The kubeconfig of the test cluster, or `None` (the test then says why it did not run; in CI
 /// a missing cluster is a failure, never a silent pass).
@@ -31,6 +31,78 @@ fn kubeconfig_from(var: &str) -> Option<PathBuf> {
             None
         }
     }
+}
+
+/// One kind's changes in a namespace while a test acts (`kubectl get --watch`), to tell in
+/// which order an apply changed things. Events carry the object's `resourceVersion`: one
+/// API server with one etcd numbers every write in order, across kinds, so comparing them
+/// orders changes of different objects (true of the local clusters these tests start).
+pub struct Watch {
+    child: Child,
+    out: PathBuf,
+}
+
+/// A watched change: the object as it was after the write numbered `rv`.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub rv: u64,
+    pub object: serde_json::Value,
+}
+
+impl Watch {
+    /// Starts watching `kind` in `namespace`; changes already made show as the objects' state.
+    pub fn start(kube: &Kube, namespace: &str, kind: &str) -> Watch {
+        let out = std::env::temp_dir().join(format!(
+            "watch-{namespace}-{kind}-{}.json",
+            std::process::id()
+        ));
+        let file = std::fs::File::create(&out).expect("watch output");
+        let child = Command::new(&kube.kubectl)
+            .arg("--kubeconfig")
+            .arg(&kube.kubeconfig)
+            .args([
+                "-n",
+                namespace,
+                "get",
+                kind,
+                "--watch",
+                "--output-watch-events",
+                "-o",
+                "json",
+            ])
+            .stdout(Stdio::from(file))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("kubectl get --watch");
+        Watch { child, out }
+    }
+
+    /// Stops watching and returns every change seen, in write order.
+    pub fn stop(mut self) -> Vec<Change> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let text = std::fs::read_to_string(&self.out).unwrap_or_default();
+        let _ = std::fs::remove_file(&self.out);
+        let mut changes: Vec<Change> = serde_json::Deserializer::from_str(&text)
+            .into_iter::<serde_json::Value>()
+            .map_while(Result::ok)
+            .filter_map(|event| {
+                let object = event["object"].clone();
+                let rv = object["metadata"]["resourceVersion"]
+                    .as_str()?
+                    .parse()
+                    .ok()?;
+                Some(Change { rv, object })
+            })
+            .collect();
+        changes.sort_by_key(|c| c.rv);
+        changes
+    }
+}
+
+/// The write number of the first change in `changes` for which `pred` holds.
+pub fn first(changes: &[Change], pred: impl Fn(&serde_json::Value) -> bool) -> Option<u64> {
+    changes.iter().find(|c| pred(&c.object)).map(|c| c.rv)
 }
 
 fn kubectl_path() -> PathBuf {

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::cluster_support::{Kube, Namespace, kubeconfig};
+use crate::cluster_support::{Change, Kube, Namespace, Watch, first, kubeconfig};
 use crate::harness::{Cli, REQUIRED_PROVIDERS, Workdir, clis};
 
 pub(crate) fn provider_block(kube: &Kube) -> String {
@@ -626,8 +626,22 @@ resource "thanos_receive" "both" {{
             "{}: {said}",
             cli.name
         );
+        let watches = order_watches(&kube, &ns.name);
         apply_step(&work, &cli);
         assert_eq!(ring(&kube), [own(0), own(1), own(2)], "{}", cli.name);
+        // Growing, in the cluster: the StatefulSet grows, the new pod is Ready, and only then
+        // does the ring list it.
+        let [sts, pods, cms] = stop_watches(watches);
+        let grown = first(&sts, |o| o["spec"]["replicas"] == 3);
+        let ready = first(&pods, |o| {
+            o["metadata"]["name"] == "thanosreceive-both-2" && pod_ready(o)
+        });
+        let listed = first(&cms, |o| ring_lists(o, &own(2)));
+        assert!(
+            matches!((grown, ready, listed), (Some(a), Some(b), Some(c)) if a < b && b < c),
+            "{}: StatefulSet grown at {grown:?}, pod 2 Ready at {ready:?}, ring lists it at {listed:?}",
+            cli.name
+        );
 
         // Back to two: the ring leaves out the third pod, then the StatefulSet shrinks.
         work.write("main.tf", &config(2));
@@ -638,15 +652,71 @@ resource "thanos_receive" "both" {{
             "{}: {said}",
             cli.name
         );
+        let watches = order_watches(&kube, &ns.name);
         apply_step(&work, &cli);
         assert_eq!(ring(&kube), [own(0), own(1)], "{}", cli.name);
         let sts = kube
             .get(&ns.name, "statefulset/thanosreceive-both")
             .unwrap();
         assert_eq!(sts["spec"]["replicas"], 2, "{}", cli.name);
+        // Shrinking, in the cluster: the ring stops listing pod 2, every pod runs that ring
+        // (the StatefulSet's pods all updated and Ready at 3), and only then does it shrink.
+        let [sts, _, cms] = stop_watches(watches);
+        let unlisted = first(&cms, |o| {
+            o["data"]["hashrings.json"].is_string() && !ring_lists(o, &own(2))
+        });
+        let rolled = unlisted.and_then(|after| {
+            sts.iter()
+                .filter(|c| c.rv > after)
+                .find(|c| {
+                    let st = &c.object["status"];
+                    c.object["spec"]["replicas"] == 3
+                        && st["updatedReplicas"] == 3
+                        && st["readyReplicas"] == 3
+                        && st["currentRevision"] == st["updateRevision"]
+                })
+                .map(|c| c.rv)
+        });
+        let shrunk = first(&sts, |o| o["spec"]["replicas"] == 2);
+        assert!(
+            matches!((unlisted, rolled, shrunk), (Some(a), Some(b), Some(c)) if a < b && b < c),
+            "{}: ring without pod 2 at {unlisted:?}, every pod on it at {rolled:?}, StatefulSet shrunk at {shrunk:?}",
+            cli.name
+        );
         work.run(&cli, &["destroy", "-auto-approve", "-no-color"])
             .success();
     }
+}
+
+/// Watches of the StatefulSets, pods and ConfigMaps of `namespace`, in that order.
+fn order_watches(kube: &Kube, namespace: &str) -> [Watch; 3] {
+    ["statefulsets", "pods", "configmaps"].map(|kind| Watch::start(kube, namespace, kind))
+}
+
+fn stop_watches(watches: [Watch; 3]) -> [Vec<Change>; 3] {
+    watches.map(Watch::stop)
+}
+
+fn pod_ready(pod: &serde_json::Value) -> bool {
+    pod["status"]["conditions"].as_array().is_some_and(|cs| {
+        cs.iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    })
+}
+
+/// Whether a hashrings ConfigMap lists `endpoint` in any ring.
+fn ring_lists(cm: &serde_json::Value, endpoint: &str) -> bool {
+    let Some(text) = cm["data"]["hashrings.json"].as_str() else {
+        return false;
+    };
+    let rings: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+    rings.as_array().into_iter().flatten().any(|r| {
+        r["endpoints"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|e| e == endpoint || e["address"] == endpoint)
+    })
 }
 
 #[test]
