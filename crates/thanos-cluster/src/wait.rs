@@ -15,6 +15,9 @@
 //!   bind, so this is not reported on first sight);
 //! - a Deployment with `Progressing=False`, reason `ProgressDeadlineExceeded`.
 //!
+//! A read that fails with a transient error (the API server restarting, 429s beyond `call`'s
+//! retries) does not end the wait: the next poll reads again, until the deadline.
+//!
 //! On timeout, [`Error::Timeout`] says what is still missing per workload (`1 of 2 pods ready;
 //! pod x: ContainersNotReady`).
 
@@ -280,13 +283,22 @@ impl Cluster {
             for key in &pending {
                 match self
                     .poll_workload(key, &options, &mut unschedulable_since, cancel)
-                    .await?
+                    .await
                 {
-                    Progress::Done => {}
-                    Progress::Pending(what) => {
+                    Ok(Progress::Done) => {}
+                    Ok(Progress::Pending(what)) => {
                         missing.push(format!("{key}: {what}"));
                         still.push(key.clone());
                     }
+                    // The API server did not answer, even after `call`'s retries (it restarts,
+                    // or throttles): the rollout goes on without us, so read it again at the
+                    // next poll, until the deadline, instead of failing a long wait on a blip.
+                    Err(e) if e.is_transient() => {
+                        tracing::debug!(%key, error = %e, "rollout not readable now, polling on");
+                        missing.push(format!("{key}: could not be read: {e}"));
+                        still.push(key.clone());
+                    }
+                    Err(e) => return Err(e),
                 }
             }
             pending = still;
