@@ -51,13 +51,18 @@ impl Drop for Gate<'_> {
 /// Ingestors (two pods, two claims) held at the gate, and a querier of them: when the apply is
 /// stopped during the ingestors' rollout, the querier has not been created yet.
 pub(crate) fn gated_stack(ns: &str, gate: &str) -> String {
+    held_stack(ns, &format!("node_selector = {{ \"{gate}\" = \"open\" }}"))
+}
+
+/// [`gated_stack`] with `placement` (node selector, tolerations) on the ingestors.
+pub(crate) fn held_stack(ns: &str, placement: &str) -> String {
     format!(
         r#"
 resource "thanos_receive" "ingestor" {{
   name          = "ingestor"
   namespace     = "{ns}"
   replicas      = 2
-  node_selector = {{ "{gate}" = "open" }}
+  {placement}
   ingestor {{
     data_volume {{
       pvc {{
@@ -79,7 +84,7 @@ resource "thanos_query" "sample" {{
     )
 }
 
-const APPLY: &[&str] = &["apply", "-auto-approve", "-no-color", "-input=false"];
+pub(crate) const APPLY: &[&str] = &["apply", "-auto-approve", "-no-color", "-input=false"];
 
 /// Waits (generously: the machine is shared) until `ready` holds.
 #[track_caller]
@@ -99,7 +104,14 @@ pub(crate) fn wait_for_rollout_wait(kube: &Kube, ns: &str, apply: &mut Child) {
         Duration::from_secs(120),
         || {
             if let Ok(Some(status)) = apply.try_wait() {
-                panic!("the apply ended ({status}) before it waited for the rollout");
+                let mut text = String::new();
+                if let Some(mut out) = apply.stdout.take() {
+                    let _ = std::io::Read::read_to_string(&mut out, &mut text);
+                }
+                if let Some(mut err) = apply.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut err, &mut text);
+                }
+                panic!("the apply ended ({status}) before it waited for the rollout:\n{text}");
             }
             kube.get(ns, "configmap/thanosreceive-ingestor-terraform")
                 .is_some()
@@ -167,7 +179,7 @@ fn kill9(pid: u32) {
     assert!(status.success(), "kill -9 {pid}");
 }
 
-fn output_text(child: Child) -> (bool, String) {
+pub(crate) fn output_text(child: Child) -> (bool, String) {
     let output = child.wait_with_output().unwrap();
     (
         output.status.success(),

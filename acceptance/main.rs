@@ -16,3 +16,4 @@ mod pulumi_support;
 mod registry;
 mod rule;
 mod schema;
+mod spare;
