@@ -1,7 +1,7 @@
-//! Crash consistency: an apply killed (the CLI, or the provider) while it waits for a rollout,
-//! and an apply during which the API server crashes and comes back. Each time the next apply
-//! must converge to the configuration, with every object in the namespace that carries our
-//! labels listed in the state (nothing orphaned, nothing twice), and then plan nothing.
+//! Crash consistency: an apply killed (the CLI, or the provider) while it waits for a rollout.
+//! The next apply must converge to the configuration, with every object in the namespace that
+//! carries our labels listed in the state (nothing orphaned, nothing twice), and then plan
+//! nothing. (An API server restart mid-apply needs a cluster of its own: `spare.rs`.)
 //!
 //! A rollout is held open by a node selector no node matches until the test labels a node
 //! (`Gate`): kwok makes a pod Ready as soon as it is scheduled (`scripts/lib/kwok-stages.yaml`).
@@ -54,7 +54,8 @@ pub(crate) fn gated_stack(ns: &str, gate: &str) -> String {
     held_stack(ns, &format!("node_selector = {{ \"{gate}\" = \"open\" }}"))
 }
 
-/// [`gated_stack`] with `placement` (node selector, tolerations) on the ingestors.
+/// [`gated_stack`] with `placement` (attribute lines of the ingestors, e.g. a node selector;
+/// may be empty) instead of the gate.
 pub(crate) fn held_stack(ns: &str, placement: &str) -> String {
     format!(
         r#"
