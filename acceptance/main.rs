@@ -3,6 +3,7 @@
 //! through the Pulumi CLI and its any-Terraform-provider bridge (`pulumi_support`).
 
 mod cluster_support;
+mod crash;
 mod examples;
 mod harness;
 mod lifecycle;
@@ -15,3 +16,4 @@ mod pulumi_support;
 mod registry;
 mod rule;
 mod schema;
+mod spare;

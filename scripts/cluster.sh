@@ -6,6 +6,7 @@
 #
 #   scripts/cluster.sh up [NAME]          start cluster NAME (default: a) and wait until it is usable
 #   scripts/cluster.sh down [NAME]        stop exactly the processes `up` started; wait until their ports are free
+#   scripts/cluster.sh restart-apiserver [NAME]  kill -9 kube-apiserver, start it again alike (crash tests)
 #   scripts/cluster.sh status [NAME]      components, pids, ports and health (exit 1 unless all healthy)
 #   scripts/cluster.sh env [NAME]         print `export KUBECONFIG=... PATH=...`: eval "$(scripts/cluster.sh env)"
 #   scripts/cluster.sh kubeconfig [NAME]  print the path of the admin kubeconfig
@@ -427,6 +428,23 @@ cmd_down() {
   log "down (logs kept in $LOGS)"
 }
 
+# restart-apiserver: kills this cluster's kube-apiserver (SIGKILL: a crash, no graceful drain)
+# and starts it again with the command line it ran; etcd and everything else keep running.
+cmd_restart_apiserver() {
+  local pid i args=()
+  pid=$(pid_of kube-apiserver)
+  ours "$pid" || die "kube-apiserver is not running (scripts/cluster.sh up $NAME)"
+  mapfile -d '' args <"/proc/$pid/cmdline"
+  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"
+  for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || port_busy "$PORT_API" || break; sleep 0.1; done
+  port_busy "$PORT_API" && die "port $PORT_API still in use after killing kube-apiserver"
+  log "killed kube-apiserver (pid $pid)"
+  start kube-apiserver "${args[@]}"
+  wait_until "kube-apiserver /readyz" kube-apiserver curl -fsS --max-time 2 --cacert "$PKI/ca.crt" \
+    --cert "$PKI/admin.crt" --key "$PKI/admin.key" "https://127.0.0.1:$PORT_API/readyz"
+  log "kube-apiserver restarted"
+}
+
 cmd_status() {
   local c p pid state ok=0
   for c in "${COMPONENTS[@]}"; do
@@ -452,6 +470,7 @@ cmd_env() {
 case $CMD in
   up) cmd_up ;;
   down) cmd_down ;;
+  restart-apiserver) cmd_restart_apiserver ;;
   status) cmd_status ;;
   env) cmd_env ;;
   kubeconfig) echo "$KUBECONFIG_PATH" ;;

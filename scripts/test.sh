@@ -8,7 +8,8 @@
 #
 # Environment: TEST_CLUSTER (default a) and TEST_CLUSTER_2 (default b) name the two clusters;
 # TEST_CLUSTER_PORT_BASE and TEST_CLUSTER_2_PORT_BASE give their port bases when the names are
-# not a-e (see scripts/cluster.sh).
+# not a-e (see scripts/cluster.sh); TEST_CLUSTER_3 (default e) is the one acceptance/spare.rs
+# starts and stops itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 clusters=("${TEST_CLUSTER:-a}" "${TEST_CLUSTER_2:-b}")
@@ -40,6 +41,11 @@ for pid in "${pids[@]}"; do wait "$pid"; done
 
 export THANOS_TEST_KUBECONFIG="$PWD/.cache/cluster/${clusters[0]}/kubeconfig"
 export THANOS_TEST_KUBECONFIG_B="$PWD/.cache/cluster/${clusters[1]}/kubeconfig"
+# A third name, for the acceptance test that starts and stops a cluster of its own (an API
+# server restart and a throttled load test would disturb the shared ones): TEST_CLUSTER_3
+# (default e) and TEST_CLUSTER_3_PORT_BASE.
+export THANOS_TEST_SPARE_CLUSTER=${TEST_CLUSTER_3:-e}
+export THANOS_TEST_SPARE_CLUSTER_PORT_BASE=${TEST_CLUSTER_3_PORT_BASE:-}
 if [ "${TEST_ONLY:-}" = acceptance ]; then
   cargo test --locked --test acceptance
   exit

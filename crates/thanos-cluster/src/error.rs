@@ -148,6 +148,16 @@ pub enum Error {
     )]
     Unauthorized { object: ObjectKey, message: String },
 
+    /// 429: the API server throttles this client (API Priority and Fairness, or its in-flight
+    /// limits), still after every retry.
+    #[error(
+        "{object}: the Kubernetes API server is throttling the provider's requests (429 Too \
+         Many Requests: {message}) and still was after retrying with backoff. Apply again, \
+         lower the CLI's -parallelism, or ask the cluster's operators for a larger share of \
+         the API server (API Priority and Fairness)."
+    )]
+    Throttled { object: ObjectKey, message: String },
+
     /// Any other API error.
     #[error("{object}: Kubernetes API error {code} {reason}: {message}")]
     Api {
@@ -221,7 +231,8 @@ impl Error {
         match self {
             // A certificate problem does not go away by retrying.
             Error::Unreachable { source, .. } => !chain(source).contains("certificate"),
-            Error::Api { code, .. } => *code == 429 || *code >= 500,
+            Error::Throttled { .. } => true,
+            Error::Api { code, .. } => *code >= 500,
             _ => false,
         }
     }
@@ -277,6 +288,10 @@ pub fn from_status(status: kube::core::Status, object: &ObjectKey) -> Error {
             message: conflict_message(&status),
         },
         401 => Error::Unauthorized {
+            object: object.clone(),
+            message: status.message,
+        },
+        429 => Error::Throttled {
             object: object.clone(),
             message: status.message,
         },
@@ -429,6 +444,8 @@ mod tests {
         assert!(e.is_transient());
         let e = from_status(status(429, "slow down", &[]), &key());
         assert!(e.is_transient());
+        assert!(matches!(e, Error::Throttled { .. }), "{e:?}");
+        assert!(e.to_string().contains("-parallelism"), "{e}");
         let e = from_status(status(404, "not found", &[]), &key());
         assert!(e.is_not_found() && !e.is_transient());
     }

@@ -15,6 +15,10 @@
 //!   bind, so this is not reported on first sight);
 //! - a Deployment with `Progressing=False`, reason `ProgressDeadlineExceeded`.
 //!
+//! A read that fails with a transient error (the API server restarting, 429s beyond `call`'s
+//! retries) does not end the wait: the next poll reads again, for up to a minute without an
+//! answer.
+//!
 //! On timeout, [`Error::Timeout`] says what is still missing per workload (`1 of 2 pods ready;
 //! pod x: ContainersNotReady`).
 
@@ -29,6 +33,10 @@ use tokio::time::Instant;
 
 use crate::error::{Error, ObjectKey, Result};
 use crate::{CancellationToken, Cluster, sleep};
+
+/// How long a rollout wait goes on reading a cluster that does not answer (an API server
+/// restart takes seconds; a cluster gone for good should not hold the apply to its timeout).
+const UNREADABLE_GRACE: Duration = Duration::from_secs(60);
 
 /// Waiting for a rollout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,19 +282,36 @@ impl Cluster {
         let start = Instant::now();
         let deadline = start + options.timeout;
         let mut unschedulable_since: HashMap<String, Instant> = HashMap::new();
+        // Since when every read has failed transiently (reset by any answer).
+        let mut unreadable_since: Option<Instant> = None;
         loop {
             let mut still = Vec::new();
             let mut missing = Vec::new();
             for key in &pending {
                 match self
                     .poll_workload(key, &options, &mut unschedulable_since, cancel)
-                    .await?
+                    .await
                 {
-                    Progress::Done => {}
-                    Progress::Pending(what) => {
+                    Ok(Progress::Done) => unreadable_since = None,
+                    Ok(Progress::Pending(what)) => {
+                        unreadable_since = None;
                         missing.push(format!("{key}: {what}"));
                         still.push(key.clone());
                     }
+                    // The API server did not answer, even after `call`'s retries (it restarts,
+                    // or throttles): the rollout goes on without us, so read it again at the
+                    // next poll instead of failing a long wait on a blip; a cluster gone for
+                    // longer than UNREADABLE_GRACE fails the wait.
+                    Err(e)
+                        if e.is_transient()
+                            && unreadable_since.get_or_insert_with(Instant::now).elapsed()
+                                < UNREADABLE_GRACE =>
+                    {
+                        tracing::debug!(%key, error = %e, "rollout not readable now, polling on");
+                        missing.push(format!("{key}: could not be read: {e}"));
+                        still.push(key.clone());
+                    }
+                    Err(e) => return Err(e),
                 }
             }
             pending = still;

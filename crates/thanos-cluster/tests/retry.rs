@@ -69,6 +69,20 @@ async fn transient_errors_are_retried() {
     assert_eq!(hits.load(Ordering::SeqCst), 4);
 }
 
+/// Throttling outlasts the four tries other transient errors get: an API server that refuses
+/// five requests in a row with 429 is waited out (issue 19's load test: 50 stacks applied with
+/// `-parallelism=20` failed on 429s after four tries).
+#[tokio::test]
+async fn throttling_is_retried_longer_than_other_errors() {
+    let (host, hits) = server(vec![429, 429, 429, 429, 429, 200]).await;
+    cluster(&host)
+        .await
+        .ping(&CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(hits.load(Ordering::SeqCst), 6);
+}
+
 #[tokio::test]
 async fn persistent_errors_give_up_after_a_few_attempts() {
     let (host, hits) = server(vec![502]).await;

@@ -127,6 +127,9 @@ pub async fn serve<P: Provider>(provider: P, options: ServeOptions) -> Result<()
         },
     ));
 
+    if !options.debug {
+        exit_when_orphaned(shutdown_tx.clone());
+    }
     ignore_or_handle_interrupts(options.debug, shutdown_tx);
     // The listener is bound and accepting: only now may Terraform learn the address.
     announce(
@@ -174,6 +177,40 @@ fn announce(
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes()).map_err(ServeError::Stdout)?;
     out.flush().map_err(ServeError::Stdout)
+}
+
+/// How often the plugin checks that the process that started it still runs.
+const PARENT_CHECK: Duration = Duration::from_millis(500);
+
+/// Stops serving when the CLI that started us is gone (killed with SIGKILL, or crashed): it
+/// can no longer call Shutdown, so without this the plugin would live on as an orphan, and an
+/// apply it was running could go on writing to the cluster next to the user's next apply.
+///
+/// The parent is watched, not signalled for (`PR_SET_PDEATHSIG` fires when the parent's
+/// *thread* exits, and Go runtimes end threads at will): when the parent dies, the kernel
+/// re-parents us (to init or a subreaper), and the parent id changes.
+fn exit_when_orphaned(shutdown: watch::Sender<bool>) {
+    #[cfg(unix)]
+    {
+        let parent = std::os::unix::process::parent_id();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(PARENT_CHECK).await;
+                if std::os::unix::process::parent_id() != parent {
+                    tracing::warn!(
+                        parent,
+                        "the process that started this plugin is gone: stopping (work in flight is abandoned; the next apply converges)"
+                    );
+                    let _ = shutdown.send(true);
+                    return;
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = shutdown;
+    }
 }
 
 /// Terraform runs plugins in its own process group, so a terminal Ctrl-C reaches us too. Like
