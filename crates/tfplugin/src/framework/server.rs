@@ -150,7 +150,7 @@ fn value_error(what: &str, error: tfvalue::Error) -> Diagnostics {
 /// A stored state that does not fit the schema: unlike the values of the other RPCs, which
 /// Terraform makes from the configuration, a stored state can be edited by hand (`state push`)
 /// or written by another provider, so it gets advice rather than a bug report.
-fn stored_state_error(type_name: &str, error: impl std::fmt::Display) -> Diagnostics {
+fn stored_state_error(type_name: &str, error: tfvalue::Error) -> Diagnostics {
     Diagnostic::error(
         "Unreadable stored state",
         format!(
@@ -425,14 +425,17 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 }
                 return Ok(Default::default());
             }
-            // An older version is reshaped by the resource first.
-            let json = if request.version < registered.schema.version {
-                let old: serde_json::Value = serde_json::from_slice(&raw.json)
-                    .map_err(|e| stored_state_error(&request.type_name, e))?;
-                let new = registered.resource.upgrade_state(request.version, old)?;
-                serde_json::to_vec(&new).expect("JSON values always serialize")
-            } else {
-                raw.json
+            // An older version is reshaped by the resource first (text that is not JSON goes
+            // on as it is: the decoder below says what is wrong with it).
+            let old = (request.version < registered.schema.version)
+                .then(|| serde_json::from_slice::<serde_json::Value>(&raw.json).ok())
+                .flatten();
+            let json = match old {
+                Some(old) => {
+                    let new = registered.resource.upgrade_state(request.version, old)?;
+                    serde_json::to_vec(&new).expect("JSON values always serialize")
+                }
+                None => raw.json,
             };
             // Same-version upgrades: Terraform already dropped attributes no longer in the
             // schema; the lenient JSON decoder fills attributes added since with null.
