@@ -148,10 +148,10 @@ fn fields_of(path: &mut String, old: &Json, new: &Json, out: &mut Vec<FieldChang
 }
 
 fn arrays(path: &mut String, a: &[Json], b: &[Json], out: &mut Vec<FieldChange>) {
+    // (Both empty would be equal: never here.)
     let named = |v: &[Json]| {
-        !v.is_empty()
-            && v.iter()
-                .all(|x| x.get("name").and_then(Json::as_str).is_some())
+        v.iter()
+            .all(|x| x.get("name").and_then(Json::as_str).is_some())
     };
     if named(a) && named(b) {
         let name = |x: &Json| x["name"].as_str().unwrap_or_default().to_owned();
@@ -318,5 +318,96 @@ fn show(v: &Json) -> String {
             Json::from(cut).to_string()
         }
         scalar => scalar.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn diff(old: Json, new: Json) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        fields_of(&mut String::new(), &old, &new, &mut out);
+        out.into_iter().map(|f| (f.path, f.how)).collect()
+    }
+
+    fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+        expected
+            .iter()
+            .map(|(p, h)| (p.to_string(), h.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn fields_say_where_and_how() {
+        let cases = [
+            (
+                json!({"spec": {"replicas": 2}}),
+                json!({"spec": {"replicas": 3}}),
+                pairs(&[("spec.replicas", "2 → 3")]),
+            ),
+            // Named items are matched by name, also when one side has none.
+            (
+                json!({"volumes": []}),
+                json!({"volumes": [{"name": "data", "emptyDir": {}}]}),
+                pairs(&[("volumes[data]", "added")]),
+            ),
+            (
+                json!({"c": [{"name": "a", "image": "x:1"}, {"name": "b", "image": "y"}]}),
+                json!({"c": [{"name": "b", "image": "y"}, {"name": "a", "image": "x:2"}]}),
+                pairs(&[("c[a].image", "\"x:1\" → \"x:2\"")]),
+            ),
+            // Scalars: what was added and removed, or only the order.
+            (
+                json!({"args": ["--a", "--b=1"]}),
+                json!({"args": ["--a", "--b=2"]}),
+                pairs(&[("args", "+ \"--b=2\", - \"--b=1\"")]),
+            ),
+            (
+                json!(["x", "y"]),
+                json!(["y", "x"]),
+                pairs(&[("(value)", "reordered")]),
+            ),
+            // Keys that are not identifiers are quoted; a removed key says only that.
+            (
+                json!({"labels": {"app.kubernetes.io/name": "a", "gone": "x"}}),
+                json!({"labels": {"app.kubernetes.io/name": "b"}}),
+                pairs(&[
+                    ("labels[\"app.kubernetes.io/name\"]", "\"a\" → \"b\""),
+                    ("labels.gone", "removed"),
+                ]),
+            ),
+            // Files: lines added and removed, never the whole text.
+            (
+                json!({"data": {"rules.yaml": "groups:\n- name: a\n  interval: 1m\n"}}),
+                json!({"data": {"rules.yaml": "groups:\n- name: a\n  interval: 2m\n"}}),
+                pairs(&[(
+                    "data[\"rules.yaml\"]",
+                    "lines + \"interval: 2m\", - \"interval: 1m\"",
+                )]),
+            ),
+            (
+                json!({"data": {}}),
+                json!({"data": {"a.yaml": "a: 1\nb: 2\n"}}),
+                pairs(&[("data[\"a.yaml\"]", "added 2 lines")]),
+            ),
+        ];
+        for (old, new, expected) in cases {
+            assert_eq!(diff(old.clone(), new.clone()), expected, "{old} → {new}");
+        }
+    }
+
+    #[test]
+    fn long_values_and_digests_are_shortened() {
+        let long = "x".repeat(200);
+        assert_eq!(show(&json!(long)).chars().count(), MAX_VALUE_CHARS + 3);
+        assert_eq!(show(&json!("ab".repeat(32))), "\"abababababab…\"");
+        assert_eq!(show(&json!([1, 2])), "[1,2]");
+        assert_eq!(
+            show(&json!((0..100).collect::<Vec<_>>())),
+            "a list of 100 items"
+        );
     }
 }
