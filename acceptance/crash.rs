@@ -202,12 +202,10 @@ fn state_objects(work: &Workdir, cli: &Cli) -> BTreeSet<String> {
         .cloned()
         .unwrap_or_default()
     {
-        for object in resource["values"]["objects"].as_array().unwrap() {
-            found.insert(format!(
-                "{}/{}",
-                object["kind"].as_str().unwrap().to_lowercase(),
-                object["name"].as_str().unwrap()
-            ));
+        // `objects` maps `<Kind>/<name>` to a content hash.
+        for key in resource["values"]["objects"].as_object().unwrap().keys() {
+            let (kind, name) = key.split_once('/').unwrap();
+            found.insert(format!("{}/{name}", kind.to_lowercase()));
         }
     }
     found

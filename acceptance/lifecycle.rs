@@ -62,6 +62,32 @@ pub(crate) fn apply_step(work: &Workdir, cli: &Cli) {
     assert_empty_plans(work, cli);
 }
 
+/// The plan's warning about the objects an update changes (summary starting with
+/// `summary`): each `(object line, field line)` shows, the field within the lines under its
+/// object. Lines are compared without the CLI's box drawing and indentation.
+#[track_caller]
+fn assert_object_changes(said: &str, summary: &str, expected: &[(&str, &str)], cli: &str) {
+    let lines: Vec<&str> = said
+        .lines()
+        .map(|l| l.trim_start_matches(['│', '╷', '╵']).trim())
+        .collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with(&format!("Warning: {summary}")))
+        .unwrap_or_else(|| panic!("{cli}: no warning {summary:?} in:\n{said}"));
+    let warning = &lines[start..];
+    for (object, field) in expected {
+        let at = warning
+            .iter()
+            .position(|l| l == object)
+            .unwrap_or_else(|| panic!("{cli}: {object:?} not named in:\n{said}"));
+        assert!(
+            warning[at + 1..].iter().take(8).any(|l| l == field),
+            "{cli}: {field:?} not under {object:?} in:\n{said}"
+        );
+    }
+}
+
 #[track_caller]
 pub(crate) fn assert_empty_plans(work: &Workdir, cli: &Cli) {
     for args in [
@@ -625,6 +651,20 @@ resource "thanos_receive" "both" {{
                 && said.contains(&own(2)),
             "{}: {said}",
             cli.name
+        );
+        // The objects that change, field by field: the StatefulSet's replicas and the ring's
+        // new member in its ConfigMap (each field on a line of its own under its object).
+        assert_object_changes(
+            &said,
+            &format!("thanos_receive {}/both: ", ns.name),
+            &[
+                ("StatefulSet thanosreceive-both:", "spec.replicas: 2 → 3"),
+                (
+                    "ConfigMap thanosreceive-both-hashrings:",
+                    &format!("data[\"hashrings.json\"][0].endpoints: + \"{}\"", own(2)),
+                ),
+            ],
+            cli.name,
         );
         let watches = order_watches(&kube, &ns.name);
         apply_step(&work, &cli);

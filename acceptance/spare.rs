@@ -173,13 +173,10 @@ fn state_objects(work: &Workdir, cli: &crate::harness::Cli) -> BTreeSet<String> 
         .unwrap_or_default();
     for module in modules {
         for resource in module["resources"].as_array().unwrap() {
-            for object in resource["values"]["objects"].as_array().unwrap() {
-                found.insert(format!(
-                    "{}/{}/{}",
-                    object["namespace"].as_str().unwrap(),
-                    object["kind"].as_str().unwrap(),
-                    object["name"].as_str().unwrap()
-                ));
+            // `objects` maps `<Kind>/<name>` to a content hash, in the resource's namespace.
+            let namespace = resource["values"]["namespace"].as_str().unwrap();
+            for key in resource["values"]["objects"].as_object().unwrap().keys() {
+                found.insert(format!("{namespace}/{key}"));
             }
         }
     }

@@ -11,6 +11,9 @@
 #                           ratio column is filled (see docs/performance.md for why it is not
 #                           built from the Go module proxy)
 #   BENCH_SKIP_CARGO=1      skip the cargo benches (handshake, render)
+#   BENCH_FLOOR_SIZES=50    copies planned offline against the terraform_data floor
+#                           (bench/plan_floor.sh; "" skips it)
+#   BENCH_FLOOR_ONLY=1      only that (no cluster, no cargo benches), table printed only
 #   BENCH_DOC=docs/performance.md  where the table goes ("" = print only)
 #
 # Timings are reported, never asserted. Everything created (namespaces, objects, terraform
@@ -54,7 +57,7 @@ MIRROR=$B/mirror
 rm -rf "$MIRROR"
 dir=$MIRROR/registry.terraform.io/paodin/thanos/$VERSION/linux_amd64
 mkdir -p "$dir"
-install -m 0755 target/release/terraform-provider-thanos "$dir/terraform-provider-thanos_v$VERSION"
+install -m 0755 "${CARGO_TARGET_DIR:-target}/release/terraform-provider-thanos" "$dir/terraform-provider-thanos_v$VERSION"
 mkdir -p "$MIRROR/registry.opentofu.org/paodin"
 ln -s ../../registry.terraform.io/paodin/thanos "$MIRROR/registry.opentofu.org/paodin/thanos"
 K8S_VERSION=""
@@ -77,6 +80,18 @@ provider_installation {
   }
 }
 CFG
+
+# --- offline plan against the terraform_data floor (needs no cluster) -------------------
+FLOOR_SIZES=${BENCH_FLOOR_SIZES-50}
+if [[ -n $FLOOR_SIZES ]]; then
+  bench/plan_floor.sh "$CLI" "$TF_CLI_CONFIG_FILE" "$WORK" "$RESULTS" "$FLOOR_SIZES" "$RUNS"
+fi
+if [[ -n ${BENCH_FLOOR_ONLY:-} ]]; then
+  printf 'date=%s\nload=%s\nparams=BENCH_FLOOR_ONLY=1 BENCH_RUNS=%s BENCH_FLOOR_SIZES="%s"\n' \
+    "$START_TIME" "$(cut -d' ' -f1-3 /proc/loadavg)" "$RUNS" "$FLOOR_SIZES" >"$B/facts.txt"
+  python3 bench/table.py table "$RESULTS" "$B/facts.txt"
+  exit 0
+fi
 
 KUBECTL=$(scripts/tools.sh path kubectl 2>/dev/null || true)
 if ! scripts/cluster.sh status "$CLUSTER" >/dev/null 2>&1; then

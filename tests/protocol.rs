@@ -409,12 +409,11 @@ async fn write_only_credentials_need_a_supporting_client_and_are_never_planned()
         s3.get_attr("credentials_wo_version"),
         Some(&Value::from(1i64))
     );
-    let objects = planned.get_attr("objects").unwrap().as_list().unwrap();
+    let objects = planned.get_attr("objects").unwrap();
     assert!(
-        objects.iter().any(|o| {
-            o.get_attr("kind").unwrap().as_str() == Some("Secret")
-                && o.get_attr("name").unwrap().as_str() == Some("thanosstorage-lts-objstore")
-        }),
+        objects
+            .get_attr("Secret/thanosstorage-lts-objstore")
+            .is_some(),
         "{objects:?}"
     );
 }
@@ -424,11 +423,20 @@ async fn upgrade_resource_state_reads_raw_json_with_the_current_schema() {
     let plugin = Plugin::launch();
     let mut client = plugin.provider().await;
     let ty = lifecycle::schema::<storage::Storage>().value_type();
-    // A state from before some attribute existed, with one attribute since removed.
+    // A state from before some attribute existed, with one attribute since removed, and
+    // `objects` as schema version 0 kept it: a list of objects with full hashes.
+    let full = "0123456789abcdef".repeat(4);
     let raw = serde_json::json!({
         "id": "monitoring/lts", "name": "lts", "namespace": "monitoring",
         "removed_long_ago": true,
         "object_storage_config": {"name": "objstore", "key": "objstore.yaml"},
+        "objects": [
+            {"api_version": "apps/v1", "kind": "StatefulSet", "namespace": "monitoring",
+             "name": "thanosstorage-lts", "hash": full},
+            {"api_version": "v1", "kind": "Service", "namespace": "monitoring",
+             "name": "thanosstorage-lts-operated",
+             "hash": "changed outside Terraform: /spec/ports"},
+        ],
     });
     let resp = client
         .upgrade_resource_state(pb::upgrade_resource_state::Request {
@@ -454,6 +462,17 @@ async fn upgrade_resource_state_reads_raw_json_with_the_current_schema() {
         "storage has no top-level replicas"
     );
     assert_eq!(state.get_attr("tolerations"), Some(&Value::List(vec![])));
+    // `objects` is the map now: short hashes (the next plan compares them with its own) and
+    // the drift mark kept, so the repair still shows.
+    let objects = state.get_attr("objects").unwrap();
+    assert_eq!(
+        objects.get_attr("StatefulSet/thanosstorage-lts"),
+        Some(&Value::from("0123456789ab"))
+    );
+    assert_eq!(
+        objects.get_attr("Service/thanosstorage-lts-operated"),
+        Some(&Value::from("changed outside Terraform: /spec/ports"))
+    );
 
     // A state written by a newer provider is refused with a clear message.
     let resp = client
@@ -514,28 +533,22 @@ async fn plan_create_update_replace_and_destroy() {
         Some("default/sample")
     );
     // Rendering needs no cluster: the objects and their content hashes are known at plan time.
+    // One entry per object: `<kind>/<name>` to a 12-digit hash.
     let objects = planned
         .get_attr("objects")
         .unwrap()
-        .as_list()
+        .as_map()
         .expect("objects known");
-    let kinds: Vec<(&str, &str)> = objects
-        .iter()
-        .map(|o| {
-            (
-                o.get_attr("kind").unwrap().as_str().unwrap(),
-                o.get_attr("name").unwrap().as_str().unwrap(),
-            )
-        })
-        .collect();
     assert!(
-        kinds.contains(&("Deployment", "thanosquery-sample")),
-        "{kinds:?}"
+        objects.contains_key("Deployment/thanosquery-sample"),
+        "{objects:?}"
     );
     assert!(
-        objects
-            .iter()
-            .all(|o| o.get_attr("hash").unwrap().as_str().unwrap().len() == 64)
+        objects.values().all(|h| {
+            let h = h.as_str().unwrap();
+            h.len() == 12 && h.bytes().all(|b| b.is_ascii_hexdigit())
+        }),
+        "{objects:?}"
     );
     assert_eq!(
         planned.get_attr("grpc_endpoint").unwrap().as_str(),

@@ -7,6 +7,8 @@
 
 #[path = "render/cross_field.rs"]
 mod cross_field;
+#[path = "render/diff.rs"]
+mod diff;
 #[path = "render/envoy_validate.rs"]
 mod envoy_validate;
 #[path = "render/golden.rs"]

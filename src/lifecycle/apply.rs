@@ -269,7 +269,7 @@ async fn write_objects(
     objects: &[Object],
     options: ApplyOptions,
     repairs: &[(String, String)],
-    prior_entries: &[super::settings::ObjectEntry],
+    prior_entries: &super::settings::Objects,
     context: &Context,
 ) -> Result<(), thanos_cluster::Error> {
     for object in objects {

@@ -286,6 +286,14 @@ impl<K: Kind> Resource for StackResource<K> {
     async fn import(&self, context: &Context, id: &str) -> ImportResponse {
         import::import::<K>(&self.env(), &self.ty, context, id).await
     }
+
+    fn upgrade_state(
+        &self,
+        version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostic> {
+        Ok(upgrade_state(version, state))
+    }
 }
 
 /// The model of a resource value, or the decoding errors as diagnostics at their paths.
@@ -311,9 +319,23 @@ pub fn decode_stored<K: Kind>(schema: &Schema, state: &Value) -> Result<K::Model
     decode::<K>(&schema.block.withhold_write_only(state))
 }
 
+/// The version of every resource type's state: 1 since `objects` became a map of
+/// `<kind>/<name>` to a short hash (0: a list of objects; see [`objects::upgrade_v0`]).
+pub const SCHEMA_VERSION: i64 = 1;
+
 /// The schema of a resource type, as Terraform sees it.
 pub fn schema<K: Kind>() -> Schema {
-    Schema::new(0, K::Model::block())
+    Schema::new(SCHEMA_VERSION, K::Model::block())
+}
+
+/// A state of an older schema version (cty JSON) in the current shape.
+pub fn upgrade_state(version: i64, mut state: serde_json::Value) -> serde_json::Value {
+    if version < 1
+        && let Some(objects) = state.get_mut("objects")
+    {
+        *objects = objects::upgrade_v0(objects);
+    }
+    state
 }
 
 /// The model's `name` and `namespace`, once both are known.

@@ -95,6 +95,16 @@ pub async fn plan<K: Kind>(
                     for warning in objects::statefulset_replacements(&before, &objects) {
                         diags.push(warning);
                     }
+                    if let Some((name, namespace)) = &identity
+                        && let Some(warning) = objects::changes(
+                            (K::TYPE_NAME, K::OWNER),
+                            (name, namespace),
+                            &before,
+                            &objects,
+                        )
+                    {
+                        diags.push(warning);
+                    }
                 }
                 if let Some((name, namespace)) = &identity {
                     let owner = thanos_render::meta::part_of(K::OWNER, name);
@@ -160,7 +170,8 @@ pub fn desired<K: Kind>(
     Ok(Some(objects))
 }
 
-/// The objects the prior state renders to, to compare with the new ones.
+/// The objects the prior state renders to, to compare with the new ones: with the ring members
+/// it records as applied (so a ring's change shows), else with those discovered now.
 fn prior_objects<K: Kind>(
     env: &Env,
     schema: &Schema,
@@ -170,7 +181,15 @@ fn prior_objects<K: Kind>(
     let prior = prior?;
     let model = decode_stored::<K>(schema, prior).ok()?;
     let spec = K::validate(&model, &mut Report::default())?;
-    desired::<K>(env, schema, &spec, prior, discovered).ok()?
+    let applied = K::applied_rings(&model);
+    desired::<K>(
+        env,
+        schema,
+        &spec,
+        prior,
+        applied.as_ref().unwrap_or(discovered),
+    )
+    .ok()?
 }
 
 /// Writes the named attributes of `model` into `value`.

@@ -2,6 +2,7 @@
 //! adoption, timeouts) and its computed identity and objects. Flattened into each resource's
 //! shared fields; the lifecycle reads only this part of a model.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tfplugin::framework::{Input, Model, Validator};
@@ -27,10 +28,13 @@ pub struct LifecycleModel {
     /// `<namespace>/<name>`, also the import ID.
     #[tf(computed, use_state_for_unknown)]
     pub id: Input<String>,
-    /// Every Kubernetes object this resource owns, in apply order, with a hash of its rendered
-    /// content, so that a plan shows which objects change.
+    /// Every Kubernetes object this resource owns, in its namespace: `<kind>/<name>` (e.g.
+    /// `StatefulSet/thanosreceive-ingestor`) to a short hash of its rendered content, or, after
+    /// a refresh found it changed in the cluster, `changed in the cluster: <fields>`. A create
+    /// shows one line per object; an update shows the objects whose hash changes (and a
+    /// warning names their changed fields).
     #[tf(computed)]
-    pub objects: Input<Vec<ObjectEntry>>,
+    pub objects: Input<Objects>,
 }
 
 /// How long create, update and delete may wait for the cluster.
@@ -47,20 +51,9 @@ pub struct TimeoutsModel {
     pub delete: Input<String>,
 }
 
-/// One Kubernetes object of `objects`.
-#[derive(Model, Debug, Clone, PartialEq, Eq)]
-pub struct ObjectEntry {
-    /// The object's `apiVersion`.
-    pub api_version: String,
-    /// The object's `kind`.
-    pub kind: String,
-    /// The object's namespace.
-    pub namespace: String,
-    /// The object's name.
-    pub name: String,
-    /// sha256 of its rendered content, or what a refresh found changed in the cluster.
-    pub hash: String,
-}
+/// `objects`: `<kind>/<name>` to a short content hash or a drift mark (see
+/// [`super::objects`]). A map, not a list of objects, so a plan prints one line per object.
+pub type Objects = BTreeMap<String, String>;
 
 impl LifecycleModel {
     /// The `timeouts` block's value for an action (`create`, `update`, `delete`), else

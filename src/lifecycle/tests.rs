@@ -7,8 +7,8 @@ use std::sync::{Arc, RwLock};
 use serde_json::json;
 use tfplugin::framework::plan::plan_change;
 use tfplugin::framework::{
-    ApplyRequest, Context, DeleteRequest, Diagnostics, Input, Model, PlanRequest, ReadRequest,
-    Resource, Severity,
+    ApplyRequest, Context, DeleteRequest, Diagnostic, Diagnostics, Input, Model, PlanRequest,
+    ReadRequest, Resource, Severity,
 };
 use tfvalue::{AttributePath, Value};
 use thanos_cluster::ObjectKey;
@@ -152,13 +152,24 @@ async fn plan_offline_decides_everything_the_configuration_decides() {
         .objects
         .known()
         .expect("objects known offline");
-    let kinds: Vec<&str> = objects.iter().map(|o| o.kind.as_str()).collect();
+    let keys: Vec<&str> = objects.keys().map(String::as_str).collect();
     assert_eq!(
-        kinds,
-        ["Service", "StatefulSet", "PodDisruptionBudget", "ConfigMap"],
-        "the record comes last"
+        keys,
+        [
+            "ConfigMap/thanosreceive-ingestor-terraform",
+            "PodDisruptionBudget/thanosreceive-ingestor",
+            "Service/thanosreceive-ingestor-operated",
+            "StatefulSet/thanosreceive-ingestor",
+        ],
+        "one entry per object, the record among them"
     );
-    assert!(objects.iter().all(|o| o.hash.len() == 64));
+    assert!(
+        objects
+            .values()
+            .all(|h| h.len() == super::objects::HASH_DIGITS
+                && h.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{objects:?}"
+    );
 }
 
 #[tokio::test]
@@ -243,9 +254,19 @@ async fn plan_says_who_joins_a_ring_and_what_share_of_series_moves() {
     // A third ingestor became Ready: the plan names it and what the ring change costs.
     c.ring_members.lock().unwrap().push("c:10901".into());
     let (_, _, d) = plan(&r, router(2), Some(state)).await;
+    // The objects that change say the same member joins the ring's file; the ring's warning
+    // says what that costs.
+    let changes = object_changes(&d).expect("the objects that change");
+    assert!(
+        changes.detail.starts_with(
+            "ConfigMap thanosreceive-router-hashrings:\n  data[\"hashrings.json\"][0].endpoints: + \"c:10901\""
+        ),
+        "{}",
+        changes.detail
+    );
     let warnings: Vec<_> = d
         .iter()
-        .filter(|d| d.severity == Severity::Warning)
+        .filter(|d| d.severity == Severity::Warning && !is_object_changes(d))
         .collect();
     assert_eq!(warnings.len(), 1, "{d:?}");
     let w = warnings[0];
@@ -329,9 +350,16 @@ async fn plan_warns_that_a_scale_down_deleting_claims_loses_data() {
     let (_, _, d) = plan(&r, config(3), Some(state.clone())).await;
     assert!(d.is_empty(), "{d:?}");
     let (_, _, d) = plan(&r, config(2), Some(state)).await;
+    assert_eq!(
+        object_changes(&d).map(|w| (w.summary.as_str(), w.detail.as_str())),
+        Some((
+            "thanos_receive mon/ingestor: 1 Kubernetes object changes",
+            "StatefulSet thanosreceive-ingestor:\n  spec.replicas: 3 → 2"
+        ))
+    );
     let warnings: Vec<_> = d
         .iter()
-        .filter(|d| d.severity == Severity::Warning)
+        .filter(|d| d.severity == Severity::Warning && !is_object_changes(d))
         .collect();
     assert_eq!(warnings.len(), 1, "{d:?}");
     assert_eq!(
@@ -561,8 +589,11 @@ async fn apply_takes_back_only_what_a_refresh_found_drifted() {
     // A refresh recorded the Deployment as changed in the cluster.
     let mut m = decode::<Query>(&state);
     let mut entries = m.common.lifecycle.objects.known().cloned().unwrap();
-    let e = entries.iter_mut().find(|e| e.kind == "Deployment").unwrap();
-    e.hash = format!("{DRIFT_MARK}/spec/replicas");
+    let (_, hash) = entries
+        .iter_mut()
+        .find(|(k, _)| k.starts_with("Deployment/"))
+        .unwrap();
+    *hash = format!("{DRIFT_MARK}/spec/replicas");
     m.common.lifecycle.objects = Input::Known(entries);
     *state.get_attr_mut("objects").unwrap() = m.to_value().get_attr("objects").unwrap().clone();
     c.applied_with.lock().unwrap().clear();
@@ -645,9 +676,12 @@ async fn read_marks_drift_leaves_out_missing_objects_and_finds_a_resource_gone()
         .known()
         .cloned()
         .unwrap();
-    let d = entries.iter().find(|e| e.kind == "Deployment").unwrap();
-    assert_eq!(d.hash, format!("{DRIFT_MARK}/spec/replicas"));
-    assert!(!entries.iter().any(|e| e.kind == "Service"));
+    let (_, d) = entries
+        .iter()
+        .find(|(k, _)| k.starts_with("Deployment/"))
+        .unwrap();
+    assert_eq!(d, &format!("{DRIFT_MARK}/spec/replicas"));
+    assert!(!entries.keys().any(|k| k.starts_with("Service/")));
     // Everything gone: the resource is gone.
     c.objects.lock().unwrap().clear();
     assert!(read(state).await.state.is_none());
@@ -856,9 +890,7 @@ async fn plan_shows_each_selected_rule_and_leaves_out_what_thanos_refuses() {
         .cloned()
         .unwrap();
     assert!(
-        objects
-            .iter()
-            .any(|o| o.name == "thanosrule-global-prometheus-rules-0"),
+        objects.contains_key("ConfigMap/thanosrule-global-prometheus-rules-0"),
         "{objects:?}"
     );
     // Every namespace with a namespace selector.
@@ -1180,8 +1212,8 @@ async fn a_refresh_finds_an_edited_objstore_file_but_never_compares_the_keys() {
         .unwrap();
     let marked: Vec<(&str, &str)> = entries
         .iter()
-        .filter(|e| e.hash.starts_with(DRIFT_MARK))
-        .map(|e| (e.kind.as_str(), e.hash.as_str()))
+        .filter(|(_, v)| v.starts_with(DRIFT_MARK))
+        .map(|(k, v)| (k.split('/').next().unwrap(), v.as_str()))
         .collect();
     assert_eq!(
         marked,
@@ -1232,6 +1264,15 @@ fn tls_query(mode: Option<&str>) -> serde_json::Value {
     q
 }
 
+/// Whether `d` is the plan's warning about the objects an update changes.
+fn is_object_changes(d: &Diagnostic) -> bool {
+    d.path == Some(AttributePath::root().attr("objects"))
+}
+
+fn object_changes(d: &Diagnostics) -> Option<&Diagnostic> {
+    d.iter().find(|d| is_object_changes(d))
+}
+
 fn object_names(planned: &Value) -> Vec<String> {
     decode::<Query>(planned)
         .common
@@ -1239,8 +1280,8 @@ fn object_names(planned: &Value) -> Vec<String> {
         .objects
         .known()
         .unwrap()
-        .iter()
-        .map(|o| format!("{}/{}", o.kind, o.name))
+        .keys()
+        .cloned()
         .collect()
 }
 
@@ -1300,9 +1341,9 @@ async fn a_query_applied_before_tls_mode_keeps_its_sidecar_and_the_plan_says_so(
         .objects
         .into_known()
         .unwrap();
-    let without_record = |v: Vec<crate::lifecycle::settings::ObjectEntry>| {
+    let without_record = |v: crate::lifecycle::settings::Objects| {
         v.into_iter()
-            .filter(|o| !o.name.ends_with("-terraform"))
+            .filter(|(k, _)| !k.ends_with("-terraform"))
             .collect::<Vec<_>>()
     };
     assert_eq!(without_record(before), without_record(after));
@@ -1341,7 +1382,14 @@ async fn switching_tls_mode_is_an_update_that_adds_or_removes_the_sidecar() {
     c.insert_secret("mon", "member-ca", &[("ca.crt", test_ca().as_bytes())]);
     let (state, _) = apply(&r, tls_query(Some("native")), None).await;
     let (planned, _, d) = plan(&r, tls_query(Some("envoy")), state.clone()).await;
-    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(d.iter().count(), 1, "{d:?}");
+    let changes = object_changes(&d).expect("the objects that change");
+    for said in [
+        "ConfigMap thanosquery-q-envoy: added",
+        "spec.template.spec.containers[envoy-sidecar]: added",
+    ] {
+        assert!(changes.detail.contains(said), "{}", changes.detail);
+    }
     let names = object_names(&planned);
     assert!(
         names.contains(&"ConfigMap/thanosquery-q-envoy".to_owned()),

@@ -29,7 +29,8 @@
 //! - [`meta`]: names, labels, annotation keys; [`args`]: `extra_args` rules;
 //!   [`validate`]: findings with attribute paths ([`validate::Invalid`]) and the syntax
 //!   checkers;
-//! - [`object`]: [`object::Object`], [`object::Rendered`];
+//! - [`object`]: [`object::Object`], [`object::Rendered`]; [`diff`]: what an update changes,
+//!   object by object and field by field (Secrets only as changed);
 //! - [`placement`]: which ingestors Thanos writes a series to, and how much a ring change moves;
 //! - [`objstore`]: the objstore YAML (`s3`, `gcs`, `azure`, `filesystem`), with credentials
 //!   from write-only attributes; [`secret`]: the owned Secret it goes into, whose public form
@@ -39,6 +40,7 @@
 
 pub mod args;
 pub mod common;
+pub mod diff;
 pub mod discovery;
 pub mod envoy;
 pub mod frontend;

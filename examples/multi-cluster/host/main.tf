@@ -73,7 +73,7 @@ output "query_url" {
 output "objects" {
   description = "Every object of this stack, as `Kind namespace/name`."
   value = [
-    for o in concat(thanos_receive.ingestor.objects, thanos_receive.router.objects, thanos_query.global.objects) :
-    "${o.kind} ${o.namespace}/${o.name}"
+    for key in sort(keys(merge(thanos_receive.ingestor.objects, thanos_receive.router.objects, thanos_query.global.objects))) :
+    "${split("/", key)[0]} ${var.namespace}/${split("/", key)[1]}"
   ]
 }

@@ -52,7 +52,7 @@ output "store_address" {
 output "objects" {
   description = "Every object of this stack, as `Kind namespace/name`."
   value = [
-    for o in concat(thanos_receive.ingestor.objects, thanos_query.member.objects) :
-    "${o.kind} ${o.namespace}/${o.name}"
+    for key in sort(keys(merge(thanos_receive.ingestor.objects, thanos_query.member.objects))) :
+    "${split("/", key)[0]} ${var.namespace}/${split("/", key)[1]}"
   ]
 }

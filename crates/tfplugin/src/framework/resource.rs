@@ -175,6 +175,17 @@ pub trait Resource: Send + Sync + 'static {
     async fn update(&self, context: &Context, request: ApplyRequest) -> ApplyResponse;
     async fn delete(&self, context: &Context, request: DeleteRequest) -> Diagnostics;
 
+    /// A state written with an older schema version (`version`), as its cty JSON, turned into
+    /// the current schema's shape before it is decoded with the current type. Called only when
+    /// `version` is older than [`Resource::schema`]'s; the default keeps the state as it is.
+    fn upgrade_state(
+        &self,
+        _version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, super::diag::Diagnostic> {
+        Ok(state)
+    }
+
     /// `terraform import TYPE.NAME ID` and `import {}` blocks.
     async fn import(&self, _context: &Context, _id: &str) -> ImportResponse {
         ImportResponse {

@@ -425,9 +425,21 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 }
                 return Ok(Default::default());
             }
+            // An older version is reshaped by the resource first (text that is not JSON goes
+            // on as it is: the decoder below says what is wrong with it).
+            let old = (request.version < registered.schema.version)
+                .then(|| serde_json::from_slice::<serde_json::Value>(&raw.json).ok())
+                .flatten();
+            let json = match old {
+                Some(old) => {
+                    let new = registered.resource.upgrade_state(request.version, old)?;
+                    serde_json::to_vec(&new).expect("JSON values always serialize")
+                }
+                None => raw.json,
+            };
             // Same-version upgrades: Terraform already dropped attributes no longer in the
             // schema; the lenient JSON decoder fills attributes added since with null.
-            let value = tfvalue::json::decode(&raw.json, &registered.ty)
+            let value = tfvalue::json::decode(&json, &registered.ty)
                 .map_err(|e| stored_state_error(&request.type_name, e))?;
             let block = &registered.schema.block;
             let value = block.null_write_only(&fill_absent(block, value));
