@@ -56,6 +56,21 @@ pub trait ClusterApi: Send + Sync {
         cancel: &CancellationToken,
     ) -> Result<()>;
 
+    /// Server-side apply of several objects: as [`ClusterApi::apply`] of each in turn, which
+    /// is what this default does; the real cluster learns what exists with one LIST per kind
+    /// and applies concurrently where order does not matter (`Cluster::apply_objects`). The
+    /// first error in the order of `objects` is returned.
+    async fn apply_objects(
+        &self,
+        objects: &[(&Object, ApplyOptions)],
+        cancel: &CancellationToken,
+    ) -> Result<()> {
+        for (object, options) in objects {
+            self.apply(object, *options, cancel).await?;
+        }
+        Ok(())
+    }
+
     /// Deletes what `owner` owns that is not in `keep` and waits until it is gone.
     async fn prune(
         &self,
@@ -84,6 +99,18 @@ pub trait ClusterApi: Send + Sync {
         desired: &[Object],
         cancel: &CancellationToken,
     ) -> Result<Vec<(ObjectKey, Drift)>>;
+
+    /// The drift state of each desired object (same order), given the objects an
+    /// [`ClusterApi::inventory`] just found (the real cluster does not read those again);
+    /// this default ignores them.
+    async fn drift_known(
+        &self,
+        desired: &[Object],
+        _live: &[LiveObject],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<(ObjectKey, Drift)>> {
+        self.drift(desired, cancel).await
+    }
 
     /// One object, if it exists.
     async fn get(&self, key: &ObjectKey, cancel: &CancellationToken) -> Result<Option<LiveObject>>;
@@ -153,6 +180,16 @@ impl ClusterApi for Cluster {
         self.apply_one(object, options, cancel).await.map(|_| ())
     }
 
+    async fn apply_objects(
+        &self,
+        objects: &[(&Object, ApplyOptions)],
+        cancel: &CancellationToken,
+    ) -> Result<()> {
+        Cluster::apply_objects(self, objects, cancel)
+            .await
+            .map(|_| ())
+    }
+
     async fn prune(
         &self,
         owner: &Owner,
@@ -189,6 +226,15 @@ impl ClusterApi for Cluster {
         cancel: &CancellationToken,
     ) -> Result<Vec<(ObjectKey, Drift)>> {
         Cluster::drift(self, desired, cancel).await
+    }
+
+    async fn drift_known(
+        &self,
+        desired: &[Object],
+        live: &[LiveObject],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<(ObjectKey, Drift)>> {
+        Cluster::drift_known(self, desired, live, cancel).await
     }
 
     async fn get(&self, key: &ObjectKey, cancel: &CancellationToken) -> Result<Option<LiveObject>> {

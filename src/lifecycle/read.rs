@@ -86,7 +86,7 @@ pub async fn read<K: Kind>(
         // Not renderable with what is discoverable now: keep the recorded objects.
         Ok(None) | Err(_) => return unchanged(state, request.private, Diagnostics::new()),
     };
-    let drift = match cluster.drift(&desired, &context.cancel).await {
+    let drift = match cluster.drift_known(&desired, &live, &context.cancel).await {
         Ok(d) => d,
         Err(e) => {
             let d = refresh_failure(format!("Failed to check {} for drift", K::TYPE_NAME), e);

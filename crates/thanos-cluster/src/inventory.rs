@@ -3,6 +3,7 @@
 //! `app.kubernetes.io/part-of=thanos-<kind>-<name>`), across the kinds we render plus the
 //! PersistentVolumeClaims its StatefulSets created from their (labelled) claim templates.
 
+use futures::future::join_all;
 use kube::api::{Api, DynamicObject, ListParams};
 use serde_json::Value;
 use thanos_render::meta::{self, MANAGED_BY, MANAGER, PART_OF};
@@ -64,8 +65,15 @@ impl Cluster {
         cancel: &CancellationToken,
     ) -> Result<Vec<LiveObject>> {
         let mut out = Vec::new();
-        for kind in OWNED_KINDS {
-            match self.inventory_kind(owner, kind, cancel).await {
+        // One LIST per kind, all at once (the in-flight bound of `Cluster::call` applies).
+        let lists = join_all(
+            OWNED_KINDS
+                .iter()
+                .map(|kind| self.inventory_kind(owner, kind, cancel)),
+        )
+        .await;
+        for (kind, found) in OWNED_KINDS.iter().zip(lists) {
+            match found {
                 Ok(found) => out.extend(found),
                 // Only a resource with `object_storage` owns a Secret (with `service_account`
                 // a ServiceAccount, with `service_monitor` ServiceMonitors), and its

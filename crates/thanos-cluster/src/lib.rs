@@ -43,6 +43,7 @@ pub mod delete;
 pub mod discover;
 pub mod drift;
 pub mod error;
+mod gone;
 pub mod inventory;
 pub mod kinds;
 pub mod prune;
@@ -51,7 +52,10 @@ pub mod select;
 pub mod wait;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 pub use apply::{Applied, ApplyOptions, FIELD_MANAGER};
 pub use config::{ClusterConfig, ExecAuth};
@@ -63,11 +67,13 @@ pub use select::{ForeignKind, Selection};
 pub use tokio_util::sync::CancellationToken;
 pub use wait::WaitOptions;
 
-/// A connected cluster: a kube client plus the API server URL (for error messages).
+/// A connected cluster: a kube client plus the API server URL (for error messages), and the
+/// bound on requests in flight that every clone shares.
 #[derive(Clone)]
 pub struct Cluster {
     client: kube::Client,
     host: String,
+    in_flight: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -80,11 +86,20 @@ impl std::fmt::Debug for Cluster {
 const ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 
+/// At most this many requests of one provider process are in flight at once (watches count
+/// only while they are being opened). Objects are applied, compared and deleted concurrently,
+/// and Terraform works on up to 10 resources at a time, so without a bound one `apply` of a
+/// large estate would open a connection per object and crowd out everyone else using the API
+/// server (whose own default is 400 mutating plus 200 read-only requests in flight, shared by
+/// every client). 16 keeps a few connections busy while leaving the server most of its
+/// capacity; docs/performance.md has the measurements.
+pub const MAX_IN_FLIGHT: usize = 16;
 impl Cluster {
     pub fn new(client: kube::Client, host: impl Into<String>) -> Self {
         Self {
             client,
             host: host.into(),
+            in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         }
     }
 
@@ -128,7 +143,11 @@ impl Cluster {
             let r = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return Err(cancelled(key)),
-                r = f() => r,
+                r = async {
+                    // Held for this attempt only: a backoff sleep frees the slot.
+                    let _permit = self.in_flight.acquire().await;
+                    f().await
+                } => r,
             };
             match r {
                 Ok(v) => return Ok(v),

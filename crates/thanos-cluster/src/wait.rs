@@ -21,21 +21,24 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use futures::StreamExt;
+use futures::stream::select_all;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use kube::api::{Api, ListParams};
+use kube::api::{Api, ListParams, WatchParams};
 use tokio::time::Instant;
 
 use crate::error::{Error, ObjectKey, Result};
-use crate::{CancellationToken, Cluster, sleep};
+use crate::{CancellationToken, Cluster, cancelled, sleep};
 
 /// Waiting for a rollout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitOptions {
     /// Give up after this long ([`Error::Timeout`]).
     pub timeout: Duration,
-    /// How often the workloads and their pods are read.
+    /// How often the workloads and their pods are read at least; a change of a workload
+    /// (watched) has them read at once.
     pub poll: Duration,
     /// How long a pod may stay unschedulable before the wait fails.
     pub unschedulable_grace: Duration,
@@ -277,15 +280,17 @@ impl Cluster {
         loop {
             let mut still = Vec::new();
             let mut missing = Vec::new();
+            let mut versions = Vec::new();
             for key in &pending {
-                match self
+                let (progress, version) = self
                     .poll_workload(key, &options, &mut unschedulable_since, cancel)
-                    .await?
-                {
+                    .await?;
+                match progress {
                     Progress::Done => {}
                     Progress::Pending(what) => {
                         missing.push(format!("{key}: {what}"));
                         still.push(key.clone());
+                        versions.push(version);
                     }
                 }
             }
@@ -311,7 +316,51 @@ impl Cluster {
                 .poll
                 .min(deadline.saturating_duration_since(Instant::now()))
                 .max(Duration::from_millis(50));
-            sleep(nap, cancel, &pending[0]).await?;
+            self.next_change(&pending, &versions, nap, cancel).await?;
+        }
+    }
+
+    /// Returns when one of the `pending` workloads changes after the version it was read at
+    /// (a watch from that version, so a change in between is not missed), or after `nap`, so
+    /// pods are still looked at while their workload does not change (an image that cannot be
+    /// pulled changes no workload status). A watch that cannot be opened leaves only the nap.
+    async fn next_change(
+        &self,
+        pending: &[ObjectKey],
+        versions: &[Option<String>],
+        nap: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<()> {
+        let secs = nap.as_secs().clamp(1, 290) as u32;
+        let mut streams = Vec::new();
+        for (key, version) in pending.iter().zip(versions) {
+            let Some(version) = version else { continue };
+            let wp = WatchParams::default()
+                .fields(&format!("metadata.name={}", key.name))
+                .timeout(secs);
+            let opened = if key.kind == "Deployment" {
+                let api: Api<Deployment> = Api::namespaced(self.client.clone(), &key.namespace);
+                self.call(key, cancel, || api.watch(&wp, version))
+                    .await
+                    .map(|s| s.map(|_| ()).boxed())
+            } else {
+                let api: Api<StatefulSet> = Api::namespaced(self.client.clone(), &key.namespace);
+                self.call(key, cancel, || api.watch(&wp, version))
+                    .await
+                    .map(|s| s.map(|_| ()).boxed())
+            };
+            match opened {
+                Ok(s) => streams.push(s),
+                Err(e @ Error::Cancelled { .. }) => return Err(e),
+                Err(e) => tracing::debug!(%key, error = %e, "cannot watch: polling"),
+            }
+        }
+        let mut changes = select_all(streams);
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => Err(cancelled(&pending[0])),
+            Some(()) = changes.next() => Ok(()),
+            _ = sleep(nap, cancel, &pending[0]) => Ok(()),
         }
     }
 
@@ -321,18 +370,24 @@ impl Cluster {
         options: &WaitOptions,
         unschedulable_since: &mut HashMap<String, Instant>,
         cancel: &CancellationToken,
-    ) -> Result<Progress> {
-        let status = if key.kind == "Deployment" {
+    ) -> Result<(Progress, Option<String>)> {
+        let (status, version) = if key.kind == "Deployment" {
             let api: Api<Deployment> = Api::namespaced(self.client.clone(), &key.namespace);
             match self.call(key, cancel, || api.get_opt(&key.name)).await? {
-                Some(d) => WorkloadStatus::from_deployment(&d),
-                None => return Ok(Progress::Pending("it does not exist".into())),
+                Some(d) => (
+                    WorkloadStatus::from_deployment(&d),
+                    d.metadata.resource_version,
+                ),
+                None => return Ok((Progress::Pending("it does not exist".into()), None)),
             }
         } else {
             let api: Api<StatefulSet> = Api::namespaced(self.client.clone(), &key.namespace);
             match self.call(key, cancel, || api.get_opt(&key.name)).await? {
-                Some(s) => WorkloadStatus::from_statefulset(&s),
-                None => return Ok(Progress::Pending("it does not exist".into())),
+                Some(s) => (
+                    WorkloadStatus::from_statefulset(&s),
+                    s.metadata.resource_version,
+                ),
+                None => return Ok((Progress::Pending("it does not exist".into()), None)),
             }
         };
         if let Some((reason, message)) = &status.deadline_exceeded {
@@ -345,11 +400,11 @@ impl Cluster {
         }
         let progress = status.progress();
         if progress == Progress::Done {
-            return Ok(progress);
+            return Ok((progress, version));
         }
         // Not done: look at the pods for a reason.
         let Some(selector) = status.selector.as_ref().and_then(selector_string) else {
-            return Ok(progress);
+            return Ok((progress, version));
         };
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
         let lp = ListParams::default().labels(&selector);
@@ -394,13 +449,14 @@ impl Cluster {
             }
         }
         let Progress::Pending(what) = progress else {
-            return Ok(progress);
+            return Ok((progress, version));
         };
-        Ok(Progress::Pending(if reasons.is_empty() {
+        let what = if reasons.is_empty() {
             what
         } else {
             format!("{what}; {}", reasons.join("; "))
-        }))
+        };
+        Ok((Progress::Pending(what), version))
     }
 }
 
