@@ -1,8 +1,8 @@
 //! Kubernetes IO for terraform-provider-thanos: everything that talks to a cluster.
 //!
 //! [`thanos_render`] turns a resource's spec into typed objects offline; this crate
-//! connects ([`config::ClusterConfig`]), applies them one by one with server-side apply
-//! ([`Cluster::apply_one`]), finds what one resource owns ([`Cluster::inventory`]), deletes what
+//! connects ([`config::ClusterConfig`]), applies them with server-side apply
+//! ([`Cluster::apply_objects`]; [`Cluster::apply_one`] for one), finds what one resource owns ([`Cluster::inventory`]), deletes what
 //! is no longer rendered ([`Cluster::prune`]; everything, for a destroy), detects drift without
 //! false positives ([`Cluster::drift`]), waits for rollouts with early, explained failures
 //! ([`Cluster::wait_for_rollout`]) and discovers hashring members
@@ -20,13 +20,14 @@
 //!   something first needs the cluster;
 //! - plan (when reachable): [`Cluster::discover_ring`] fills selector hashrings,
 //!   [`Cluster::select`] reads selected PrometheusRules;
-//! - create/update: [`Cluster::apply_one`] for every rendered object (with `force` for the ones
-//!   a refresh found drifted), then [`Cluster::prune`] with the rendered keys as `keep`, then
+//! - create/update: [`Cluster::apply_objects`] of the rendered objects (with `force` for the
+//!   ones a refresh found drifted), then [`Cluster::prune`] with the rendered keys as `keep`, then
 //!   (if `wait_for_rollout`) [`Cluster::wait_for_rollout`] on the rendered keys, and for
 //!   ingestors [`Cluster::discover_endpoints`] until routers can find every one of them;
 //! - plan (when reachable): [`Cluster::secret_data`] of the Secrets a query's TLS stores use;
 //! - read/refresh: [`Cluster::inventory`] (nothing left = the resource is gone), then
-//!   [`Cluster::drift`] of the objects rendered from state;
+//!   [`Cluster::drift_known`] of the objects rendered from state, judged on what the inventory
+//!   found;
 //! - import: [`Cluster::get`] of the record ConfigMap; [`Cluster::inventory`] to explain a
 //!   missing one;
 //! - delete: [`Cluster::prune`] with nothing to keep (what [`Cluster::delete_all`] does) and the
