@@ -93,6 +93,21 @@ pub trait ClusterApi: Send + Sync {
     async fn inventory(&self, owner: &Owner, cancel: &CancellationToken)
     -> Result<Vec<LiveObject>>;
 
+    /// The objects of `kinds` `owner` owns (this default: [`ClusterApi::inventory`], filtered;
+    /// the real cluster lists only those kinds).
+    async fn inventory_kinds(
+        &self,
+        owner: &Owner,
+        kinds: &[&str],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<LiveObject>> {
+        let all = self.inventory(owner, cancel).await?;
+        Ok(all
+            .into_iter()
+            .filter(|o| kinds.contains(&o.key.kind.as_str()))
+            .collect())
+    }
+
     /// The drift state of each desired object (same order).
     async fn drift(
         &self,
@@ -218,6 +233,15 @@ impl ClusterApi for Cluster {
         cancel: &CancellationToken,
     ) -> Result<Vec<LiveObject>> {
         Cluster::inventory(self, owner, cancel).await
+    }
+
+    async fn inventory_kinds(
+        &self,
+        owner: &Owner,
+        kinds: &[&str],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<LiveObject>> {
+        Cluster::inventory_of(self, owner, kinds, cancel).await
     }
 
     async fn drift(
