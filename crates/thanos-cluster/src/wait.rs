@@ -73,6 +73,14 @@ pub const FATAL_WAITING_REASONS: &[&str] = &[
     "InvalidImageName",
 ];
 
+/// What the wait remembers of the pods: since when each has been unschedulable (by uid), and
+/// per workload when its pods were last looked at and what they said.
+#[derive(Debug, Default)]
+pub(crate) struct PodWatch {
+    unschedulable_since: HashMap<String, Instant>,
+    checked: HashMap<String, (Instant, Vec<String>)>,
+}
+
 /// What one poll found about one workload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Progress {
@@ -276,15 +284,14 @@ impl Cluster {
             .collect();
         let start = Instant::now();
         let deadline = start + options.timeout;
-        let mut unschedulable_since: HashMap<String, Instant> = HashMap::new();
+        let mut pods = PodWatch::default();
         loop {
             let mut still = Vec::new();
             let mut missing = Vec::new();
             let mut versions = Vec::new();
             for key in &pending {
-                let (progress, version) = self
-                    .poll_workload(key, &options, &mut unschedulable_since, cancel)
-                    .await?;
+                let (progress, version) =
+                    self.poll_workload(key, &options, &mut pods, cancel).await?;
                 match progress {
                     Progress::Done => {}
                     Progress::Pending(what) => {
@@ -368,7 +375,7 @@ impl Cluster {
         &self,
         key: &ObjectKey,
         options: &WaitOptions,
-        unschedulable_since: &mut HashMap<String, Instant>,
+        pods: &mut PodWatch,
         cancel: &CancellationToken,
     ) -> Result<(Progress, Option<String>)> {
         let (status, version) = if key.kind == "Deployment" {
@@ -406,8 +413,47 @@ impl Cluster {
         let Some(selector) = status.selector.as_ref().and_then(selector_string) else {
             return Ok((progress, version));
         };
+        // A watched workload wakes this loop more often than `poll`; its pods are still looked
+        // at no more often than that (what they said last time stands in between).
+        let name = key.to_string();
+        let reasons = match pods.checked.get(&name) {
+            Some((at, reasons)) if at.elapsed() < options.poll => reasons.clone(),
+            _ => {
+                let reasons = self
+                    .pod_reasons(
+                        key,
+                        &selector,
+                        options,
+                        &mut pods.unschedulable_since,
+                        cancel,
+                    )
+                    .await?;
+                pods.checked.insert(name, (Instant::now(), reasons.clone()));
+                reasons
+            }
+        };
+        let Progress::Pending(what) = progress else {
+            return Ok((progress, version));
+        };
+        let what = if reasons.is_empty() {
+            what
+        } else {
+            format!("{what}; {}", reasons.join("; "))
+        };
+        Ok((Progress::Pending(what), version))
+    }
+
+    /// Why the pods `selector` selects are not ready yet; an error when one never will be.
+    async fn pod_reasons(
+        &self,
+        key: &ObjectKey,
+        selector: &str,
+        options: &WaitOptions,
+        unschedulable_since: &mut HashMap<String, Instant>,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<String>> {
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
-        let lp = ListParams::default().labels(&selector);
+        let lp = ListParams::default().labels(selector);
         let list = self.call(key, cancel, || pods.list(&lp)).await?;
         let mut reasons = Vec::new();
         let mut items = list.items;
@@ -448,15 +494,7 @@ impl Cluster {
                 }
             }
         }
-        let Progress::Pending(what) = progress else {
-            return Ok((progress, version));
-        };
-        let what = if reasons.is_empty() {
-            what
-        } else {
-            format!("{what}; {}", reasons.join("; "))
-        };
-        Ok((Progress::Pending(what), version))
+        Ok(reasons)
     }
 }
 
