@@ -1,9 +1,9 @@
 //! Deleting owned objects that are no longer rendered.
 //!
 //! Only objects carrying both ownership labels of the owner are ever candidates (see
-//! [`crate::inventory`]). They are deleted all at once with foreground propagation (the
-//! garbage collector removes a workload's pods before the workload itself, so once it is gone
-//! its pods are too), then the prune waits, watching, until every deleted object is gone.
+//! [`crate::inventory`]). They are deleted all at once, workloads with foreground propagation
+//! (the garbage collector removes a workload's pods before the workload itself, so once it is
+//! gone its pods are too), then the prune waits, watching, until every deleted object is gone.
 //! PersistentVolumeClaims are never in the rendered set: they are deleted only with
 //! [`PvcPolicy::Delete`], after their workloads are gone, and never while a kept StatefulSet
 //! would use them.
@@ -69,10 +69,19 @@ impl Cluster {
         Ok(deleted)
     }
 
-    /// Deletes one object with foreground propagation; absent objects are fine.
+    /// Deletes one object; absent objects are fine. A workload is deleted in the foreground, so
+    /// it is gone only once its pods are; anything else in the background (the default),
+    /// since nothing we render depends on it: it goes at once, and what the cluster made for
+    /// it (a Service's EndpointSlices) is collected afterwards. A foreground deletion of an
+    /// object without dependents still waits for the garbage collector to take its finalizer
+    /// off, which under load cost a destroy more than the deletions themselves.
     pub async fn delete_object(&self, key: &ObjectKey, cancel: &CancellationToken) -> Result<()> {
         let api = self.dynamic_api(key)?;
-        let dp = DeleteParams::foreground();
+        let dp = if matches!(key.kind.as_str(), "Deployment" | "StatefulSet") {
+            DeleteParams::foreground()
+        } else {
+            DeleteParams::background()
+        };
         tracing::info!(%key, "deleting");
         match self.call(key, cancel, || api.delete(&key.name, &dp)).await {
             Ok(_) => Ok(()),
