@@ -160,6 +160,7 @@ requests_record() {
 # 50 ms short). What is left of the wall time is waiting: on the API server, on controllers.
 RSS_FILE=$B/rss.txt
 rss_start() {
+  : >"$RSS_FILE" # each command on its own: the CPU times are summed over what the file holds
   python3 bench/table.py sample-processes "$RSS_FILE" "$WORK/copies" &
   RSS_PID=$!
 }
@@ -209,7 +210,9 @@ for n in $SIZES; do
   c="$n copies"; ((n == 1)) && c="1 copy"
   for ((r = 1; r <= RUNS; r++)); do
     say "size $n, run $r/$RUNS"
+    ((r == 1)) && rss_start
     timed "plan, $c (empty state)" "$WORK/copies" plan -lock=false "${V[@]}"
+    ((r == 1)) && rss_stop "plan, $c (empty state)"
     timed "plan, $c, unreachable" "$WORK/copies" plan -lock=false "${U[@]}" || true
     # fails by design: how long until terraform says the cluster cannot be reached
     timed "apply, $c, unreachable (fails)" "$WORK/copies" apply -auto-approve "${U[@]}" || true
