@@ -14,6 +14,9 @@
 #   BENCH_FLOOR_SIZES=50    copies planned offline against the terraform_data floor
 #                           (bench/plan_floor.sh; "" skips it)
 #   BENCH_FLOOR_ONLY=1      only that (no cluster, no cargo benches), table printed only
+#   BENCH_RING_PODS=100     pods of the hashring discovery rows (0 skips them)
+#   BENCH_PROVIDER=         a provider binary to measure instead of building the release one
+#                           (e.g. an older build, for a before/after comparison)
 #   BENCH_DOC=docs/performance.md  where the table goes ("" = print only)
 #
 # Timings are reported, never asserted. Everything created (namespaces, objects, terraform
@@ -49,15 +52,20 @@ export TF_CLI_CONFIG_FILE=$B/cli.tfrc TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1 TF
 rm -rf "$WORK"
 mkdir -p "$WORK" "$B/logs"
 : >"$RESULTS"
+: >"$B/requests.tsv"
 
 # --- provider, filesystem mirror, cluster ------------------------------------------------
-say "building the provider (release)"
-cargo build --release --locked --bin terraform-provider-thanos
+PROVIDER_BIN=${BENCH_PROVIDER:-}
+if [[ -z $PROVIDER_BIN ]]; then
+  say "building the provider (release)"
+  cargo build --release --locked --bin terraform-provider-thanos
+  PROVIDER_BIN=${CARGO_TARGET_DIR:-target}/release/terraform-provider-thanos
+fi
 MIRROR=$B/mirror
 rm -rf "$MIRROR"
 dir=$MIRROR/registry.terraform.io/paodin/thanos/$VERSION/linux_amd64
 mkdir -p "$dir"
-install -m 0755 "${CARGO_TARGET_DIR:-target}/release/terraform-provider-thanos" "$dir/terraform-provider-thanos_v$VERSION"
+install -m 0755 "$PROVIDER_BIN" "$dir/terraform-provider-thanos_v$VERSION"
 mkdir -p "$MIRROR/registry.opentofu.org/paodin"
 ln -s ../../registry.terraform.io/paodin/thanos "$MIRROR/registry.opentofu.org/paodin/thanos"
 K8S_VERSION=""
@@ -144,6 +152,52 @@ namespaces() { # namespaces PREFIX COUNT
   done
 }
 
+# --- where the time goes: API requests and provider memory -------------------------------
+# api_requests: the API server's request counters (apiserver_request_total), one line per
+# verb and resource ("VERB resource count"), without what the cluster does on its own
+# (leases, events, nodes, status subresources). The counters cover every client: the
+# controllers' and kwok's writes of the pods our workloads create are in them too, which is
+# why the breakdown is kept per verb and resource (our writes are APPLY, controllers' are
+# CREATE/UPDATE/PATCH).
+api_requests() {
+  kc get --raw /metrics | python3 bench/table.py parse-requests
+}
+REQ_BEFORE=$B/requests-before.txt
+requests_mark() { api_requests >"$REQ_BEFORE"; }
+# requests_record LABEL: the requests since requests_mark, as a total row and a breakdown
+requests_record() {
+  api_requests | python3 bench/table.py diff-requests "$REQ_BEFORE" "$1" "$RESULTS" "$B/requests.tsv"
+}
+
+# Peak resident memory (VmHWM) and CPU time of the provider processes, and the CPU time of
+# terraform itself, while a command runs: sampled by a background loop every 50 ms (the
+# high-water mark and the CPU times only grow, so the last sample of a process is at most
+# 50 ms short). What is left of the wall time is waiting: on the API server, on controllers.
+RSS_FILE=$B/rss.txt
+rss_start() {
+  : >"$RSS_FILE" # each command on its own: the CPU times are summed over what the file holds
+  python3 bench/table.py sample-processes "$RSS_FILE" "$WORK/copies" &
+  RSS_PID=$!
+}
+# rss_stop WHAT: record the provider's highest VmHWM (MiB) and the CPU time (ms) of the
+# provider processes and of terraform through WHAT
+rss_stop() {
+  kill "$RSS_PID" 2>/dev/null || true
+  wait "$RSS_PID" 2>/dev/null || true
+  local hz out
+  hz=$(getconf CLK_TCK)
+  out=$(awk -v hz="$hz" '
+    { k = $1 " " $2; if ($3 > h[k]) h[k] = $3; if ($4 > c[k]) c[k] = $4; w[k] = $1 }
+    END {
+      for (k in h) { if (w[k] == "p" && h[k] > m) m = h[k]; cpu[w[k]] += c[k] }
+      printf "%.1f %d %d\n", m / 1024, cpu["p"] * 1000 / hz, cpu["t"] * 1000 / hz
+    }' "$RSS_FILE")
+  read -r mib pcpu tcpu <<<"$out"
+  record "provider peak resident memory (VmHWM) through $1 [MiB]" "$mib"
+  record "provider CPU time (all its processes) through $1" "$pcpu"
+  record "terraform CPU time through $1" "$tcpu"
+}
+
 # --- cargo benches: launch to handshake, memory, render --------------------------------
 if [[ -z ${BENCH_SKIP_CARGO:-} ]]; then
   say "cargo bench --bench handshake"
@@ -171,18 +225,42 @@ for n in $SIZES; do
   c="$n copies"; ((n == 1)) && c="1 copy"
   for ((r = 1; r <= RUNS; r++)); do
     say "size $n, run $r/$RUNS"
+    ((r == 1)) && rss_start
     timed "plan, $c (empty state)" "$WORK/copies" plan -lock=false "${V[@]}"
+    ((r == 1)) && rss_stop "plan, $c (empty state)"
     timed "plan, $c, unreachable" "$WORK/copies" plan -lock=false "${U[@]}" || true
     # fails by design: how long until terraform says the cluster cannot be reached
     timed "apply, $c, unreachable (fails)" "$WORK/copies" apply -auto-approve "${U[@]}" || true
+    if ((r == 1)); then
+      requests_mark
+      rss_start
+    fi
     timed "apply, $c" "$WORK/copies" apply -auto-approve "${V[@]}"
+    if ((r == 1)); then
+      rss_stop "apply, $c"
+      requests_record "apply, $c"
+      requests_mark
+      rss_start
+    fi
     timed "plan, $c (applied, no changes)" "$WORK/copies" plan -lock=false "${V[@]}"
+    if ((r == 1)); then
+      rss_stop "plan, $c (applied, no changes)"
+      requests_record "plan, $c (applied, no changes)"
+    fi
     timed "plan, $c (applied), unreachable" "$WORK/copies" plan -lock=false "${U[@]}" || true
     if ((r == 1)); then
       # the objects we applied, as plain manifests: for kubernetes_manifest and kubectl
       python3 bench/table.py export-manifests "$KUBECTL" "$KUBECONFIG_PATH" bench-q bench-k "$n" "$WORK/manifests-$n"
     fi
+    if ((r == 1)); then
+      requests_mark
+      rss_start
+    fi
     timed "destroy, $c" "$WORK/copies" destroy -auto-approve "${V[@]}"
+    if ((r == 1)); then
+      rss_stop "destroy, $c"
+      requests_record "destroy, $c"
+    fi
   done
 done
 
@@ -192,10 +270,24 @@ namespaces bench-k "$max"
 for n in $SIZES; do
   c="$n copies"; ((n == 1)) && c="1 copy"
   for ((r = 1; r <= RUNS; r++)); do
+    ((r == 1)) && requests_mark
     t0=$(now_ms)
     kc apply --server-side --field-manager=bench -f "$WORK/manifests-$n" >>"$B/logs/kubectl-apply.log" 2>&1
     record "reference: kubectl apply --server-side, $c (same objects)" $(($(now_ms) - t0))
+    ((r == 1)) && requests_record "reference: kubectl apply --server-side, $c"
+    # the destroy floor: kubectl deletes in the background (the garbage collector removes
+    # pods afterwards) and --wait waits for the objects themselves; our destroy deletes in the
+    # foreground (pods first), so this floor is the lower of the two
+    ((r == 1)) && requests_mark
+    t0=$(now_ms)
     kc delete -f "$WORK/manifests-$n" --wait=true >>"$B/logs/kubectl-apply.log" 2>&1
+    record "reference: kubectl delete --wait, $c (same objects)" $(($(now_ms) - t0))
+    ((r == 1)) && requests_record "reference: kubectl delete --wait, $c"
+    # and with the cascade our destroy uses (the workloads' pods gone before them)
+    kc apply --server-side --field-manager=bench -f "$WORK/manifests-$n" >>"$B/logs/kubectl-apply.log" 2>&1
+    t0=$(now_ms)
+    kc delete -f "$WORK/manifests-$n" --wait=true --cascade=foreground >>"$B/logs/kubectl-apply.log" 2>&1
+    record "reference: kubectl delete --wait --cascade=foreground, $c (same objects)" $(($(now_ms) - t0))
   done
 done
 
@@ -222,10 +314,11 @@ if [[ -n $K8S_PROVIDER ]]; then
 fi
 
 # --- hashring discovery of RING_PODS ingestor pods ---------------------------------------
-say "hashring discovery: $RING_PODS ready pods behind a headless Service"
-namespaces "$RING_NS" 1
-RNS=${RING_NS}0
-kc -n "$RNS" apply -f - >/dev/null <<YAML
+if ((RING_PODS > 0)); then
+  say "hashring discovery: $RING_PODS ready pods behind a headless Service"
+  namespaces "$RING_NS" 1
+  RNS=${RING_NS}0
+  kc -n "$RNS" apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: Service
 metadata:
@@ -253,24 +346,25 @@ spec:
           image: quay.io/thanos/thanos:v0.42.5
           ports: [{name: grpc, containerPort: 10901}]
 YAML
-ready=0
-for ((i = 0; i < 240; i++)); do
-  ready=$(kc -n "$RNS" get endpointslices -l kubernetes.io/service-name=bench-ring-ingestor -o json |
-    jq '[.items[].endpoints // [] | .[] | select(.conditions.ready)] | length')
-  ((ready >= RING_PODS)) && break
-  sleep 1
-done
-echo "ready endpoints: $ready" >&2
-mkdir -p "$WORK/ring"
-cp bench/hcl/ring/main.tf "$WORK/ring/main.tf"
-(cd "$WORK/ring" && "$CLI" init -input=false -no-color >"$B/logs/init-ring.log")
-static=$(python3 -c "import json,sys; print(json.dumps(['bench-ring-ingestor-%d.bench-ring-ingestor.$RNS.svc:10901' % i for i in range(int(sys.argv[1]))]))" "$RING_PODS")
-RV=(-var "kubeconfig=$KUBECONFIG_PATH" -var "namespace=$RNS")
-for ((r = 1; r <= RUNS; r++)); do
-  timed "ring: plan, $RING_PODS static endpoints" "$WORK/ring" plan -lock=false "${RV[@]}" -var discover=false -var "static_endpoints=$static"
-  timed "ring: plan, $RING_PODS discovered endpoints" "$WORK/ring" plan -lock=false "${RV[@]}" -var discover=true
-done
-grep -h 'members' "$B/logs/ring:_plan,_${RING_PODS}_discovered_endpoints.log" | tail -1 >&2 || true
+  ready=0
+  for ((i = 0; i < 240; i++)); do
+    ready=$(kc -n "$RNS" get endpointslices -l kubernetes.io/service-name=bench-ring-ingestor -o json |
+      jq '[.items[].endpoints // [] | .[] | select(.conditions.ready)] | length')
+    ((ready >= RING_PODS)) && break
+    sleep 1
+  done
+  echo "ready endpoints: $ready" >&2
+  mkdir -p "$WORK/ring"
+  cp bench/hcl/ring/main.tf "$WORK/ring/main.tf"
+  (cd "$WORK/ring" && "$CLI" init -input=false -no-color >"$B/logs/init-ring.log")
+  static=$(python3 -c "import json,sys; print(json.dumps(['bench-ring-ingestor-%d.bench-ring-ingestor.$RNS.svc:10901' % i for i in range(int(sys.argv[1]))]))" "$RING_PODS")
+  RV=(-var "kubeconfig=$KUBECONFIG_PATH" -var "namespace=$RNS")
+  for ((r = 1; r <= RUNS; r++)); do
+    timed "ring: plan, $RING_PODS static endpoints" "$WORK/ring" plan -lock=false "${RV[@]}" -var discover=false -var "static_endpoints=$static"
+    timed "ring: plan, $RING_PODS discovered endpoints" "$WORK/ring" plan -lock=false "${RV[@]}" -var discover=true
+  done
+  grep -h 'members' "$B/logs/ring:_plan,_${RING_PODS}_discovered_endpoints.log" | tail -1 >&2 || true
+fi
 
 # --- the table --------------------------------------------------------------------------
 facts=$B/facts.txt
@@ -285,4 +379,4 @@ facts=$B/facts.txt
   echo "kubernetes_provider=${K8S_VERSION:-not run (BENCH_K8S_PROVIDER unset)}"
   echo "params=BENCH_RUNS=$RUNS BENCH_SIZES=\"$SIZES\" BENCH_CLUSTER=$CLUSTER"
 } >"$facts"
-python3 bench/table.py table "$RESULTS" "$facts" ${DOC:+--doc "$DOC"}
+python3 bench/table.py table "$RESULTS" "$facts" ${DOC:+--doc "$DOC"} --requests "$B/requests.tsv"

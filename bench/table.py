@@ -6,7 +6,13 @@
   table.py export-manifests KUBECTL KUBECONFIG FROM_PREFIX TO_PREFIX N DIR
                                        the objects our provider applied in FROM_PREFIX0..N-1,
                                        as JSON manifests for namespaces TO_PREFIX0..N-1
-  table.py table RESULTS FACTS [--doc FILE]
+  table.py sample-processes OUT DIR     memory and CPU of the provider and terraform processes
+                                       working in DIR, every 50 ms until killed
+  table.py parse-requests < METRICS  the API server's /metrics -> "VERB resource count" lines
+  table.py diff-requests BEFORE LABEL RESULTS BREAKDOWN < NOW
+                                       requests since BEFORE: a total row into RESULTS, the
+                                       breakdown by verb and resource into BREAKDOWN
+  table.py table RESULTS FACTS [--doc FILE] [--requests BREAKDOWN]
                                        the table (median/min/max ms, ratio kubernetes_manifest
                                        / ours); with --doc also written into FILE between the
                                        BEGIN/END bench markers
@@ -102,6 +108,109 @@ def export_manifests(kubectl, kubeconfig, src, dst, n, out):
     print(f"exported {count} objects from {n} namespaces to {out}", file=sys.stderr)
 
 
+def sample_processes(out, cwd):
+    """Every 50 ms until killed: "p|t PID VmHWM_KiB CPU_TICKS" of the provider (p) and terraform
+    (t) processes working in directory CWD (so not those of anyone else on the machine),
+    appended to OUT (one process reading /proc: light next to what it measures)."""
+    import os
+    import time
+    cwd = os.path.realpath(cwd)
+    with open(out, "a") as f:
+        while True:
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit():
+                    continue
+                try:
+                    with open(f"/proc/{pid}/stat") as st:
+                        stat = st.read()
+                    name = stat[stat.index("(") + 1: stat.rindex(")")]
+                    who = "p" if name.startswith("terraform-provi") else "t" if name == "terraform" else None
+                    if who is None or os.readlink(f"/proc/{pid}/cwd") != cwd:
+                        continue
+                    fields = stat[stat.rindex(")") + 2:].split()
+                    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+                    hwm = 0
+                    with open(f"/proc/{pid}/status") as st:
+                        for line in st:
+                            if line.startswith("VmHWM:"):
+                                hwm = int(line.split()[1])
+                    f.write(f"{who} {pid} {hwm} {ticks}\n")
+                except (OSError, ValueError):
+                    continue
+            f.flush()
+            time.sleep(0.05)
+
+
+# Requests the cluster makes on its own whatever we do, left out of the counts.
+BACKGROUND = {"leases", "events", "nodes", "tokenreviews", "subjectaccessreviews"}
+
+
+def parse_requests(text):
+    """apiserver_request_total summed by verb and resource (no subresources, no background)."""
+    pat = re.compile(r"^apiserver_request_total\{(.*)\}\s+([\d.e+]+)$")
+    counts = {}
+    for line in text.splitlines():
+        m = pat.match(line)
+        if not m:
+            continue
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+        res = labels.get("resource", "")
+        if not res or labels.get("subresource") or res in BACKGROUND:
+            continue
+        k = (labels.get("verb", "?"), res)
+        counts[k] = counts.get(k, 0) + int(float(m.group(2)))
+    for (verb, res), n in sorted(counts.items()):
+        print(f"{verb} {res} {n}")
+
+
+def read_counts(text):
+    out = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            out[(parts[0], parts[1])] = int(parts[2])
+    return out
+
+
+def diff_requests(before, label, results, breakdown, now_text):
+    old = read_counts(Path(before).read_text())
+    new = read_counts(now_text)
+    diff = {k: n - old.get(k, 0) for k, n in new.items() if n - old.get(k, 0) > 0}
+    total = sum(diff.values())
+    with open(results, "a") as f:
+        f.write(f"API requests: {label} (first run) [count]\tsummary:{total}:{total}:{total}:1\t\n")
+    with open(breakdown, "a") as f:
+        by = ", ".join(f"{v} {r} {n}" for (v, r), n in sorted(diff.items(), key=lambda kv: (-kv[1], kv[0])))
+        f.write(f"{label}\t{total}\t{by}\n")
+
+
+# (numerator row, denominator row, what the issue asks for)
+RATIOS = [
+    ("apply, {c}", "reference: kubectl apply --server-side, {c} (same objects)", "apply / kubectl apply --server-side", 1.3),
+    ("destroy, {c}", "reference: kubectl delete --wait, {c} (same objects)", "destroy / kubectl delete --wait", 1.3),
+    ("destroy, {c}", "reference: kubectl delete --wait --cascade=foreground, {c} (same objects)",
+     "destroy / kubectl delete --wait --cascade=foreground", 1.3),
+    ("plan, {c} (applied, no changes)", "plan, {c} (empty state)", "plan of the applied stack / offline plan", 2.0),
+]
+
+
+def ratio_rows(s):
+    sizes = []
+    for label in s:
+        m = re.match(r"apply, (\d+ cop(?:y|ies))$", label)
+        if m and m.group(1) not in sizes:
+            sizes.append(m.group(1))
+    out = []
+    for c in sizes:
+        for num, den, what, target in RATIOS:
+            a, b = s.get(num.format(c=c)), s.get(den.format(c=c))
+            if a and b and b["median"] > 0 and not a.get("all_failed") and not b.get("all_failed"):
+                r = a["median"] / b["median"]
+                out.append(f"| ratio: {what}, {c} (target <= {target}) | {r:.2f} |  |  |  | "
+                           f"{'met' if r <= target else 'not met'} |")
+    return out
+
+
 def summarise(results):
     rows, failed, order = {}, {}, []
     for line in Path(results).read_text().splitlines():
@@ -140,7 +249,7 @@ def fmt(v):
     return f"{v:.4f}".rstrip("0")
 
 
-def table(results, facts, doc=None):
+def table(results, facts, doc=None, requests=None):
     s = summarise(results)
     lines = ["| what | median | min | max | runs | kubernetes_manifest / ours (median) |",
              "| --- | ---: | ---: | ---: | --- | ---: |"]
@@ -170,7 +279,14 @@ def table(results, facts, doc=None):
     if d and st:
         lines.append(f"| hashring discovery (difference of the two medians above) | "
                      f"{fmt(d['median'] - st['median'])} |  |  |  |  |")
+    lines.extend(ratio_rows(s))
     fact_lines = Path(facts).read_text().splitlines()
+    if requests and Path(requests).exists() and Path(requests).read_text().strip():
+        lines += ["", "API requests per command (first run; every client, background left out; "
+                  "APPLY is server-side apply):", ""]
+        for line in Path(requests).read_text().splitlines():
+            label, total, by = (line.split("\t") + ["", ""])[:3]
+            lines.append(f"- {label}: {total} ({by})")
     text = "\n".join(lines)
     print()
     print("\n".join(fact_lines))
@@ -197,9 +313,16 @@ def main(argv):
         parse_criterion(argv[2])
     elif cmd == "export-manifests":
         export_manifests(*argv[2:8])
+    elif cmd == "sample-processes":
+        sample_processes(argv[2], argv[3])
+    elif cmd == "parse-requests":
+        parse_requests(sys.stdin.read())
+    elif cmd == "diff-requests":
+        diff_requests(argv[2], argv[3], argv[4], argv[5], sys.stdin.read())
     elif cmd == "table":
         doc = argv[argv.index("--doc") + 1] if "--doc" in argv else None
-        table(argv[2], argv[3], doc)
+        requests = argv[argv.index("--requests") + 1] if "--requests" in argv else None
+        table(argv[2], argv[3], doc, requests)
     else:
         print(__doc__, file=sys.stderr)
         return 2

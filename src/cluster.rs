@@ -56,6 +56,21 @@ pub trait ClusterApi: Send + Sync {
         cancel: &CancellationToken,
     ) -> Result<()>;
 
+    /// Server-side apply of several objects: as [`ClusterApi::apply`] of each in turn, which
+    /// is what this default does; the real cluster learns what exists with one LIST per kind
+    /// and applies concurrently where order does not matter (`Cluster::apply_objects`). The
+    /// first error in the order of `objects` is returned.
+    async fn apply_objects(
+        &self,
+        objects: &[(&Object, ApplyOptions)],
+        cancel: &CancellationToken,
+    ) -> Result<()> {
+        for (object, options) in objects {
+            self.apply(object, *options, cancel).await?;
+        }
+        Ok(())
+    }
+
     /// Deletes what `owner` owns that is not in `keep` and waits until it is gone.
     async fn prune(
         &self,
@@ -78,12 +93,39 @@ pub trait ClusterApi: Send + Sync {
     async fn inventory(&self, owner: &Owner, cancel: &CancellationToken)
     -> Result<Vec<LiveObject>>;
 
+    /// The objects of `kinds` `owner` owns (this default: [`ClusterApi::inventory`], filtered;
+    /// the real cluster lists only those kinds).
+    async fn inventory_kinds(
+        &self,
+        owner: &Owner,
+        kinds: &[&str],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<LiveObject>> {
+        let all = self.inventory(owner, cancel).await?;
+        Ok(all
+            .into_iter()
+            .filter(|o| kinds.contains(&o.key.kind.as_str()))
+            .collect())
+    }
+
     /// The drift state of each desired object (same order).
     async fn drift(
         &self,
         desired: &[Object],
         cancel: &CancellationToken,
     ) -> Result<Vec<(ObjectKey, Drift)>>;
+
+    /// The drift state of each desired object (same order), given the objects an
+    /// [`ClusterApi::inventory`] just found (the real cluster does not read those again);
+    /// this default ignores them.
+    async fn drift_known(
+        &self,
+        desired: &[Object],
+        _live: &[LiveObject],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<(ObjectKey, Drift)>> {
+        self.drift(desired, cancel).await
+    }
 
     /// One object, if it exists.
     async fn get(&self, key: &ObjectKey, cancel: &CancellationToken) -> Result<Option<LiveObject>>;
@@ -153,6 +195,16 @@ impl ClusterApi for Cluster {
         self.apply_one(object, options, cancel).await.map(|_| ())
     }
 
+    async fn apply_objects(
+        &self,
+        objects: &[(&Object, ApplyOptions)],
+        cancel: &CancellationToken,
+    ) -> Result<()> {
+        Cluster::apply_objects(self, objects, cancel)
+            .await
+            .map(|_| ())
+    }
+
     async fn prune(
         &self,
         owner: &Owner,
@@ -183,12 +235,30 @@ impl ClusterApi for Cluster {
         Cluster::inventory(self, owner, cancel).await
     }
 
+    async fn inventory_kinds(
+        &self,
+        owner: &Owner,
+        kinds: &[&str],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<LiveObject>> {
+        Cluster::inventory_of(self, owner, kinds, cancel).await
+    }
+
     async fn drift(
         &self,
         desired: &[Object],
         cancel: &CancellationToken,
     ) -> Result<Vec<(ObjectKey, Drift)>> {
         Cluster::drift(self, desired, cancel).await
+    }
+
+    async fn drift_known(
+        &self,
+        desired: &[Object],
+        live: &[LiveObject],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<(ObjectKey, Drift)>> {
+        Cluster::drift_known(self, desired, live, cancel).await
     }
 
     async fn get(&self, key: &ObjectKey, cancel: &CancellationToken) -> Result<Option<LiveObject>> {

@@ -262,8 +262,9 @@ pub async fn apply<K: Kind>(
     }
 }
 
-/// Server-side applies `objects` in order: an owned Secret whose write-only values did not
-/// change is left alone, and fields of an object a refresh found drifted are taken back.
+/// Server-side applies `objects` (in the cluster's order: see `Cluster::apply_objects`): an
+/// owned Secret whose write-only values did not change is left alone, and fields of an object
+/// a refresh found drifted are taken back.
 async fn write_objects(
     cluster: &dyn ClusterApi,
     objects: &[Object],
@@ -272,6 +273,7 @@ async fn write_objects(
     prior_entries: &super::settings::Objects,
     context: &Context,
 ) -> Result<(), thanos_cluster::Error> {
+    let mut writes = Vec::with_capacity(objects.len());
     for object in objects {
         if objects::write_only_unchanged(cluster, object, prior_entries, context).await? {
             continue;
@@ -280,9 +282,9 @@ async fn write_objects(
         if repairs.contains(&(object.kind().to_string(), object.name().to_string())) {
             options.force_conflicts = true;
         }
-        cluster.apply(object, options, &context.cancel).await?;
+        writes.push((object, options));
     }
-    Ok(())
+    cluster.apply_objects(&writes, &context.cancel).await
 }
 
 /// Waits until discovery through this resource's own labels returns exactly `expected`.

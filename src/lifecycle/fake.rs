@@ -262,6 +262,30 @@ impl ClusterApi for FakeCluster {
             .collect())
     }
 
+    async fn inventory_kinds(
+        &self,
+        owner: &Owner,
+        kinds: &[&str],
+        _cancel: &CancellationToken,
+    ) -> Result<Vec<LiveObject>> {
+        self.log(format!(
+            "inventory {} of {}",
+            owner.part_of,
+            kinds.join(",")
+        ));
+        Ok(self
+            .objects
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(key, json)| Self::owned_by(json, owner) && kinds.contains(&key.kind.as_str()))
+            .map(|(key, json)| LiveObject {
+                key: key.clone(),
+                json: json.clone(),
+            })
+            .collect())
+    }
+
     async fn drift(
         &self,
         desired: &[Object],

@@ -44,7 +44,22 @@ pub async fn read<K: Kind>(
             return unchanged(state, request.private, d.into());
         }
     };
-    let live = match cluster.inventory(&owner, &context.cancel).await {
+    // What the state renders (when it renders): the objects to judge, and so the kinds to list.
+    let rendered =
+        render_state::<K>(env, schema, context, &mut model, &state, &namespace, &name).await;
+    let kinds: Vec<&str> = match &rendered {
+        Some(desired) => {
+            let mut kinds: Vec<&str> = desired.iter().map(|o| o.kind()).collect();
+            kinds.sort_unstable();
+            kinds.dedup();
+            kinds
+        }
+        None => thanos_cluster::kinds::OWNED_KINDS.to_vec(),
+    };
+    let live = match cluster
+        .inventory_kinds(&owner, &kinds, &context.cancel)
+        .await
+    {
         Ok(l) => l,
         Err(e) => {
             let d = refresh_failure(format!("Failed to read {}", K::TYPE_NAME), e);
@@ -60,33 +75,11 @@ pub async fn read<K: Kind>(
             deferred: None,
         };
     }
-    // A state without the selection it applied (an import) reads it now.
-    if !K::selection_recorded(&model) {
-        let _ =
-            discover::selected::<K>(env, &mut model, &namespace, context, Need::BestEffort).await;
-    }
-    let Some(spec) = K::validate(&model, &mut Report::default()) else {
-        // Not renderable as recorded: keep the state as it is.
+    // Not renderable as recorded, or with what is discoverable now: keep the state as it is.
+    let Some(desired) = rendered else {
         return unchanged(state, request.private, Diagnostics::new());
     };
-    // Drift is judged against the rings as applied (recorded in state), so a membership change
-    // is not mistaken for an edit: the next plan discovers the current members and shows them
-    // joining or leaving. Only a state without rings (an import) discovers now.
-    let discovered = match K::applied_rings(&model) {
-        Some(rings) => rings,
-        None => discover::rings::<K>(env, &model, &namespace, context, Need::BestEffort)
-            .await
-            .unwrap_or_default(),
-    };
-    // A complete state, also after an import (whose record holds only configuration).
-    K::lifecycle_mut(&mut model).id = Input::Known(format!("{namespace}/{name}"));
-    K::set_computed(&mut model, &discovered);
-    let desired = match desired::<K>(env, schema, &spec, &state, &discovered) {
-        Ok(Some(d)) => d,
-        // Not renderable with what is discoverable now: keep the recorded objects.
-        Ok(None) | Err(_) => return unchanged(state, request.private, Diagnostics::new()),
-    };
-    let drift = match cluster.drift(&desired, &context.cancel).await {
+    let drift = match cluster.drift_known(&desired, &live, &context.cancel).await {
         Ok(d) => d,
         Err(e) => {
             let d = refresh_failure(format!("Failed to check {} for drift", K::TYPE_NAME), e);
@@ -98,6 +91,40 @@ pub async fn read<K: Kind>(
     let mut new_state = state;
     write_computed(&schema.block, &model, &mut new_state);
     unchanged(new_state, request.private, Diagnostics::new())
+}
+
+/// The objects the recorded state renders, with `model` completed as a refreshed state is
+/// (`id`, computed values); `None` when it does not render (invalid as recorded, or rings not
+/// discoverable now).
+async fn render_state<K: Kind>(
+    env: &Env,
+    schema: &Schema,
+    context: &Context,
+    model: &mut K::Model,
+    state: &Value,
+    namespace: &str,
+    name: &str,
+) -> Option<Vec<thanos_render::Object>> {
+    // A state without the selection it applied (an import) reads it now.
+    if !K::selection_recorded(model) {
+        let _ = discover::selected::<K>(env, model, namespace, context, Need::BestEffort).await;
+    }
+    let spec = K::validate(model, &mut Report::default())?;
+    // Drift is judged against the rings as applied (recorded in state), so a membership change
+    // is not mistaken for an edit: the next plan discovers the current members and shows them
+    // joining or leaving. Only a state without rings (an import) discovers now.
+    let discovered = match K::applied_rings(model) {
+        Some(rings) => rings,
+        None => discover::rings::<K>(env, model, namespace, context, Need::BestEffort)
+            .await
+            .unwrap_or_default(),
+    };
+    // A complete state, also after an import (whose record holds only configuration).
+    K::lifecycle_mut(model).id = Input::Known(format!("{namespace}/{name}"));
+    K::set_computed(model, &discovered);
+    desired::<K>(env, schema, &spec, state, &discovered)
+        .ok()
+        .flatten()
 }
 
 /// A refresh that could not talk to the cluster. An unreachable API server is a warning (the

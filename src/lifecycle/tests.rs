@@ -658,8 +658,18 @@ async fn read_marks_drift_leaves_out_missing_objects_and_finds_a_resource_gone()
         }
     };
     // In sync: the state is unchanged.
+    let before = c.calls().len();
     let fresh = read(state.clone()).await;
     assert_eq!(fresh.state.as_ref(), Some(&state));
+    // One LIST per kind the state renders (not every kind a resource may own), and no read of
+    // each object: the dry runs judge what the inventory found.
+    assert_eq!(
+        c.calls()[before..],
+        [
+            "inventory thanos-query-q of ConfigMap,Deployment,Service",
+            "drift 4"
+        ]
+    );
     // Drifted and missing objects.
     let deployment = ObjectKey::new("Deployment", "mon", "thanosquery-q");
     let service = ObjectKey::new("Service", "mon", "thanosquery-q-operated");

@@ -1,7 +1,10 @@
 //! Server-side apply of rendered objects.
 //!
-//! Each object is applied in the given order with the field manager [`FIELD_MANAGER`]:
-//! 1. the live object is read; when it exists without this resource's ownership labels
+//! Objects are applied with the field manager [`FIELD_MANAGER`] ([`Cluster::apply_objects`]:
+//! concurrently within a step of [`apply_phase`], the steps in order; [`Cluster::apply_one`]:
+//! one object):
+//! 1. the live object's metadata is known (one metadata LIST per kind and namespace for
+//!    [`Cluster::apply_objects`], else a read); when it exists without this resource's ownership labels
 //!    (`managed-by` and this owner's `part-of`) the apply stops with [`Error::NotOurs`] unless
 //!    [`ApplyOptions::adopt_existing`]; adopting applies that object with `force` so we take
 //!    over the fields we render from whoever set them (kubectl, another tool);
@@ -18,16 +21,19 @@
 //! (`<template>-<statefulset>-<ordinal>`), so no data is lost. A changed template does not
 //! resize or re-class existing PVCs: only new ordinals get the new template.
 
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use futures::future::join_all;
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
+use kube::core::ObjectMeta;
 use serde_json::Value;
 use thanos_render::Object;
 use thanos_render::meta::{MANAGED_BY, MANAGER, PART_OF};
 
 use crate::error::{Error, ObjectKey, Result};
-use crate::kinds::api_resource;
-use crate::{CancellationToken, Cluster, cancelled, sleep};
+use crate::kinds::{api_resource, apply_phase};
+use crate::{CancellationToken, Cluster};
 
 /// The server-side-apply field manager of every write.
 pub const FIELD_MANAGER: &str = "terraform-provider-thanos";
@@ -107,7 +113,7 @@ impl Cluster {
         self.call(key, cancel, || api.get_opt(&key.name)).await
     }
 
-    /// Applies one object (see the module docs).
+    /// Applies one object (see the module docs), reading its metadata first.
     pub async fn apply_one(
         &self,
         object: &Object,
@@ -116,11 +122,98 @@ impl Cluster {
     ) -> Result<Applied> {
         let key = ObjectKey::of(object);
         let api = self.dynamic_api(&key)?;
+        let live = self
+            .call(&key, cancel, || api.get_metadata_opt(&key.name))
+            .await?
+            .map(|m| m.metadata);
+        self.apply_seen(object, live, options, cancel).await
+    }
+
+    /// Applies `objects` (see the module docs) without a read before each write: one
+    /// metadata LIST per kind and namespace says what exists, whose it is and whether it is
+    /// being deleted; then the objects of one [`apply_phase`] are applied concurrently and the
+    /// phases one after the other. A kind the credentials may not list (or a cluster does not
+    /// serve) falls back to reading its objects one by one. The outcomes come in the order of
+    /// `objects`. The first error in that order is returned, after every write of its phase
+    /// has finished (none is abandoned half way); later phases are not started.
+    pub async fn apply_objects(
+        &self,
+        objects: &[(&Object, ApplyOptions)],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<Applied>> {
+        let mut groups: BTreeSet<(String, String)> = BTreeSet::new();
+        for (object, _) in objects {
+            let key = ObjectKey::of(object);
+            groups.insert((key.namespace, key.kind));
+        }
+        let listed = join_all(groups.iter().map(|(namespace, kind)| async move {
+            let key = ObjectKey::new(kind.as_str(), namespace.as_str(), "*");
+            let lp = ListParams::default();
+            let found = match self.dynamic_api(&key) {
+                Ok(api) => self.call(&key, cancel, || api.list_metadata(&lp)).await,
+                Err(e) => Err(e),
+            };
+            match found {
+                Ok(list) => Some(
+                    list.items
+                        .into_iter()
+                        .map(|m| (m.metadata.name.clone().unwrap_or_default(), m.metadata))
+                        .collect::<HashMap<_, _>>(),
+                ),
+                Err(e) => {
+                    tracing::debug!(%key, error = %e, "cannot list: reading each object instead");
+                    None
+                }
+            }
+        }))
+        .await;
+        let listed: HashMap<&(String, String), Option<HashMap<String, ObjectMeta>>> =
+            groups.iter().zip(listed).collect();
+        let mut phases: Vec<u8> = objects.iter().map(|(o, _)| apply_phase(o.kind())).collect();
+        phases.sort_unstable();
+        phases.dedup();
+        let mut done: Vec<Option<Applied>> = vec![None; objects.len()];
+        for phase in phases {
+            let step = objects
+                .iter()
+                .enumerate()
+                .filter(|(_, (o, _))| apply_phase(o.kind()) == phase);
+            let results = join_all(step.map(|(i, (object, options))| {
+                let key = ObjectKey::of(object);
+                let seen = listed
+                    .get(&(key.namespace.clone(), key.kind.clone()))
+                    .and_then(Option::as_ref)
+                    .map(|found| found.get(&key.name).cloned());
+                async move {
+                    let applied = match seen {
+                        Some(live) => self.apply_seen(object, live, *options, cancel).await,
+                        None => self.apply_one(object, *options, cancel).await,
+                    };
+                    (i, applied)
+                }
+            }))
+            .await;
+            for (i, r) in results {
+                done[i] = Some(r?);
+            }
+        }
+        Ok(done.into_iter().flatten().collect())
+    }
+
+    /// Applies one object whose live metadata (`None`: it does not exist) was just read.
+    async fn apply_seen(
+        &self,
+        object: &Object,
+        mut live: Option<ObjectMeta>,
+        options: ApplyOptions,
+        cancel: &CancellationToken,
+    ) -> Result<Applied> {
+        let key = ObjectKey::of(object);
+        let api = self.dynamic_api(&key)?;
         let (_, part_of) = owner_labels(object);
-        let mut live = self.call(&key, cancel, || api.get_opt(&key.name)).await?;
         if live
             .as_ref()
-            .is_some_and(|l| l.metadata.deletion_timestamp.is_some())
+            .is_some_and(|l| l.deletion_timestamp.is_some())
         {
             // Still being deleted (a destroy or prune just before): applying now would patch
             // an object that is about to vanish. Wait for it to go, then create it afresh.
@@ -130,11 +223,10 @@ impl Cluster {
         }
         let mut adopted = false;
         if let Some(live) = &live
-            && !is_owned_by(&live.metadata, &part_of)
+            && !is_owned_by(live, &part_of)
         {
             if !options.adopt_existing {
                 let current = live
-                    .metadata
                     .labels
                     .as_ref()
                     .and_then(|l| l.get(PART_OF))
@@ -236,7 +328,7 @@ impl Cluster {
         Ok((v, true))
     }
 
-    /// Polls until `key` no longer exists (at most [`REPLACE_WAIT`]).
+    /// Waits until `key` no longer exists (at most [`REPLACE_WAIT`]), watching it.
     async fn wait_deleted(
         &self,
         api: &Api<DynamicObject>,
@@ -245,27 +337,18 @@ impl Cluster {
         cancel: &CancellationToken,
     ) -> Result<()> {
         let deadline = tokio::time::Instant::now() + REPLACE_WAIT;
-        loop {
-            if cancel.is_cancelled() {
-                return Err(cancelled(key));
-            }
-            if self
-                .call(key, cancel, || api.get_opt(&key.name))
-                .await?
-                .is_none()
-            {
-                return Ok(());
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(Error::Timeout {
-                    what: format!("{key}: {why}"),
-                    waited: REPLACE_WAIT,
-                    missing: "the object still exists (a finalizer or its dependents hold it)"
-                        .into(),
-                });
-            }
-            sleep(Duration::from_millis(250), cancel, key).await?;
+        let names = BTreeSet::from([key.name.clone()]);
+        let left = self
+            .wait_names_gone(api, key, names, deadline, cancel)
+            .await?;
+        if left.is_empty() {
+            return Ok(());
         }
+        Err(Error::Timeout {
+            what: format!("{key}: {why}"),
+            waited: REPLACE_WAIT,
+            missing: "the object still exists (a finalizer or its dependents hold it)".into(),
+        })
     }
 }
 

@@ -29,9 +29,9 @@ impl PvcPolicy {
 }
 
 impl Cluster {
-    /// Deletes every object `owner` owns (foreground propagation, reverse apply order) and
-    /// waits up to `timeout` until they are gone; PVCs per `pvc_policy`. Objects already gone
-    /// are fine. Returns the deleted objects' keys.
+    /// Deletes every object `owner` owns (workloads with foreground propagation, see
+    /// [`Cluster::delete_object`]) and waits up to `timeout` until they are gone; PVCs per
+    /// `pvc_policy`. Objects already gone are fine. Returns the deleted objects' keys.
     pub async fn delete_all(
         &self,
         owner: &Owner,

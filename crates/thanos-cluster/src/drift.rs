@@ -13,12 +13,14 @@
 //! (`resourceVersion`, `managedFields`, `generation`, `uid`, `creationTimestamp`, `selfLink`,
 //! `deletionTimestamp`, `deletionGracePeriodSeconds`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
+use futures::future::join_all;
 use serde_json::Value;
 use thanos_render::Object;
 
 use crate::error::{ObjectKey, Result};
+use crate::inventory::LiveObject;
 use crate::{CancellationToken, Cluster};
 
 /// At most this many differing paths are listed.
@@ -54,19 +56,40 @@ impl std::fmt::Display for Drift {
 }
 
 impl Cluster {
-    /// The drift state of each object in `desired` (same order).
+    /// The drift state of each object in `desired` (same order), reading each one first.
     pub async fn drift(
         &self,
         desired: &[Object],
         cancel: &CancellationToken,
     ) -> Result<Vec<(ObjectKey, Drift)>> {
-        let mut out = Vec::with_capacity(desired.len());
-        for object in desired {
+        self.drift_known(desired, &[], cancel).await
+    }
+
+    /// The drift state of each object in `desired` (same order), given what an inventory just
+    /// found: an object found there is not read again (the dry run is still one request per
+    /// object: it is the server's judgement); one not found is read, so an object without our
+    /// labels is judged as before. All concurrently; the first error in the order of `desired`
+    /// is returned.
+    pub async fn drift_known(
+        &self,
+        desired: &[Object],
+        live: &[LiveObject],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<(ObjectKey, Drift)>> {
+        let found: HashMap<&ObjectKey, &LiveObject> = live.iter().map(|o| (&o.key, o)).collect();
+        let judged = join_all(desired.iter().map(|object| {
             let key = ObjectKey::of(object);
-            let d = self.drift_one(object, cancel).await?;
-            out.push((key, d));
-        }
-        Ok(out)
+            let seen = found.get(&key).map(|o| o.json.clone());
+            async move {
+                let d = match seen {
+                    Some(json) => self.drift_of(object, json, cancel).await,
+                    None => self.drift_one(object, cancel).await,
+                };
+                d.map(|d| (key, d))
+            }
+        }))
+        .await;
+        judged.into_iter().collect()
     }
 
     /// The drift state of one desired object.
@@ -76,10 +99,22 @@ impl Cluster {
         let Some(live) = self.call(&key, cancel, || api.get_opt(&key.name)).await? else {
             return Ok(Drift::Missing);
         };
-        if live.metadata.deletion_timestamp.is_some() {
+        let live = serde_json::to_value(&live).unwrap_or(Value::Null);
+        self.drift_of(desired, live, cancel).await
+    }
+
+    /// The drift state of `desired` against `live`, the object as the server returned it.
+    async fn drift_of(
+        &self,
+        desired: &Object,
+        live: Value,
+        cancel: &CancellationToken,
+    ) -> Result<Drift> {
+        let key = ObjectKey::of(desired);
+        let api = self.dynamic_api(&key)?;
+        if live.pointer("/metadata/deletionTimestamp").is_some() {
             return Ok(Drift::Missing);
         }
-        let live = serde_json::to_value(&live).unwrap_or(Value::Null);
         let (body, mut paths) = match desired {
             Object::Secret(secret) if secret.is_withheld() => withheld_secret_body(secret, &live),
             other => (other.to_json(), Vec::new()),

@@ -3,6 +3,7 @@
 //! `app.kubernetes.io/part-of=thanos-<kind>-<name>`), across the kinds we render plus the
 //! PersistentVolumeClaims its StatefulSets created from their (labelled) claim templates.
 
+use futures::future::join_all;
 use kube::api::{Api, DynamicObject, ListParams};
 use serde_json::Value;
 use thanos_render::meta::{self, MANAGED_BY, MANAGER, PART_OF};
@@ -63,9 +64,27 @@ impl Cluster {
         owner: &Owner,
         cancel: &CancellationToken,
     ) -> Result<Vec<LiveObject>> {
+        self.inventory_of(owner, OWNED_KINDS, cancel).await
+    }
+
+    /// The objects of `kinds` (some of [`OWNED_KINDS`]) `owner` owns, sorted as
+    /// [`Cluster::inventory`]: a refresh needs only the kinds its state renders.
+    pub async fn inventory_of(
+        &self,
+        owner: &Owner,
+        kinds: &[&str],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<LiveObject>> {
         let mut out = Vec::new();
-        for kind in OWNED_KINDS {
-            match self.inventory_kind(owner, kind, cancel).await {
+        // One LIST per kind, all at once (the in-flight bound of `Cluster::call` applies).
+        let lists = join_all(
+            kinds
+                .iter()
+                .map(|kind| self.inventory_kind(owner, kind, cancel)),
+        )
+        .await;
+        for (kind, found) in kinds.iter().zip(lists) {
+            match found {
                 Ok(found) => out.extend(found),
                 // Only a resource with `object_storage` owns a Secret (with `service_account`
                 // a ServiceAccount, with `service_monitor` ServiceMonitors), and its
@@ -96,7 +115,10 @@ impl Cluster {
         cancel: &CancellationToken,
     ) -> Result<Vec<LiveObject>> {
         let key = ObjectKey::new(kind, &owner.namespace, "*");
-        let ar = api_resource(kind).expect("OWNED_KINDS have API resources");
+        let ar = api_resource(kind).ok_or_else(|| crate::Error::Unexpected {
+            object: key.clone(),
+            message: format!("kind {kind} is not one this provider manages"),
+        })?;
         let api: Api<DynamicObject> =
             Api::namespaced_with(self.client.clone(), &owner.namespace, &ar);
         let lp = ListParams::default().labels(&owner.label_selector());

@@ -72,3 +72,17 @@ pub fn order(kind: &str) -> usize {
         .position(|k| *k == kind)
         .unwrap_or(OWNED_KINDS.len())
 }
+
+/// The step of an apply a kind belongs to: objects of one step are written concurrently, the
+/// steps one after the other. What the pods need exists before the workloads that create
+/// them (a ServiceAccount, the Secrets and ConfigMaps they mount; the Services, which nothing
+/// needs first but which belong with them); the workloads next; last what only refers to
+/// them (PodDisruptionBudgets, Ingresses, ServiceMonitors). The order within the first step
+/// does not matter to Kubernetes: a pod is created by a controller after its workload exists.
+pub fn apply_phase(kind: &str) -> u8 {
+    match kind {
+        "ServiceAccount" | "Secret" | "ConfigMap" | "Service" => 0,
+        "Deployment" | "StatefulSet" => 1,
+        _ => 2,
+    }
+}

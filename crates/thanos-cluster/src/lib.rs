@@ -1,8 +1,8 @@
 //! Kubernetes IO for terraform-provider-thanos: everything that talks to a cluster.
 //!
 //! [`thanos_render`] turns a resource's spec into typed objects offline; this crate
-//! connects ([`config::ClusterConfig`]), applies them one by one with server-side apply
-//! ([`Cluster::apply_one`]), finds what one resource owns ([`Cluster::inventory`]), deletes what
+//! connects ([`config::ClusterConfig`]), applies them with server-side apply
+//! ([`Cluster::apply_objects`]; [`Cluster::apply_one`] for one), finds what one resource owns ([`Cluster::inventory`]), deletes what
 //! is no longer rendered ([`Cluster::prune`]; everything, for a destroy), detects drift without
 //! false positives ([`Cluster::drift`]), waits for rollouts with early, explained failures
 //! ([`Cluster::wait_for_rollout`]) and discovers hashring members
@@ -20,13 +20,14 @@
 //!   something first needs the cluster;
 //! - plan (when reachable): [`Cluster::discover_ring`] fills selector hashrings,
 //!   [`Cluster::select`] reads selected PrometheusRules;
-//! - create/update: [`Cluster::apply_one`] for every rendered object (with `force` for the ones
-//!   a refresh found drifted), then [`Cluster::prune`] with the rendered keys as `keep`, then
+//! - create/update: [`Cluster::apply_objects`] of the rendered objects (with `force` for the
+//!   ones a refresh found drifted), then [`Cluster::prune`] with the rendered keys as `keep`, then
 //!   (if `wait_for_rollout`) [`Cluster::wait_for_rollout`] on the rendered keys, and for
 //!   ingestors [`Cluster::discover_endpoints`] until routers can find every one of them;
 //! - plan (when reachable): [`Cluster::secret_data`] of the Secrets a query's TLS stores use;
 //! - read/refresh: [`Cluster::inventory`] (nothing left = the resource is gone), then
-//!   [`Cluster::drift`] of the objects rendered from state;
+//!   [`Cluster::drift_known`] of the objects rendered from state, judged on what the inventory
+//!   found;
 //! - import: [`Cluster::get`] of the record ConfigMap; [`Cluster::inventory`] to explain a
 //!   missing one;
 //! - delete: [`Cluster::prune`] with nothing to keep (what [`Cluster::delete_all`] does) and the
@@ -43,6 +44,7 @@ pub mod delete;
 pub mod discover;
 pub mod drift;
 pub mod error;
+mod gone;
 pub mod inventory;
 pub mod kinds;
 pub mod prune;
@@ -51,7 +53,10 @@ pub mod select;
 pub mod wait;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 pub use apply::{Applied, ApplyOptions, FIELD_MANAGER};
 pub use config::{ClusterConfig, ExecAuth};
@@ -63,11 +68,13 @@ pub use select::{ForeignKind, Selection};
 pub use tokio_util::sync::CancellationToken;
 pub use wait::WaitOptions;
 
-/// A connected cluster: a kube client plus the API server URL (for error messages).
+/// A connected cluster: a kube client plus the API server URL (for error messages), and the
+/// bound on requests in flight that every clone shares.
 #[derive(Clone)]
 pub struct Cluster {
     client: kube::Client,
     host: String,
+    in_flight: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -87,11 +94,20 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 /// The backoff doubles up to this.
 const MAX_BACKOFF: Duration = Duration::from_secs(4);
 
+/// At most this many requests of one provider process are in flight at once (watches count
+/// only while they are being opened). Objects are applied, compared and deleted concurrently,
+/// and Terraform works on up to 10 resources at a time, so without a bound one `apply` of a
+/// large estate would open a connection per object and crowd out everyone else using the API
+/// server (whose own default is 400 mutating plus 200 read-only requests in flight, shared by
+/// every client). 16 keeps a few connections busy while leaving the server most of its
+/// capacity; docs/performance.md has the measurements.
+pub const MAX_IN_FLIGHT: usize = 16;
 impl Cluster {
     pub fn new(client: kube::Client, host: impl Into<String>) -> Self {
         Self {
             client,
             host: host.into(),
+            in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         }
     }
 
@@ -135,7 +151,11 @@ impl Cluster {
             let r = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return Err(cancelled(key)),
-                r = f() => r,
+                r = async {
+                    // Held for this attempt only: a backoff sleep frees the slot.
+                    let _permit = self.in_flight.acquire().await;
+                    f().await
+                } => r,
             };
             match r {
                 Ok(v) => return Ok(v),

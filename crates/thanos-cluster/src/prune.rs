@@ -1,23 +1,24 @@
 //! Deleting owned objects that are no longer rendered.
 //!
 //! Only objects carrying both ownership labels of the owner are ever candidates (see
-//! [`crate::inventory`]). Deletion runs in reverse apply order (Ingresses, PDBs, workloads,
-//! Services, ConfigMaps) with foreground propagation, then waits until every deleted object
-//! is gone. PersistentVolumeClaims are never in the rendered set: they are deleted only with
-//! [`PvcPolicy::Delete`], and never while a kept StatefulSet would use them.
+//! [`crate::inventory`]). They are deleted all at once, workloads with foreground propagation
+//! (the garbage collector removes a workload's pods before the workload itself, so once it is
+//! gone its pods are too), then the prune waits, watching, until every deleted object is gone.
+//! PersistentVolumeClaims are never in the rendered set: they are deleted only with
+//! [`PvcPolicy::Delete`], after their workloads are gone, and never while a kept StatefulSet
+//! would use them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use futures::future::join_all;
 use kube::api::DeleteParams;
 
 use crate::delete::PvcPolicy;
 use crate::error::{Error, ObjectKey, Result};
 use crate::inventory::{LiveObject, Owner};
 use crate::kinds::order;
-use crate::{CancellationToken, Cluster, sleep};
-
-const POLL: Duration = Duration::from_millis(500);
+use crate::{CancellationToken, Cluster};
 
 impl Cluster {
     /// Deletes every object `owner` owns that is not in `keep` (PVCs per `pvc_policy`) and
@@ -48,7 +49,8 @@ impl Cluster {
                             .any(|s| pvc_belongs_to(&o.key.name, s)))
             })
             .collect();
-        // Reverse apply order, PVCs (last in order) after their workloads are gone.
+        // Reverse apply order (that of the returned keys); PVCs in a batch of their own, after
+        // their workloads are gone.
         doomed.sort_by_key(|o| std::cmp::Reverse(order(&o.key.kind)));
         let (pvcs, others): (Vec<&LiveObject>, Vec<&LiveObject>) = doomed
             .into_iter()
@@ -57,19 +59,29 @@ impl Cluster {
         let mut deleted = Vec::new();
         for batch in [others, pvcs] {
             let keys: Vec<ObjectKey> = batch.iter().map(|o| o.key.clone()).collect();
-            for key in &keys {
-                self.delete_object(key, cancel).await?;
-            }
+            // Concurrently: foreground deletion lets the garbage collector order what depends
+            // on what (a workload's pods go before it does). The first failure is reported.
+            let results = join_all(keys.iter().map(|key| self.delete_object(key, cancel))).await;
+            results.into_iter().collect::<Result<Vec<()>>>()?;
             self.wait_gone(&keys, deadline, timeout, cancel).await?;
             deleted.extend(keys);
         }
         Ok(deleted)
     }
 
-    /// Deletes one object with foreground propagation; absent objects are fine.
+    /// Deletes one object; absent objects are fine. A workload is deleted in the foreground, so
+    /// it is gone only once its pods are; anything else in the background (the default),
+    /// since nothing we render depends on it: it goes at once, and what the cluster made for
+    /// it (a Service's EndpointSlices) is collected afterwards. A foreground deletion of an
+    /// object without dependents still waits for the garbage collector to take its finalizer
+    /// off, which under load cost a destroy more than the deletions themselves.
     pub async fn delete_object(&self, key: &ObjectKey, cancel: &CancellationToken) -> Result<()> {
         let api = self.dynamic_api(key)?;
-        let dp = DeleteParams::foreground();
+        let dp = if matches!(key.kind.as_str(), "Deployment" | "StatefulSet") {
+            DeleteParams::foreground()
+        } else {
+            DeleteParams::background()
+        };
         tracing::info!(%key, "deleting");
         match self.call(key, cancel, || api.delete(&key.name, &dp)).await {
             Ok(_) => Ok(()),
@@ -78,7 +90,8 @@ impl Cluster {
         }
     }
 
-    /// Polls until none of `keys` exists, or fails at `deadline` naming what is left.
+    /// Waits until none of `keys` exists (watching each kind and namespace, see
+    /// `crate::gone`), or fails at `deadline` naming what is left.
     pub(crate) async fn wait_gone(
         &self,
         keys: &[ObjectKey],
@@ -86,33 +99,46 @@ impl Cluster {
         timeout: Duration,
         cancel: &CancellationToken,
     ) -> Result<()> {
-        let mut left: Vec<ObjectKey> = keys.to_vec();
-        loop {
-            let mut still = Vec::new();
-            for key in &left {
-                if self.get(key, cancel).await?.is_some() {
-                    still.push(key.clone());
-                }
-            }
-            left = still;
-            if left.is_empty() {
-                return Ok(());
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(Error::Timeout {
-                    what: "deleted objects to disappear".into(),
-                    waited: timeout,
-                    missing: format!(
-                        "still present: {} (a finalizer or a dependent may hold them)",
-                        left.iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                });
-            }
-            sleep(POLL, cancel, &left[0]).await?;
+        let mut groups: BTreeMap<(&str, &str), BTreeSet<String>> = BTreeMap::new();
+        for key in keys {
+            groups
+                .entry((key.namespace.as_str(), key.kind.as_str()))
+                .or_default()
+                .insert(key.name.clone());
         }
+        let waits = groups
+            .into_iter()
+            .map(|((namespace, kind), names)| async move {
+                let key = ObjectKey::new(kind, namespace, "*");
+                let api = self.dynamic_api(&key)?;
+                let left = self
+                    .wait_names_gone(&api, &key, names, deadline, cancel)
+                    .await?;
+                Ok::<_, Error>(
+                    left.into_iter()
+                        .map(|name| ObjectKey::new(kind, namespace, name))
+                        .collect::<Vec<_>>(),
+                )
+            });
+        let mut left = Vec::new();
+        for r in join_all(waits).await {
+            left.extend(r?);
+        }
+        if left.is_empty() {
+            return Ok(());
+        }
+        left.sort_by(|a, b| (order(&a.kind), &a.name).cmp(&(order(&b.kind), &b.name)));
+        Err(Error::Timeout {
+            what: "deleted objects to disappear".into(),
+            waited: timeout,
+            missing: format!(
+                "still present: {} (a finalizer or a dependent may hold them)",
+                left.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
     }
 }
 

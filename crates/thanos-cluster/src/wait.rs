@@ -25,14 +25,16 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use futures::StreamExt;
+use futures::stream::select_all;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use kube::api::{Api, ListParams};
+use kube::api::{Api, ListParams, WatchParams};
 use tokio::time::Instant;
 
 use crate::error::{Error, ObjectKey, Result};
-use crate::{CancellationToken, Cluster, sleep};
+use crate::{CancellationToken, Cluster, cancelled, sleep};
 
 /// How long a rollout wait goes on reading a cluster that does not answer (an API server
 /// restart takes seconds; a cluster gone for good should not hold the apply to its timeout).
@@ -43,7 +45,8 @@ const UNREADABLE_GRACE: Duration = Duration::from_secs(60);
 pub struct WaitOptions {
     /// Give up after this long ([`Error::Timeout`]).
     pub timeout: Duration,
-    /// How often the workloads and their pods are read.
+    /// How often the workloads and their pods are read at least; a change of a workload
+    /// (watched) has them read at once.
     pub poll: Duration,
     /// How long a pod may stay unschedulable before the wait fails.
     pub unschedulable_grace: Duration,
@@ -77,6 +80,14 @@ pub const FATAL_WAITING_REASONS: &[&str] = &[
     "CreateContainerError",
     "InvalidImageName",
 ];
+
+/// What the wait remembers of the pods: since when each has been unschedulable (by uid), and
+/// per workload when its pods were last looked at and what they said.
+#[derive(Debug, Default)]
+pub(crate) struct PodWatch {
+    unschedulable_since: HashMap<String, Instant>,
+    checked: HashMap<String, (Instant, Vec<String>)>,
+}
 
 /// What one poll found about one workload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -281,22 +292,21 @@ impl Cluster {
             .collect();
         let start = Instant::now();
         let deadline = start + options.timeout;
-        let mut unschedulable_since: HashMap<String, Instant> = HashMap::new();
+        let mut pods = PodWatch::default();
         // Since when every read has failed transiently (reset by any answer).
         let mut unreadable_since: Option<Instant> = None;
         loop {
             let mut still = Vec::new();
             let mut missing = Vec::new();
+            let mut versions = Vec::new();
             for key in &pending {
-                match self
-                    .poll_workload(key, &options, &mut unschedulable_since, cancel)
-                    .await
-                {
-                    Ok(Progress::Done) => unreadable_since = None,
-                    Ok(Progress::Pending(what)) => {
+                match self.poll_workload(key, &options, &mut pods, cancel).await {
+                    Ok((Progress::Done, _)) => unreadable_since = None,
+                    Ok((Progress::Pending(what), version)) => {
                         unreadable_since = None;
                         missing.push(format!("{key}: {what}"));
                         still.push(key.clone());
+                        versions.push(version);
                     }
                     // The API server did not answer, even after `call`'s retries (it restarts,
                     // or throttles): the rollout goes on without us, so read it again at the
@@ -310,6 +320,7 @@ impl Cluster {
                         tracing::debug!(%key, error = %e, "rollout not readable now, polling on");
                         missing.push(format!("{key}: could not be read: {e}"));
                         still.push(key.clone());
+                        versions.push(None);
                     }
                     Err(e) => return Err(e),
                 }
@@ -336,7 +347,51 @@ impl Cluster {
                 .poll
                 .min(deadline.saturating_duration_since(Instant::now()))
                 .max(Duration::from_millis(50));
-            sleep(nap, cancel, &pending[0]).await?;
+            self.next_change(&pending, &versions, nap, cancel).await?;
+        }
+    }
+
+    /// Returns when one of the `pending` workloads changes after the version it was read at
+    /// (a watch from that version, so a change in between is not missed), or after `nap`, so
+    /// pods are still looked at while their workload does not change (an image that cannot be
+    /// pulled changes no workload status). A watch that cannot be opened leaves only the nap.
+    async fn next_change(
+        &self,
+        pending: &[ObjectKey],
+        versions: &[Option<String>],
+        nap: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<()> {
+        let secs = nap.as_secs().clamp(1, 290) as u32;
+        let mut streams = Vec::new();
+        for (key, version) in pending.iter().zip(versions) {
+            let Some(version) = version else { continue };
+            let wp = WatchParams::default()
+                .fields(&format!("metadata.name={}", key.name))
+                .timeout(secs);
+            let opened = if key.kind == "Deployment" {
+                let api: Api<Deployment> = Api::namespaced(self.client.clone(), &key.namespace);
+                self.call(key, cancel, || api.watch(&wp, version))
+                    .await
+                    .map(|s| s.map(|_| ()).boxed())
+            } else {
+                let api: Api<StatefulSet> = Api::namespaced(self.client.clone(), &key.namespace);
+                self.call(key, cancel, || api.watch(&wp, version))
+                    .await
+                    .map(|s| s.map(|_| ()).boxed())
+            };
+            match opened {
+                Ok(s) => streams.push(s),
+                Err(e @ Error::Cancelled { .. }) => return Err(e),
+                Err(e) => tracing::debug!(%key, error = %e, "cannot watch: polling"),
+            }
+        }
+        let mut changes = select_all(streams);
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => Err(cancelled(&pending[0])),
+            Some(()) = changes.next() => Ok(()),
+            _ = sleep(nap, cancel, &pending[0]) => Ok(()),
         }
     }
 
@@ -344,20 +399,26 @@ impl Cluster {
         &self,
         key: &ObjectKey,
         options: &WaitOptions,
-        unschedulable_since: &mut HashMap<String, Instant>,
+        pods: &mut PodWatch,
         cancel: &CancellationToken,
-    ) -> Result<Progress> {
-        let status = if key.kind == "Deployment" {
+    ) -> Result<(Progress, Option<String>)> {
+        let (status, version) = if key.kind == "Deployment" {
             let api: Api<Deployment> = Api::namespaced(self.client.clone(), &key.namespace);
             match self.call(key, cancel, || api.get_opt(&key.name)).await? {
-                Some(d) => WorkloadStatus::from_deployment(&d),
-                None => return Ok(Progress::Pending("it does not exist".into())),
+                Some(d) => (
+                    WorkloadStatus::from_deployment(&d),
+                    d.metadata.resource_version,
+                ),
+                None => return Ok((Progress::Pending("it does not exist".into()), None)),
             }
         } else {
             let api: Api<StatefulSet> = Api::namespaced(self.client.clone(), &key.namespace);
             match self.call(key, cancel, || api.get_opt(&key.name)).await? {
-                Some(s) => WorkloadStatus::from_statefulset(&s),
-                None => return Ok(Progress::Pending("it does not exist".into())),
+                Some(s) => (
+                    WorkloadStatus::from_statefulset(&s),
+                    s.metadata.resource_version,
+                ),
+                None => return Ok((Progress::Pending("it does not exist".into()), None)),
             }
         };
         if let Some((reason, message)) = &status.deadline_exceeded {
@@ -370,14 +431,53 @@ impl Cluster {
         }
         let progress = status.progress();
         if progress == Progress::Done {
-            return Ok(progress);
+            return Ok((progress, version));
         }
         // Not done: look at the pods for a reason.
         let Some(selector) = status.selector.as_ref().and_then(selector_string) else {
-            return Ok(progress);
+            return Ok((progress, version));
         };
+        // A watched workload wakes this loop more often than `poll`; its pods are still looked
+        // at no more often than that (what they said last time stands in between).
+        let name = key.to_string();
+        let reasons = match pods.checked.get(&name) {
+            Some((at, reasons)) if at.elapsed() < options.poll => reasons.clone(),
+            _ => {
+                let reasons = self
+                    .pod_reasons(
+                        key,
+                        &selector,
+                        options,
+                        &mut pods.unschedulable_since,
+                        cancel,
+                    )
+                    .await?;
+                pods.checked.insert(name, (Instant::now(), reasons.clone()));
+                reasons
+            }
+        };
+        let Progress::Pending(what) = progress else {
+            return Ok((progress, version));
+        };
+        let what = if reasons.is_empty() {
+            what
+        } else {
+            format!("{what}; {}", reasons.join("; "))
+        };
+        Ok((Progress::Pending(what), version))
+    }
+
+    /// Why the pods `selector` selects are not ready yet; an error when one never will be.
+    async fn pod_reasons(
+        &self,
+        key: &ObjectKey,
+        selector: &str,
+        options: &WaitOptions,
+        unschedulable_since: &mut HashMap<String, Instant>,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<String>> {
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
-        let lp = ListParams::default().labels(&selector);
+        let lp = ListParams::default().labels(selector);
         let list = self.call(key, cancel, || pods.list(&lp)).await?;
         let mut reasons = Vec::new();
         let mut items = list.items;
@@ -418,14 +518,7 @@ impl Cluster {
                 }
             }
         }
-        let Progress::Pending(what) = progress else {
-            return Ok(progress);
-        };
-        Ok(Progress::Pending(if reasons.is_empty() {
-            what
-        } else {
-            format!("{what}; {}", reasons.join("; "))
-        }))
+        Ok(reasons)
     }
 }
 

@@ -161,6 +161,26 @@ async fn refuses_foreign_objects_unless_adopting() {
         other => panic!("{other:?}"),
     }
     assert!(e.to_string().contains("adopt_existing = true"), "{e}");
+    // One object at a time (a read before the write) judges it the same way.
+    let e = ns
+        .cluster
+        .apply_one(&cm, ApplyOptions::default(), &ns.cancel)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::NotOurs { .. }), "{e:?}");
+    // With the whole stack: the step of the ConfigMap fails, so no workload is created that
+    // would mount someone else's ConfigMap.
+    let e = apply_all(&ns.cluster, &q.objects, ApplyOptions::default(), &ns.cancel)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::NotOurs { .. }), "{e:?}");
+    for o in q.objects.iter().filter(|o| o.kind() == "Deployment") {
+        let key = thanos_cluster::ObjectKey::of(o);
+        assert!(
+            ns.cluster.get(&key, &ns.cancel).await.unwrap().is_none(),
+            "{key} was created although a ConfigMap before it could not be applied"
+        );
+    }
 
     // Labelled as another resource's: still not ours.
     let (ok, out) = ns.kubectl(

@@ -232,18 +232,18 @@ pub fn query(ns: &str, name: &str, replicas: i32, ingress: bool) -> thanos_rende
     thanos_render::query::render(&spec, &ctx()).expect("render query")
 }
 
-/// Applies `objects` in order, stopping at the first error (objects before it stay applied).
+/// Applies `objects` as the provider does ([`Cluster::apply_objects`]): outcomes in the order of
+/// `objects`, the first error in that order (what an earlier step applied stays applied).
 pub async fn apply_all(
     c: &Cluster,
     objects: &[thanos_render::Object],
     options: thanos_cluster::ApplyOptions,
     cancel: &CancellationToken,
 ) -> thanos_cluster::Result<Vec<thanos_cluster::Applied>> {
-    let mut out = Vec::with_capacity(objects.len());
-    for object in objects {
-        out.push(c.apply_one(object, options, cancel).await?);
-    }
-    Ok(out)
+    // The provider's path: one LIST per kind, concurrent writes per step (`apply_one`, a read
+    // before the write, is covered by tests/secrets.rs and tests/apply.rs).
+    let items: Vec<_> = objects.iter().map(|o| (o, options)).collect();
+    c.apply_objects(&items, cancel).await
 }
 
 /// The Deployments and StatefulSets among applied objects, in order.
