@@ -1021,20 +1021,28 @@ resource "thanos_query" "stuck" {{
             ),
         );
         work.init(&cli);
-        let apply = work.spawn(
+        // The provider's log says when the apply starts waiting for the rollout (after its
+        // writes and its prune): the interrupt must land in that wait, whatever the load.
+        let log = work.dir.join("interrupt.log");
+        let apply = work.spawn_env(
             &cli,
             &["apply", "-auto-approve", "-no-color", "-input=false"],
+            &[
+                ("TF_LOG_PROVIDER", "INFO"),
+                ("TF_LOG_PATH", log.to_str().unwrap()),
+            ],
         );
-        // Wait until the apply is waiting for the rollout (its Deployment exists).
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while kube.get(&ns.name, "deployment/thanosquery-stuck").is_none() {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while !std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains(&format!("{}/stuck: waiting for the rollout", ns.name))
+        {
             assert!(
                 std::time::Instant::now() < deadline,
-                "the apply never created its Deployment"
+                "the apply never started its rollout wait"
             );
-            std::thread::sleep(std::time::Duration::from_millis(200));
+            std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        std::thread::sleep(std::time::Duration::from_millis(500));
         // What a terminal Ctrl-C does to Terraform: it asks the provider to stop (StopProvider).
         let interrupted = std::time::Instant::now();
         let status = Command::new("kill")

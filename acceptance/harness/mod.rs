@@ -207,7 +207,13 @@ impl Workdir {
 
     /// Starts the CLI without waiting (for tests that interrupt it); output is captured.
     pub fn spawn(&self, cli: &Cli, args: &[&str]) -> std::process::Child {
+        self.spawn_env(cli, args, &[])
+    }
+
+    /// [`Workdir::spawn`] with extra environment variables.
+    pub fn spawn_env(&self, cli: &Cli, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
         self.command(cli, args)
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()

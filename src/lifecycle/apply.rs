@@ -234,6 +234,7 @@ pub async fn apply<K: Kind>(
             timeout,
             ..WaitOptions::default()
         };
+        tracing::info!("{action} {namespace}/{name}: waiting for the rollout");
         if let Err(e) = cluster
             .wait_for_rollout(&keep, options, &context.cancel)
             .await
