@@ -137,7 +137,7 @@ fn quantities(
 ) -> Checked<BTreeMap<String, String>> {
     checks::map(r, p, m, |k, v| {
         let mut problems = Vec::new();
-        if let Err(e) = validate::qualified_name(k) {
+        if let Err(e) = validate::container_resource_name(k) {
             problems.push(("Invalid resource name", e));
         }
         if let Err(e) = validate::quantity(v) {

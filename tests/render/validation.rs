@@ -889,3 +889,23 @@ fn receive_ingestors_must_fit_a_hashrings_file() {
     assert_eq!(receive(5_000, false), []);
     assert_eq!(receive(i64::from(i32::MAX), true), []);
 }
+
+/// Found by `tests/properties.rs` (a generated configuration the API server refused in a
+/// dry run): `resources.limits` keyed `THANOS-TENANT` was a qualified name, so the plan took
+/// it, and the StatefulSet was refused ("must be a standard resource for containers"). Keys
+/// are now checked as the API server checks a container's resource names.
+#[test]
+fn resource_names_are_the_ones_a_container_can_request() {
+    let v = r_as_written(serde_json::json!({"name": "r",
+        "resources": {"limits": {"THANOS-TENANT": "1", "nvidia.com/gpu": "1"},
+                      "requests": {"cpu": "100m", "hugepages-2Mi": "2Mi", "storage": "1Gi"}}}));
+    assert_eq!(
+        paths(&v),
+        [
+            "resources.requests[\"storage\"]",
+            "resources.limits[\"THANOS-TENANT\"]"
+        ],
+        "{v:#?}"
+    );
+    assert!(v.iter().all(|i| i.summary == "Invalid resource name"), "{v:#?}");
+}

@@ -168,6 +168,34 @@ pub fn qualified_name(s: &str) -> Result<(), String> {
     }
 }
 
+/// A key of a container's `resources.requests` or `resources.limits`, as the API server
+/// checks it (`ValidateContainerResourceName` in `pkg/apis/core/validation/validation.go` of
+/// Kubernetes): `cpu`, `memory`, `ephemeral-storage` or `hugepages-<size>` without a prefix;
+/// with one, a native (`kubernetes.io/`) or extended resource name (`example.com/gpu`: with
+/// `requests.` in front it must still be a qualified name).
+pub fn container_resource_name(s: &str) -> Result<(), String> {
+    const STANDARD: [&str; 3] = ["cpu", "memory", "ephemeral-storage"];
+    let advice = "use cpu, memory, ephemeral-storage, hugepages-<size>, or an extended resource with a domain prefix such as example.com/gpu";
+    qualified_name(s).map_err(|e| format!("{e}; {advice}"))?;
+    if !s.contains('/') {
+        if STANDARD.contains(&s) || s.starts_with("hugepages-") {
+            return Ok(());
+        }
+        return Err(format!(
+            "{s:?} is not a resource a container can request: {advice}"
+        ));
+    }
+    if s.contains("kubernetes.io/") {
+        return Ok(());
+    }
+    if s.starts_with("requests.") || qualified_name(&format!("requests.{s}")).is_err() {
+        return Err(format!(
+            "{s:?} is not an extended resource name (its prefix must stay a valid domain with \"requests.\" in front, as quotas name it): {advice}"
+        ));
+    }
+    Ok(())
+}
+
 /// Kubernetes label value: empty, or up to 63 characters of the name alphabet.
 pub fn label_value(s: &str) -> Result<(), String> {
     if s.is_empty() || name_part(s) {
@@ -789,6 +817,38 @@ mod tests {
         assert!(dns_label("-a").is_err());
         assert!(qualified_name("app.kubernetes.io/name").is_ok());
         assert!(qualified_name("a/b/c").is_err());
+    }
+
+    #[test]
+    fn container_resource_names_as_the_api_server_checks_them() {
+        for ok in [
+            "cpu",
+            "memory",
+            "ephemeral-storage",
+            "hugepages-2Mi",
+            "nvidia.com/gpu",
+            "example.com/foo_bar",
+            "kubernetes.io/whatever",
+        ] {
+            assert!(container_resource_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            // The property test's finding: a qualified name the API server refuses.
+            "THANOS-TENANT",
+            "storage",
+            "pods",
+            "hugepages-",
+            "requests.example.com/gpu",
+            "-x.com/gpu",
+            "a/b/c",
+            "",
+        ] {
+            let e = container_resource_name(bad).unwrap_err();
+            assert!(
+                e.contains("extended resource with a domain prefix"),
+                "{bad}: {e}"
+            );
+        }
         assert!(label_value("").is_ok());
         assert!(prometheus_label_name("receive_replica").is_ok());
         assert!(prometheus_label_name("1a").is_err());
