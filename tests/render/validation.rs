@@ -907,5 +907,8 @@ fn resource_names_are_the_ones_a_container_can_request() {
         ],
         "{v:#?}"
     );
-    assert!(v.iter().all(|i| i.summary == "Invalid resource name"), "{v:#?}");
+    assert!(
+        v.iter().all(|i| i.summary == "Invalid resource name"),
+        "{v:#?}"
+    );
 }
