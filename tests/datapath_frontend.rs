@@ -73,34 +73,13 @@ fn render() -> Vec<Rendered> {
 
 /// GET `…/api/v1/query_range`; the JSON `data` on success, else the error text.
 fn query_range(http: &str, params: &[(&str, &str)]) -> Result<serde_json::Value, String> {
-    let mut req = remote_write::agent().get(format!("http://{http}/api/v1/query_range"));
-    for (k, v) in params {
-        req = req.query(*k, *v);
-    }
-    let mut resp = req.call().map_err(|e| e.to_string())?;
-    let status = resp.status().as_u16();
-    let text = resp
-        .body_mut()
-        .read_to_string()
-        .map_err(|e| e.to_string())?;
-    let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("{status}: {e}: {text}"))?;
-    if status != 200 || v["status"] != "success" {
-        return Err(format!("{status}: {text}"));
-    }
-    Ok(v["data"].clone())
+    remote_write::api_get(http, "query_range", params)
 }
 
 /// The sum of every sample of the metric `name` on a process's `/metrics` whose labels
 /// contain each of `having` (text exposition format, e.g. `handler="query_range"`).
 fn metric_sum(http: &str, name: &str, having: &[&str]) -> f64 {
-    let text = remote_write::agent()
-        .get(format!("http://{http}/metrics"))
-        .call()
-        .unwrap_or_else(|e| panic!("GET {http}/metrics: {e}"))
-        .body_mut()
-        .read_to_string()
-        .unwrap();
+    let text = remote_write::metrics(http).unwrap_or_else(|e| panic!("{e}"));
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter(|l| {

@@ -207,11 +207,7 @@ fn settle(routers: &[Launch], procs: &[Process]) -> f64 {
 
 /// The value of a sample (`name` with its labels, as exposed) on a process's `/metrics`.
 fn metric(http: &str, name: &str) -> Option<f64> {
-    let mut resp = remote_write::agent()
-        .get(format!("http://{http}/metrics"))
-        .call()
-        .ok()?;
-    let text = resp.body_mut().read_to_string().ok()?;
+    let text = remote_write::metrics(http).ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
 }

@@ -97,7 +97,17 @@ pub fn try_send(
 
 /// GET `…/api/v1/query` with `params`; the JSON `data` on success, else the error text.
 pub fn query(http: &str, params: &[(&str, &str)]) -> Result<serde_json::Value, String> {
-    let mut req = agent().get(format!("http://{http}/api/v1/query"));
+    api_get(http, "query", params)
+}
+
+/// GET `…/api/v1/<endpoint>` (`query`, `query_range`, …) with `params`; the JSON `data` on
+/// success, else the error text.
+pub fn api_get(
+    http: &str,
+    endpoint: &str,
+    params: &[(&str, &str)],
+) -> Result<serde_json::Value, String> {
+    let mut req = agent().get(format!("http://{http}/api/v1/{endpoint}"));
     for (k, v) in params {
         req = req.query(*k, *v);
     }
@@ -113,4 +123,15 @@ pub fn query(http: &str, params: &[(&str, &str)]) -> Result<serde_json::Value, S
         return Err(format!("{status}: {text}"));
     }
     Ok(v["data"].clone())
+}
+
+/// A process's `/metrics` text, or why it could not be read.
+pub fn metrics(http: &str) -> Result<String, String> {
+    let mut resp = agent()
+        .get(format!("http://{http}/metrics"))
+        .call()
+        .map_err(|e| format!("GET {http}/metrics: {e}"))?;
+    resp.body_mut()
+        .read_to_string()
+        .map_err(|e| format!("GET {http}/metrics: {e}"))
 }
