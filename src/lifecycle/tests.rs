@@ -7,8 +7,8 @@ use std::sync::{Arc, RwLock};
 use serde_json::json;
 use tfplugin::framework::plan::plan_change;
 use tfplugin::framework::{
-    ApplyRequest, Context, DeleteRequest, Diagnostic, Diagnostics, Input, Model, PlanRequest,
-    ReadRequest, Resource, Severity,
+    ApplyRequest, ApplyResponse, Context, DeleteRequest, Diagnostic, Diagnostics, Input, Model,
+    PlanRequest, ReadRequest, Resource, Severity,
 };
 use tfvalue::{AttributePath, Value};
 use thanos_cluster::ObjectKey;
@@ -100,6 +100,22 @@ async fn apply<K: Kind>(
         r.update(&Context::default(), request).await
     };
     (response.state, response.diagnostics)
+}
+
+/// A create that applies exactly `planned` (for tests that change the cluster or the plan
+/// between plan and apply).
+async fn create_as_planned<K: Kind>(
+    r: &StackResource<K>,
+    planned: Value,
+    config: Value,
+) -> ApplyResponse {
+    let request = ApplyRequest {
+        prior_state: None,
+        planned,
+        config,
+        planned_private: Vec::new(),
+    };
+    r.create(&Context::default(), request).await
 }
 
 fn errors(d: &Diagnostics) -> Vec<String> {
@@ -561,17 +577,7 @@ async fn apply_never_writes_a_ring_the_plan_did_not_show() {
     let (planned, config, _) = plan(&r, router(1), None).await;
     // A member joins between plan and apply.
     c.ring_members.lock().unwrap().push("b:10901".into());
-    let response = r
-        .create(
-            &Context::default(),
-            ApplyRequest {
-                prior_state: None,
-                planned,
-                config,
-                planned_private: Vec::new(),
-            },
-        )
-        .await;
+    let response = create_as_planned(&r, planned, config).await;
     let errors = errors(&response.diagnostics);
     assert!(errors[0].contains("changed since the plan"), "{errors:?}");
     assert!(errors[0].contains("b:10901"), "{errors:?}");
@@ -954,17 +960,7 @@ async fn apply_never_writes_rules_the_plan_did_not_show() {
     // One rule changes, one is added between plan and apply.
     prometheus_rule(&c, "mon", "node", "up == 1");
     prometheus_rule(&c, "mon", "disk", "up == 0");
-    let response = r
-        .create(
-            &Context::default(),
-            ApplyRequest {
-                prior_state: None,
-                planned,
-                config,
-                planned_private: Vec::new(),
-            },
-        )
-        .await;
+    let response = create_as_planned(&r, planned, config).await;
     let errors = errors(&response.diagnostics);
     assert!(errors[0].contains("changed since the plan"), "{errors:?}");
     assert!(errors[0].contains("+ mon/disk"), "{errors:?}");
@@ -985,17 +981,7 @@ async fn apply_after_an_offline_plan_reads_and_records_the_selection() {
     // Planned without the cluster: the selection is unknown.
     let (planned, config, _) = plan(&resource::<Rule>(None), ruler(), None).await;
     assert!(selected(&planned).is_unknown());
-    let response = r
-        .create(
-            &Context::default(),
-            ApplyRequest {
-                prior_state: None,
-                planned,
-                config,
-                planned_private: Vec::new(),
-            },
-        )
-        .await;
+    let response = create_as_planned(&r, planned, config).await;
     assert!(
         !response.diagnostics.has_errors(),
         "{:?}",

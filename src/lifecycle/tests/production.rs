@@ -100,17 +100,7 @@ async fn a_cluster_without_the_service_monitor_crd_warns_at_plan_and_stops_the_a
         "{}",
         warning.detail
     );
-    let response = r
-        .create(
-            &Context::default(),
-            ApplyRequest {
-                prior_state: None,
-                planned,
-                config,
-                planned_private: Vec::new(),
-            },
-        )
-        .await;
+    let response = create_as_planned(&r, planned, config).await;
     let e = errors(&response.diagnostics);
     assert!(
         e.len() == 1 && e[0].contains("Nothing was applied"),
