@@ -17,7 +17,7 @@ use thanos_render::hashring::HashringEntry;
 use thanos_render::placement::{
     FileSide, RingChange, RingSide, TenantMove, ring_change, tenant_moves,
 };
-use thanos_render::receive::{self as render, Discovered, Members, Router};
+use thanos_render::receive::{self as render, Discovered, Hashring, Members, Router};
 use thanos_render::validate::{Invalid, Path};
 
 use super::{ReceiveModel, rings};
@@ -88,23 +88,19 @@ pub fn warnings(
 /// New ring names paired with the old ring they rename: an old ring whose name is gone and a
 /// new ring whose name is new that serve the same tenants the same way (each paired once).
 fn renames(before: &Router, after: &Router) -> BTreeMap<String, String> {
-    let names =
-        |r: &Router| -> Vec<String> { r.rings().iter().map(|(_, h)| h.name.clone()).collect() };
-    let (old_names, new_names) = (names(before), names(after));
+    let old_rings: Vec<&Hashring> = before.rings().into_iter().map(|(_, h)| h).collect();
+    let new_rings: Vec<&Hashring> = after.rings().into_iter().map(|(_, h)| h).collect();
+    let is_old = |name: &str| old_rings.iter().any(|h| h.name == name);
+    let is_new = |name: &str| new_rings.iter().any(|h| h.name == name);
     let mut out = BTreeMap::new();
-    let mut taken = Vec::new();
-    for (_, new) in after.rings() {
-        if old_names.contains(&new.name) {
-            continue;
-        }
-        let old = before.rings().into_iter().map(|(_, h)| h).find(|old| {
-            !new_names.contains(&old.name)
-                && !taken.contains(&old.name)
+    for new in new_rings.iter().filter(|h| !is_old(&h.name)) {
+        let old = old_rings.iter().find(|old| {
+            !is_new(&old.name)
+                && !out.values().any(|taken: &String| *taken == old.name)
                 && old.tenants == new.tenants
                 && old.tenant_matcher == new.tenant_matcher
         });
         if let Some(old) = old {
-            taken.push(old.name.clone());
             out.insert(new.name.clone(), old.name.clone());
         }
     }
