@@ -192,20 +192,22 @@ pub(crate) fn output_text(child: Child) -> (bool, String) {
     )
 }
 
-/// `kind/name` of every object the resources in the state list in `objects`.
-fn state_objects(work: &Workdir, cli: &Cli) -> BTreeSet<String> {
+/// `(namespace, "<Kind>/<name>")` of every object that the state's resources, in the root
+/// module and its child modules, list in `objects` (a map of `<Kind>/<name>` to a content
+/// hash, in the resource's namespace).
+pub(crate) fn state_objects(work: &Workdir, cli: &Cli) -> BTreeSet<(String, String)> {
     let show = work.run(cli, &["show", "-json", "-no-color"]).success();
     let state: serde_json::Value = serde_json::from_str(&show.stdout()).unwrap();
+    let root = &state["values"]["root_module"];
+    let modules =
+        std::iter::once(root).chain(root["child_modules"].as_array().into_iter().flatten());
     let mut found = BTreeSet::new();
-    for resource in state["values"]["root_module"]["resources"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-    {
-        // `objects` maps `<Kind>/<name>` to a content hash.
-        for key in resource["values"]["objects"].as_object().unwrap().keys() {
-            let (kind, name) = key.split_once('/').unwrap();
-            found.insert(format!("{}/{name}", kind.to_lowercase()));
+    for module in modules {
+        for resource in module["resources"].as_array().into_iter().flatten() {
+            let namespace = resource["values"]["namespace"].as_str().unwrap();
+            for key in resource["values"]["objects"].as_object().unwrap().keys() {
+                found.insert((namespace.to_owned(), key.clone()));
+            }
         }
     }
     found
@@ -238,7 +240,13 @@ pub(crate) fn assert_converged(kube: &Kube, ns: &str, work: &Workdir, cli: &Cli)
         "{}",
         cli.name
     );
-    let mut expected = state_objects(work, cli);
+    let mut expected: BTreeSet<String> = state_objects(work, cli)
+        .into_iter()
+        .map(|(_, key)| {
+            let (kind, name) = key.split_once('/').unwrap();
+            format!("{}/{name}", kind.to_lowercase())
+        })
+        .collect();
     assert!(
         expected.contains("configmap/thanosreceive-ingestor-terraform")
             && expected.contains("configmap/thanosquery-sample-terraform"),

@@ -12,7 +12,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::cluster_support::Kube;
-use crate::crash::{APPLY, assert_converged, destroy_clean, held_stack, output_text, wait_until};
+use crate::crash::{
+    APPLY, assert_converged, destroy_clean, held_stack, output_text, state_objects, wait_until,
+};
 use crate::harness::{REQUIRED_PROVIDERS, Workdir, clis};
 use crate::lifecycle::{apply_step, assert_empty_plans, provider_block};
 
@@ -160,27 +162,6 @@ fn api_server_restart_mid_apply(cluster: &SpareCluster, kube: &Kube, cli: &crate
     apply_step(&work, cli);
     assert_converged(kube, &ns, &work, cli);
     destroy_clean(kube, &ns, &work, cli);
-}
-
-/// `namespace/kind/name` of every object the state's resources list.
-fn state_objects(work: &Workdir, cli: &crate::harness::Cli) -> BTreeSet<String> {
-    let show = work.run(cli, &["show", "-json", "-no-color"]).success();
-    let state: serde_json::Value = serde_json::from_str(&show.stdout()).unwrap();
-    let mut found = BTreeSet::new();
-    let modules = state["values"]["root_module"]["child_modules"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    for module in modules {
-        for resource in module["resources"].as_array().unwrap() {
-            // `objects` maps `<Kind>/<name>` to a content hash, in the resource's namespace.
-            let namespace = resource["values"]["namespace"].as_str().unwrap();
-            for key in resource["values"]["objects"].as_object().unwrap().keys() {
-                found.insert(format!("{namespace}/{key}"));
-            }
-        }
-    }
-    found
 }
 
 /// `namespace/kind/name` of every object in the cluster with our managed-by label, claims
@@ -331,7 +312,10 @@ module "quickstart" {{
     );
     assert_eq!(
         labelled_objects(kube),
-        state_objects(&work, cli),
+        state_objects(&work, cli)
+            .into_iter()
+            .map(|(namespace, key)| format!("{namespace}/{key}"))
+            .collect::<BTreeSet<String>>(),
         "the objects with our labels are not the ones the state lists"
     );
     assert_empty_plans(&work, cli);
