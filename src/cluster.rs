@@ -48,27 +48,31 @@ pub trait ClusterApi: Send + Sync {
         cancel: &CancellationToken,
     ) -> Result<Option<Vec<LiveObject>>>;
 
-    /// Server-side apply of one object.
+    /// Server-side apply of one object; the `resourceVersion` the server returned (see
+    /// `lifecycle::seen`).
     async fn apply(
         &self,
         object: &Object,
         options: ApplyOptions,
         cancel: &CancellationToken,
-    ) -> Result<()>;
+    ) -> Result<String>;
 
     /// Server-side apply of several objects: as [`ClusterApi::apply`] of each in turn, which
     /// is what this default does; the real cluster learns what exists with one LIST per kind
     /// and applies concurrently where order does not matter (`Cluster::apply_objects`). The
-    /// first error in the order of `objects` is returned.
+    /// first error in the order of `objects` is returned. Each object's key with the
+    /// `resourceVersion` the server returned for it.
     async fn apply_objects(
         &self,
         objects: &[(&Object, ApplyOptions)],
         cancel: &CancellationToken,
-    ) -> Result<()> {
+    ) -> Result<Vec<(ObjectKey, String)>> {
+        let mut versions = Vec::with_capacity(objects.len());
         for (object, options) in objects {
-            self.apply(object, *options, cancel).await?;
+            let version = self.apply(object, *options, cancel).await?;
+            versions.push((ObjectKey::of(object), version));
         }
-        Ok(())
+        Ok(versions)
     }
 
     /// Deletes what `owner` owns that is not in `keep` and waits until it is gone.
@@ -191,18 +195,24 @@ impl ClusterApi for Cluster {
         object: &Object,
         options: ApplyOptions,
         cancel: &CancellationToken,
-    ) -> Result<()> {
-        self.apply_one(object, options, cancel).await.map(|_| ())
+    ) -> Result<String> {
+        let applied = self.apply_one(object, options, cancel).await?;
+        Ok(applied.resource_version().to_owned())
     }
 
     async fn apply_objects(
         &self,
         objects: &[(&Object, ApplyOptions)],
         cancel: &CancellationToken,
-    ) -> Result<()> {
-        Cluster::apply_objects(self, objects, cancel)
-            .await
-            .map(|_| ())
+    ) -> Result<Vec<(ObjectKey, String)>> {
+        let applied = Cluster::apply_objects(self, objects, cancel).await?;
+        Ok(applied
+            .into_iter()
+            .map(|a| {
+                let version = a.resource_version().to_owned();
+                (a.key, version)
+            })
+            .collect())
     }
 
     async fn prune(

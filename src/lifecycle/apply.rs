@@ -16,6 +16,7 @@ use thanos_render::validate::Report;
 
 use super::discover::{self, Need};
 use super::plan::{desired, write_computed};
+use super::seen::Seen;
 use super::{
     Env, Kind, decode, decode_planned, diagnostics, failure, identity, objects, owner, served,
 };
@@ -38,6 +39,8 @@ pub async fn apply<K: Kind>(
     };
     let prior = request.prior_state;
     let planned = request.planned;
+    // What the last apply or refresh knew of each object; passed through the plan.
+    let prior_seen = Seen::decode(&request.planned_private);
     let model = match decode_planned::<K>(schema, &planned, &request.config) {
         Ok(m) => m,
         Err(d) => return respond(prior, d),
@@ -183,6 +186,7 @@ pub async fn apply<K: Kind>(
             options,
             &repairs,
             &prior_entries,
+            &prior_seen,
             context,
         )
         .await
@@ -207,18 +211,20 @@ pub async fn apply<K: Kind>(
         }
         tracing::info!(step = %what, "{action} {namespace}/{name}: first step done");
     }
-    if let Err(e) = write_objects(
+    let seen = match write_objects(
         cluster.as_ref(),
         &objects,
         options,
         &repairs,
         &prior_entries,
+        &prior_seen,
         context,
     )
     .await
     {
-        return partial(failure(summary, e));
-    }
+        Ok(seen) => seen,
+        Err(e) => return partial(failure(summary, e)),
+    };
     let keep: Vec<ObjectKey> = objects.iter().map(ObjectKey::of).collect();
     if let Err(e) = cluster
         .prune(&owner, &keep, PvcPolicy::Retain, timeout, &context.cancel)
@@ -258,25 +264,30 @@ pub async fn apply<K: Kind>(
     }
     ApplyResponse {
         state: Some(state),
-        private: Vec::new(),
+        private: seen.encode(),
         diagnostics: selected.diagnostics,
     }
 }
 
 /// Server-side applies `objects` (in the cluster's order: see `Cluster::apply_objects`): an
 /// owned Secret whose write-only values did not change is left alone, and fields of an object
-/// a refresh found drifted are taken back.
+/// a refresh found drifted are taken back. Returns what the provider now knows of each object
+/// (see [`Seen`]): the versions the writes got back, and for a Secret left alone what `prior`
+/// knew of it.
 async fn write_objects(
     cluster: &dyn ClusterApi,
     objects: &[Object],
     options: ApplyOptions,
     repairs: &[(String, String)],
     prior_entries: &super::settings::Objects,
+    prior: &Seen,
     context: &Context,
-) -> Result<(), thanos_cluster::Error> {
+) -> Result<Seen, thanos_cluster::Error> {
+    let mut seen = Seen::default();
     let mut writes = Vec::with_capacity(objects.len());
     for object in objects {
         if objects::write_only_unchanged(cluster, object, prior_entries, context).await? {
+            seen.carry(prior, &objects::key(object));
             continue;
         }
         let mut options = options;
@@ -285,7 +296,11 @@ async fn write_objects(
         }
         writes.push((object, options));
     }
-    cluster.apply_objects(&writes, &context.cancel).await
+    let versions = cluster.apply_objects(&writes, &context.cancel).await?;
+    for ((object, _), (_, version)) in writes.iter().zip(&versions) {
+        seen.record(objects::key(object), version, objects::hash(object));
+    }
+    Ok(seen)
 }
 
 /// Waits until discovery through this resource's own labels returns exactly `expected`.

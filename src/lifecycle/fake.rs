@@ -39,6 +39,9 @@ pub struct FakeCluster {
     pub secrets: Mutex<BTreeMap<(String, String), SecretData>>,
     /// Reading a Secret fails with this error (e.g. the credentials may not).
     pub secret_read_fails: Mutex<Option<String>>,
+    /// The last `resourceVersion` given out: as on a real API server, every write of an
+    /// object (ours through `apply`, anyone else's through `insert`) gets a new one.
+    pub version: Mutex<u64>,
 }
 
 impl FakeCluster {
@@ -54,15 +57,41 @@ impl FakeCluster {
         self.objects.lock().unwrap().keys().cloned().collect()
     }
 
-    /// Puts an object in as another tool would.
-    pub fn insert(&self, key: ObjectKey, json: Json) {
+    /// Puts an object in as another tool would (or changes one: a new `resourceVersion`).
+    pub fn insert(&self, key: ObjectKey, mut json: Json) {
+        self.stamp(&mut json);
         self.objects.lock().unwrap().insert(key, json);
+    }
+
+    /// Gives `json` the next `resourceVersion`; returns it.
+    fn stamp(&self, json: &mut Json) -> String {
+        let mut version = self.version.lock().unwrap();
+        *version += 1;
+        let v = version.to_string();
+        if let Some(meta) = json.get_mut("metadata").and_then(Json::as_object_mut) {
+            meta.insert("resourceVersion".into(), Json::String(v.clone()));
+        }
+        v
     }
 
     /// What applying `o` now would leave: its sealed form; for an owned Secret whose
     /// write-only values are withheld, its public form with the live data when that data,
     /// redacted, is the public data (as the real cluster judges it, `thanos_cluster::drift`).
+    /// What applying `o` over `live` would give, as a dry run answers: the server keeps the
+    /// object's `resourceVersion`.
     fn desired_json(o: &Object, live: &Json) -> Json {
+        let mut desired = Self::rendered_json(o, live);
+        let version = &live["metadata"]["resourceVersion"];
+        if let (false, Some(meta)) = (
+            version.is_null(),
+            desired.get_mut("metadata").and_then(Json::as_object_mut),
+        ) {
+            meta.insert("resourceVersion".into(), version.clone());
+        }
+        desired
+    }
+
+    fn rendered_json(o: &Object, live: &Json) -> Json {
         match o {
             Object::Secret(s) if s.is_withheld() => {
                 let mut desired = o.to_json();
@@ -174,7 +203,7 @@ impl ClusterApi for FakeCluster {
         object: &Object,
         options: ApplyOptions,
         _cancel: &CancellationToken,
-    ) -> Result<()> {
+    ) -> Result<String> {
         let key = ObjectKey::of(object);
         self.log(format!("apply {key}"));
         // As the real cluster: an owned Secret is written with its sealed data, or not at all.
@@ -203,9 +232,20 @@ impl ClusterApi for FakeCluster {
             .lock()
             .unwrap()
             .push((key.clone(), json.clone()));
-        objects.insert(key.clone(), json);
+        // As a real server: a write that changes nothing keeps the object's version.
+        let mut stored = json;
+        let version = match objects.get(&key) {
+            Some(existing) if *existing == Self::desired_json(object, existing) => {
+                existing["metadata"]["resourceVersion"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            }
+            _ => self.stamp(&mut stored),
+        };
+        objects.insert(key.clone(), stored);
         self.applied_with.lock().unwrap().push((key, options));
-        Ok(())
+        Ok(version)
     }
 
     async fn prune(

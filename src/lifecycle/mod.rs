@@ -32,6 +32,7 @@ pub mod plan;
 pub mod preflight;
 pub mod read;
 pub mod record;
+pub mod seen;
 pub mod served;
 pub mod settings;
 

@@ -1,15 +1,21 @@
 //! Refresh: what exists of the resource now. An object that is missing or changed out of band
 //! shows in `objects`, so the next plan says which objects it repairs; when nothing the
-//! resource created is left, it is gone and Terraform plans a create.
+//! resource created is left, it is gone and Terraform plans a create. Objects nobody wrote
+//! since the provider last knew them in sync are not judged again (see [`super::seen`]).
+
+use std::collections::HashMap;
 
 use tfplugin::framework::{
     Context, Diagnostic, Diagnostics, Input, ReadRequest, ReadResponse, Schema,
 };
 use tfvalue::Value;
+use thanos_cluster::{Drift, ObjectKey};
+use thanos_render::Object;
 use thanos_render::validate::Report;
 
 use super::discover::{self, Need};
 use super::plan::{desired, write_computed};
+use super::seen::Seen;
 use super::{Env, Kind, decode_stored, failure, identity, objects, owner};
 
 pub async fn read<K: Kind>(
@@ -79,18 +85,65 @@ pub async fn read<K: Kind>(
     let Some(desired) = rendered else {
         return unchanged(state, request.private, Diagnostics::new());
     };
-    let drift = match cluster.drift_known(&desired, &live, &context.cancel).await {
+    // Objects nobody wrote since they were last known to hold their rendering are in sync;
+    // only the others are judged by the server (see `seen`).
+    let known = Seen::decode(&request.private);
+    let versions: HashMap<&ObjectKey, &str> = live
+        .iter()
+        .map(|o| (&o.key, o.resource_version()))
+        .collect();
+    let version_of = |object: &Object| -> &str {
+        versions
+            .get(&ObjectKey::of(object))
+            .copied()
+            .unwrap_or_default()
+    };
+    let untouched: Vec<bool> = desired
+        .iter()
+        .map(|o| known.unchanged(&objects::key(o), version_of(o), &objects::hash(o)))
+        .collect();
+    let judge: Vec<Object> = desired
+        .iter()
+        .zip(&untouched)
+        .filter(|(_, untouched)| !**untouched)
+        .map(|(o, _)| o.clone())
+        .collect();
+    let judged = match cluster.drift_known(&judge, &live, &context.cancel).await {
         Ok(d) => d,
         Err(e) => {
             let d = refresh_failure(format!("Failed to check {} for drift", K::TYPE_NAME), e);
             return unchanged(state, request.private, d);
         }
     };
-    let drift: Vec<_> = drift.into_iter().map(|(_, d)| d).collect();
+    tracing::debug!(
+        resource = %format!("{namespace}/{name}"),
+        unchanged = desired.len() - judge.len(),
+        judged = judge.len(),
+        "refresh"
+    );
+    // In the order of `desired`: untouched objects in sync, the others as judged (in order).
+    let mut judged = judged.into_iter().map(|(_, d)| d);
+    let mut seen = Seen::default();
+    let mut drift = Vec::with_capacity(desired.len());
+    for (object, untouched) in desired.iter().zip(untouched) {
+        let d = if untouched {
+            Drift::InSync
+        } else {
+            judged.next().unwrap_or(Drift::Missing)
+        };
+        if d.is_in_sync() {
+            seen.record(
+                objects::key(object),
+                version_of(object),
+                objects::hash(object),
+            );
+        }
+        drift.push(d);
+    }
     K::lifecycle_mut(&mut model).objects = Input::Known(objects::refreshed(&desired, &drift));
     let mut new_state = state;
     write_computed(&schema.block, &model, &mut new_state);
-    unchanged(new_state, request.private, Diagnostics::new())
+    unchanged(new_state, seen.encode(), Diagnostics::new())
 }
 
 /// The objects the recorded state renders, with `model` completed as a refreshed state is

@@ -704,6 +704,65 @@ async fn read_marks_drift_leaves_out_missing_objects_and_finds_a_resource_gone()
 }
 
 #[tokio::test]
+async fn a_refresh_judges_only_objects_written_since_the_provider_last_saw_them() {
+    let c = cluster();
+    let r = resource::<Query>(Some(c.clone()));
+    let json = json!({"name": "q", "namespace": "mon"});
+    let (planned, config, _) = plan(&r, json, None).await;
+    let created = create_as_planned(&r, planned, config).await;
+    let state = created.state.unwrap();
+    // The apply records the version of every object it wrote.
+    assert!(!created.private.is_empty());
+    let read = |private: Vec<u8>| {
+        let (r, state) = (&r, state.clone());
+        async move {
+            r.read(&Context::default(), ReadRequest { state, private })
+                .await
+        }
+    };
+    // Nobody wrote since: no dry run at all, the state and what is known stay as they are.
+    let before = c.calls().len();
+    let quiet = read(created.private.clone()).await;
+    assert_eq!(quiet.state.as_ref(), Some(&state));
+    assert_eq!(
+        c.calls()[before..],
+        [
+            "inventory thanos-query-q of ConfigMap,Deployment,Service",
+            "drift 0"
+        ]
+    );
+    assert_eq!(quiet.private, created.private);
+    // Someone scales the Deployment (a write: a new resourceVersion): only it is judged, and
+    // its drift shows.
+    let deployment = ObjectKey::new("Deployment", "mon", "thanosquery-q");
+    let mut scaled = c.objects.lock().unwrap()[&deployment].clone();
+    scaled["spec"]["replicas"] = json!(5);
+    c.insert(deployment.clone(), scaled);
+    let before = c.calls().len();
+    let drifted = read(created.private.clone()).await;
+    assert_eq!(c.calls()[before + 1..], ["drift 1"]);
+    let entries = decode::<Query>(drifted.state.as_ref().unwrap())
+        .common
+        .lifecycle
+        .objects
+        .known()
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        entries["Deployment/thanosquery-q"],
+        format!("{DRIFT_MARK}/spec/replicas")
+    );
+    // What a refresh records leaves the drifted object out, so it is judged again next time;
+    // without any record (an older state, an import) every object is judged.
+    let before = c.calls().len();
+    read(drifted.private.clone()).await;
+    assert_eq!(c.calls()[before + 1..], ["drift 1"]);
+    let before = c.calls().len();
+    read(Vec::new()).await;
+    assert_eq!(c.calls()[before + 1..], ["drift 4"]);
+}
+
+#[tokio::test]
 async fn read_of_an_unreachable_cluster_warns_and_keeps_the_state() {
     let r = resource::<Query>(None);
     let state = testing::config::<Query>(&json!({"name": "q"}), testing::Absent::Null);
