@@ -11,8 +11,10 @@
 //!   `CrashLoopBackOff`, `CreateContainerConfigError`, `CreateContainerError`,
 //!   `InvalidImageName`;
 //! - a pod with `PodScheduled=False` (`Unschedulable`, with the scheduler's message) for longer
-//!   than [`WaitOptions::unschedulable_grace`] (a pod is briefly unschedulable while its PVCs
-//!   bind, so this is not reported on first sight);
+//!   than [`WaitOptions::unschedulable_grace`] (so a brief one is not reported on first
+//!   sight). A pod the scheduler holds back only because its claims are not bound yet
+//!   ([`UNBOUND_CLAIMS`]) is waiting, not stuck: a slow provisioner or a busy PersistentVolume
+//!   controller binds them in its own time, so it waits up to the timeout, which names it;
 //! - a Deployment with `Progressing=False`, reason `ProgressDeadlineExceeded`.
 //!
 //! A read that fails with a transient error (the API server restarting, 429s beyond `call`'s
@@ -201,6 +203,12 @@ impl WorkloadStatus {
     }
 }
 
+/// What the scheduler says of a pod whose `Immediate` claims are not bound yet (the
+/// VolumeBinding plugin's PreFilter, `pkg/scheduler/framework/plugins/volumebinding/
+/// volume_binding.go` of Kubernetes 1.37): the PersistentVolume controller binds them later,
+/// and the pod is scheduled then.
+pub(crate) const UNBOUND_CLAIMS: &str = "pod has unbound immediate PersistentVolumeClaims";
+
 /// A stuck pod found by [`pod_problems`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum PodProblem {
@@ -240,9 +248,15 @@ pub(crate) fn pod_problem(pod: &Pod) -> Option<PodProblem> {
         .iter()
         .find(|c| c.type_ == "PodScheduled" && c.status == "False")
     {
+        let message = c.message.clone().unwrap_or_default();
+        if message.contains(UNBOUND_CLAIMS) {
+            return Some(PodProblem::NotReady(format!(
+                "waiting for its PersistentVolumeClaims to be bound (the scheduler: {message})"
+            )));
+        }
         return Some(PodProblem::Unschedulable {
             reason: c.reason.clone().unwrap_or_else(|| "Unschedulable".into()),
-            message: c.message.clone().unwrap_or_default(),
+            message,
         });
     }
     let ready = conditions
@@ -583,6 +597,23 @@ mod tests {
                 ..Default::default()
             }),
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_pod_waiting_for_its_claims_to_bind_is_not_stuck() {
+        let mut p = pod(None, true);
+        let condition = &mut p.status.as_mut().unwrap().conditions.as_mut().unwrap()[0];
+        // As kube-scheduler words it when a claim with Immediate binding has no volume yet.
+        condition.message = Some(format!(
+            "0/3 nodes are available: {UNBOUND_CLAIMS}. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
+        ));
+        match pod_problem(&p) {
+            Some(PodProblem::NotReady(reason)) => {
+                assert!(reason.starts_with("waiting for its PersistentVolumeClaims to be bound"));
+                assert!(reason.contains(UNBOUND_CLAIMS), "{reason}");
+            }
+            other => panic!("{other:?}"),
         }
     }
 
