@@ -152,6 +152,13 @@ pub trait Clusters: Send + Sync {
 
     /// The cluster, or why there is none (a sentence for a diagnostic).
     async fn cluster(&self) -> std::result::Result<Arc<dyn ClusterApi>, String>;
+
+    /// The cluster for work that changes it (apply, destroy): once it has begun, an API server
+    /// that stops answering for a while (a restart) is waited for rather than leaving the work
+    /// half done. Plans and refreshes use [`Clusters::cluster`], which gives up fast.
+    async fn cluster_for_changes(&self) -> std::result::Result<Arc<dyn ClusterApi>, String> {
+        self.cluster().await
+    }
 }
 
 #[async_trait]

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use thanos_cluster::ClusterConfig;
+use thanos_cluster::{Cluster, ClusterConfig, Patience};
 use tokio::sync::OnceCell;
 
 use crate::cluster::{ClusterApi, Clusters};
@@ -20,7 +20,7 @@ pub enum Connection {
     /// set).
     Settings {
         config: Box<ClusterConfig>,
-        cluster: OnceCell<Result<Arc<dyn ClusterApi>, String>>,
+        cluster: OnceCell<Result<Cluster, String>>,
     },
 }
 
@@ -51,6 +51,20 @@ impl Clusters for Connection {
     /// The connected cluster, or why there is none (a message for a diagnostic). The first
     /// caller connects; everyone after gets the same answer.
     async fn cluster(&self) -> Result<Arc<dyn ClusterApi>, String> {
+        let cluster = self.connected().await?;
+        Ok(Arc::new(cluster.clone()))
+    }
+
+    /// The same connection, patient with an API server it cannot reach (see
+    /// [`Patience::Long`]).
+    async fn cluster_for_changes(&self) -> Result<Arc<dyn ClusterApi>, String> {
+        let cluster = self.connected().await?;
+        Ok(Arc::new(cluster.with_patience(Patience::Long)))
+    }
+}
+
+impl Connection {
+    async fn connected(&self) -> Result<&Cluster, String> {
         match self {
             Connection::Unknown => Err(
                 "The provider configuration is not known yet (it depends on resources created in this run); \
@@ -58,15 +72,10 @@ impl Clusters for Connection {
                     .into(),
             ),
             Connection::Settings { config, cluster } => cluster
-                .get_or_init(|| async {
-                    config
-                        .connect()
-                        .await
-                        .map(|c| Arc::new(c) as Arc<dyn ClusterApi>)
-                        .map_err(|e| e.to_string())
-                })
+                .get_or_init(|| async { config.connect().await.map_err(|e| e.to_string()) })
                 .await
-                .clone(),
+                .as_ref()
+                .map_err(Clone::clone),
         }
     }
 }

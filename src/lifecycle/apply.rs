@@ -60,7 +60,7 @@ pub async fn apply<K: Kind>(
     if !report.0.is_empty() {
         return respond(prior, diagnostics(&report.0, false));
     }
-    let cluster = match env.clusters.cluster().await {
+    let cluster = match env.clusters.cluster_for_changes().await {
         Ok(c) => c,
         Err(message) => {
             return respond(

@@ -19,7 +19,7 @@ pub async fn delete<K: Kind>(env: &Env, context: &Context, request: DeleteReques
     let Some(owner) = owner::<K>(&model) else {
         return Diagnostics::new();
     };
-    let cluster = match env.clusters.cluster().await {
+    let cluster = match env.clusters.cluster_for_changes().await {
         Ok(c) => c,
         Err(message) => {
             return Diagnostic::error(

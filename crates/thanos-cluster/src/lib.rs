@@ -75,6 +75,29 @@ pub struct Cluster {
     client: kube::Client,
     host: String,
     in_flight: Arc<Semaphore>,
+    patience: Patience,
+}
+
+/// How long a request goes on trying an API server it cannot reach (connection refused or
+/// reset, a timeout). Other transient errors (5xx, 429) are retried the same either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Patience {
+    /// Tried twice: a plan or refresh against a cluster that is down warns (or fails) fast.
+    Brief,
+    /// For 16 to 32 seconds: an apply or destroy that is changing the cluster rides out an API
+    /// server restart (seconds, issue 19's test) instead of stopping half way.
+    Long,
+}
+
+impl Patience {
+    /// Tries of one request that meets a connection error.
+    fn unreachable_attempts(self) -> u32 {
+        match self {
+            Patience::Brief => 2,
+            // 250 ms doubling to 4 s, jittered down by up to half: 31.75 s of backoff at most.
+            Patience::Long => 12,
+        }
+    }
 }
 
 impl std::fmt::Debug for Cluster {
@@ -108,6 +131,16 @@ impl Cluster {
             client,
             host: host.into(),
             in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+            patience: Patience::Brief,
+        }
+    }
+
+    /// The same cluster (client, bound on requests in flight) with `patience` for an API
+    /// server it cannot reach.
+    pub fn with_patience(&self, patience: Patience) -> Self {
+        Self {
+            patience,
+            ..self.clone()
         }
     }
 
@@ -161,10 +194,10 @@ impl Cluster {
                 Ok(v) => return Ok(v),
                 Err(e) => {
                     let e = Error::from_kube(e, key, &self.host);
-                    // Connection trouble gets one retry (a plan against a cluster that is down
-                    // should fail fast); 429/5xx get the full ATTEMPTS.
+                    // Connection trouble: as patient as the work is (see `Patience`); 429
+                    // and 5xx get their own tries.
                     let limit = match e {
-                        Error::Unreachable { .. } => 2,
+                        Error::Unreachable { .. } => self.patience.unreachable_attempts(),
                         Error::Throttled { .. } => THROTTLED_ATTEMPTS,
                         _ => ATTEMPTS,
                     };

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use thanos_cluster::{CancellationToken, Cluster, ClusterConfig, Error};
+use std::time::Duration;
+
+use thanos_cluster::{CancellationToken, Cluster, ClusterConfig, Error, Patience};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -13,6 +15,11 @@ const VERSION: &str = r#"{"major":"1","minor":"37","gitVersion":"v1.37.0","gitCo
 async fn server(codes: Vec<u16>) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    (format!("http://{addr}"), serve(listener, codes))
+}
+
+/// Answers on `listener` as [`server`] does; the requests it has seen.
+fn serve(listener: TcpListener, codes: Vec<u16>) -> Arc<AtomicUsize> {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = hits.clone();
     tokio::spawn(async move {
@@ -45,7 +52,7 @@ async fn server(codes: Vec<u16>) -> (String, Arc<AtomicUsize>) {
             let _ = sock.shutdown().await;
         }
     });
-    (format!("http://{addr}"), hits)
+    hits
 }
 
 async fn cluster(host: &str) -> Cluster {
@@ -114,4 +121,30 @@ async fn cancellation_interrupts_the_backoff() {
     cancel.cancel();
     let e = cluster(&host).await.ping(&cancel).await.unwrap_err();
     assert!(matches!(e, Error::Cancelled { .. }), "{e:?}");
+}
+
+/// An API server that restarts: nothing listens on its port for three seconds. A plan's
+/// request gives up fast; an apply's (`Patience::Long`) is answered once the server is back
+/// (issue 19: a restart that met an apply's writes failed it).
+#[tokio::test]
+async fn an_apply_rides_out_an_api_server_restart_and_a_plan_does_not() {
+    let port = {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        taken.local_addr().unwrap().port()
+    };
+    let host = format!("http://127.0.0.1:{port}");
+    let brief = cluster(&host).await;
+    let e = brief.ping(&CancellationToken::new()).await.unwrap_err();
+    assert!(matches!(e, Error::Unreachable { .. }), "{e:?}");
+
+    let back = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        serve(
+            TcpListener::bind(("127.0.0.1", port)).await.unwrap(),
+            vec![200],
+        )
+    });
+    let patient = brief.with_patience(Patience::Long);
+    patient.ping(&CancellationToken::new()).await.unwrap();
+    assert_eq!(back.await.unwrap().load(Ordering::SeqCst), 1);
 }
