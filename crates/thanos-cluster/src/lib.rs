@@ -54,6 +54,7 @@ pub mod wait;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -76,6 +77,8 @@ pub struct Cluster {
     host: String,
     in_flight: Arc<Semaphore>,
     patience: Patience,
+    /// Whether the server has answered this process at least once (shared by every clone).
+    answered: Arc<AtomicBool>,
 }
 
 /// How long a request goes on trying an API server it cannot reach (connection refused or
@@ -84,18 +87,21 @@ pub struct Cluster {
 pub enum Patience {
     /// Tried twice: a plan or refresh against a cluster that is down warns (or fails) fast.
     Brief,
-    /// For 16 to 32 seconds: an apply or destroy that is changing the cluster rides out an API
-    /// server restart (seconds, issue 19's test) instead of stopping half way.
+    /// For 16 to 32 seconds once the server has answered this process: an apply or destroy
+    /// that is changing the cluster rides out an API server restart (seconds, issue 19's
+    /// test) instead of stopping half way. A server that never answered (a wrong address, a
+    /// cluster that is down) still fails fast.
     Long,
 }
 
 impl Patience {
-    /// Tries of one request that meets a connection error.
-    fn unreachable_attempts(self) -> u32 {
+    /// Tries of one request that meets a connection error; `answered`: whether the server
+    /// has answered this process before.
+    fn unreachable_attempts(self, answered: bool) -> u32 {
         match self {
-            Patience::Brief => 2,
             // 250 ms doubling to 4 s, jittered down by up to half: 31.75 s of backoff at most.
-            Patience::Long => 12,
+            Patience::Long if answered => 12,
+            _ => 2,
         }
     }
 }
@@ -132,6 +138,7 @@ impl Cluster {
             host: host.into(),
             in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
             patience: Patience::Brief,
+            answered: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -191,13 +198,22 @@ impl Cluster {
                 } => r,
             };
             match r {
-                Ok(v) => return Ok(v),
+                Ok(v) => {
+                    self.answered.store(true, Ordering::Relaxed);
+                    return Ok(v);
+                }
                 Err(e) => {
                     let e = Error::from_kube(e, key, &self.host);
+                    if !matches!(e, Error::Unreachable { .. }) {
+                        // An error status is an answer too.
+                        self.answered.store(true, Ordering::Relaxed);
+                    }
                     // Connection trouble: as patient as the work is (see `Patience`); 429
                     // and 5xx get their own tries.
                     let limit = match e {
-                        Error::Unreachable { .. } => self.patience.unreachable_attempts(),
+                        Error::Unreachable { .. } => self
+                            .patience
+                            .unreachable_attempts(self.answered.load(Ordering::Relaxed)),
                         Error::Throttled { .. } => THROTTLED_ATTEMPTS,
                         _ => ATTEMPTS,
                     };

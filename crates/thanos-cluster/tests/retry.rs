@@ -20,9 +20,17 @@ async fn server(codes: Vec<u16>) -> (String, Arc<AtomicUsize>) {
 
 /// Answers on `listener` as [`server`] does; the requests it has seen.
 fn serve(listener: TcpListener, codes: Vec<u16>) -> Arc<AtomicUsize> {
+    serve_until_aborted(listener, codes).0
+}
+
+/// [`serve`], and the task that serves (aborting it closes the listener).
+fn serve_until_aborted(
+    listener: TcpListener,
+    codes: Vec<u16>,
+) -> (Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = hits.clone();
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         loop {
             let Ok((mut sock, _)) = listener.accept().await else {
                 return;
@@ -52,7 +60,7 @@ fn serve(listener: TcpListener, codes: Vec<u16>) -> Arc<AtomicUsize> {
             let _ = sock.shutdown().await;
         }
     });
-    hits
+    (hits, task)
 }
 
 async fn cluster(host: &str) -> Cluster {
@@ -125,18 +133,22 @@ async fn cancellation_interrupts_the_backoff() {
 
 /// An API server that restarts: nothing listens on its port for three seconds. A plan's
 /// request gives up fast; an apply's (`Patience::Long`) is answered once the server is back
-/// (issue 19: a restart that met an apply's writes failed it).
+/// (issue 19: a restart that met an apply's writes failed it). A server that never answered
+/// (a wrong address, a cluster that is down) fails an apply fast too.
 #[tokio::test]
 async fn an_apply_rides_out_an_api_server_restart_and_a_plan_does_not() {
-    let port = {
-        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        taken.local_addr().unwrap().port()
-    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
     let host = format!("http://127.0.0.1:{port}");
     let brief = cluster(&host).await;
-    let e = brief.ping(&CancellationToken::new()).await.unwrap_err();
-    assert!(matches!(e, Error::Unreachable { .. }), "{e:?}");
+    let patient = brief.with_patience(Patience::Long);
+    let (hits, first_life) = serve_until_aborted(listener, vec![200]);
+    patient.ping(&CancellationToken::new()).await.unwrap();
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
 
+    // The server stops; it listens again three seconds later.
+    first_life.abort();
+    let _ = first_life.await;
     let back = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_secs(3)).await;
         serve(
@@ -144,7 +156,28 @@ async fn an_apply_rides_out_an_api_server_restart_and_a_plan_does_not() {
             vec![200],
         )
     });
-    let patient = brief.with_patience(Patience::Long);
+    let e = brief.ping(&CancellationToken::new()).await.unwrap_err();
+    assert!(matches!(e, Error::Unreachable { .. }), "{e:?}");
     patient.ping(&CancellationToken::new()).await.unwrap();
     assert_eq!(back.await.unwrap().load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn an_apply_to_a_server_that_never_answered_fails_fast() {
+    // Accepts connections and closes them without a word: a server that never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = format!("http://{}", listener.local_addr().unwrap());
+    let tries = Arc::new(AtomicUsize::new(0));
+    let counter = tries.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(sock);
+        }
+    });
+    let patient = cluster(&host).await.with_patience(Patience::Long);
+    let e = patient.ping(&CancellationToken::new()).await.unwrap_err();
+    assert!(matches!(e, Error::Unreachable { .. }), "{e:?}");
+    // Two tries, as a plan's: not the twelve of a restart met mid-apply.
+    assert_eq!(tries.load(Ordering::SeqCst), 2);
 }
