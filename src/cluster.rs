@@ -48,31 +48,30 @@ pub trait ClusterApi: Send + Sync {
         cancel: &CancellationToken,
     ) -> Result<Option<Vec<LiveObject>>>;
 
-    /// Server-side apply of one object; the `resourceVersion` the server returned (see
-    /// `lifecycle::seen`).
+    /// Server-side apply of one object; the object as the server returned it (its
+    /// `resourceVersion` goes into `lifecycle::seen`).
     async fn apply(
         &self,
         object: &Object,
         options: ApplyOptions,
         cancel: &CancellationToken,
-    ) -> Result<String>;
+    ) -> Result<LiveObject>;
 
     /// Server-side apply of several objects: as [`ClusterApi::apply`] of each in turn, which
     /// is what this default does; the real cluster learns what exists with one LIST per kind
     /// and applies concurrently where order does not matter (`Cluster::apply_objects`). The
-    /// first error in the order of `objects` is returned. Each object's key with the
-    /// `resourceVersion` the server returned for it.
+    /// first error in the order of `objects` is returned. The objects as the server returned
+    /// them, in the order of `objects`.
     async fn apply_objects(
         &self,
         objects: &[(&Object, ApplyOptions)],
         cancel: &CancellationToken,
-    ) -> Result<Vec<(ObjectKey, String)>> {
-        let mut versions = Vec::with_capacity(objects.len());
+    ) -> Result<Vec<LiveObject>> {
+        let mut written = Vec::with_capacity(objects.len());
         for (object, options) in objects {
-            let version = self.apply(object, *options, cancel).await?;
-            versions.push((ObjectKey::of(object), version));
+            written.push(self.apply(object, *options, cancel).await?);
         }
-        Ok(versions)
+        Ok(written)
     }
 
     /// Deletes what `owner` owns that is not in `keep` and waits until it is gone.
@@ -202,22 +201,25 @@ impl ClusterApi for Cluster {
         object: &Object,
         options: ApplyOptions,
         cancel: &CancellationToken,
-    ) -> Result<String> {
+    ) -> Result<LiveObject> {
         let applied = self.apply_one(object, options, cancel).await?;
-        Ok(applied.resource_version().to_owned())
+        Ok(LiveObject {
+            key: applied.key,
+            json: applied.json,
+        })
     }
 
     async fn apply_objects(
         &self,
         objects: &[(&Object, ApplyOptions)],
         cancel: &CancellationToken,
-    ) -> Result<Vec<(ObjectKey, String)>> {
+    ) -> Result<Vec<LiveObject>> {
         let applied = Cluster::apply_objects(self, objects, cancel).await?;
         Ok(applied
             .into_iter()
-            .map(|a| {
-                let version = a.resource_version().to_owned();
-                (a.key, version)
+            .map(|a| LiveObject {
+                key: a.key,
+                json: a.json,
             })
             .collect())
     }

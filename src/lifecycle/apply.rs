@@ -211,7 +211,7 @@ pub async fn apply<K: Kind>(
         }
         tracing::info!(step = %what, "{action} {namespace}/{name}: first step done");
     }
-    let seen = match write_objects(
+    let (mut seen, written) = match write_objects(
         cluster.as_ref(),
         &objects,
         options,
@@ -222,7 +222,7 @@ pub async fn apply<K: Kind>(
     )
     .await
     {
-        Ok(seen) => seen,
+        Ok(done) => done,
         Err(e) => return partial(failure(summary, e)),
     };
     let keep: Vec<ObjectKey> = objects.iter().map(ObjectKey::of).collect();
@@ -261,6 +261,15 @@ pub async fn apply<K: Kind>(
         {
             return partial(Diagnostic::error(summary, detail));
         }
+        record_status_versions(
+            cluster.as_ref(),
+            &owner,
+            &written,
+            &objects,
+            &mut seen,
+            context,
+        )
+        .await;
     }
     ApplyResponse {
         state: Some(state),
@@ -282,7 +291,7 @@ async fn write_objects(
     prior_entries: &super::settings::Objects,
     prior: &Seen,
     context: &Context,
-) -> Result<Seen, thanos_cluster::Error> {
+) -> Result<(Seen, Vec<thanos_cluster::LiveObject>), thanos_cluster::Error> {
     let mut seen = Seen::default();
     let mut writes = Vec::with_capacity(objects.len());
     for object in objects {
@@ -296,11 +305,79 @@ async fn write_objects(
         }
         writes.push((object, options));
     }
-    let versions = cluster.apply_objects(&writes, &context.cancel).await?;
-    for ((object, _), (_, version)) in writes.iter().zip(&versions) {
-        seen.record(objects::key(object), version, objects::hash(object));
+    let written = cluster.apply_objects(&writes, &context.cancel).await?;
+    for ((object, _), live) in writes.iter().zip(&written) {
+        seen.record(
+            objects::key(object),
+            live.resource_version(),
+            objects::hash(object),
+        );
     }
-    Ok(seen)
+    Ok((seen, written))
+}
+
+/// Kinds whose controllers write their status after an apply (a rollout, a disruption
+/// budget's counts), which gives them a new `resourceVersion` the apply's own answer does not
+/// know.
+const STATUS_KINDS: &[&str] = &["Deployment", "StatefulSet", "PodDisruptionBudget"];
+
+/// After the rollout: the versions of the objects whose status moved on since they were
+/// written, when nothing but their status did (the same `generation`, which every change of
+/// their spec raises, and the same labels and annotations), so the next refresh need not judge
+/// them. One LIST per such kind; a failure only leaves them to be judged.
+async fn record_status_versions(
+    cluster: &dyn ClusterApi,
+    owner: &thanos_cluster::Owner,
+    written: &[thanos_cluster::LiveObject],
+    rendered: &[Object],
+    seen: &mut Seen,
+    context: &Context,
+) {
+    let mut kinds: Vec<&str> = written
+        .iter()
+        .map(|w| w.key.kind.as_str())
+        .filter(|k| STATUS_KINDS.contains(k))
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if kinds.is_empty() {
+        return;
+    }
+    let now = match cluster
+        .inventory_kinds(owner, &kinds, &context.cancel)
+        .await
+    {
+        Ok(now) => now,
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot read the workloads' versions after the rollout");
+            return;
+        }
+    };
+    let same = |a: &serde_json::Value, b: &serde_json::Value, pointer: &str| {
+        a.pointer(pointer) == b.pointer(pointer)
+    };
+    for live in &now {
+        let (Some(then), Some(object)) = (
+            written.iter().find(|w| w.key == live.key),
+            rendered.iter().find(|o| ObjectKey::of(o) == live.key),
+        ) else {
+            continue;
+        };
+        let only_status_moved = [
+            "/metadata/generation",
+            "/metadata/labels",
+            "/metadata/annotations",
+        ]
+        .iter()
+        .all(|p| same(&then.json, &live.json, p));
+        if only_status_moved {
+            seen.record(
+                objects::key(object),
+                live.resource_version(),
+                objects::hash(object),
+            );
+        }
+    }
 }
 
 /// Waits until discovery through this resource's own labels returns exactly `expected`.

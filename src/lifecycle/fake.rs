@@ -42,6 +42,10 @@ pub struct FakeCluster {
     /// The last `resourceVersion` given out: as on a real API server, every write of an
     /// object (ours through `apply`, anyone else's through `insert`) gets a new one.
     pub version: Mutex<u64>,
+    /// What happens to each workload while a rollout is waited for (its controller writes
+    /// its status; someone edits it): a write, so a new `resourceVersion`.
+    #[allow(clippy::type_complexity)]
+    pub during_rollout: Mutex<Option<Box<dyn Fn(&mut Json) + Send>>>,
 }
 
 impl FakeCluster {
@@ -63,15 +67,13 @@ impl FakeCluster {
         self.objects.lock().unwrap().insert(key, json);
     }
 
-    /// Gives `json` the next `resourceVersion`; returns it.
-    fn stamp(&self, json: &mut Json) -> String {
+    /// Gives `json` the next `resourceVersion`.
+    fn stamp(&self, json: &mut Json) {
         let mut version = self.version.lock().unwrap();
         *version += 1;
-        let v = version.to_string();
         if let Some(meta) = json.get_mut("metadata").and_then(Json::as_object_mut) {
-            meta.insert("resourceVersion".into(), Json::String(v.clone()));
+            meta.insert("resourceVersion".into(), Json::String(version.to_string()));
         }
-        v
     }
 
     /// What applying `o` now would leave: its sealed form; for an owned Secret whose
@@ -203,7 +205,7 @@ impl ClusterApi for FakeCluster {
         object: &Object,
         options: ApplyOptions,
         _cancel: &CancellationToken,
-    ) -> Result<String> {
+    ) -> Result<LiveObject> {
         let key = ObjectKey::of(object);
         self.log(format!("apply {key}"));
         // As the real cluster: an owned Secret is written with its sealed data, or not at all.
@@ -233,19 +235,20 @@ impl ClusterApi for FakeCluster {
             .unwrap()
             .push((key.clone(), json.clone()));
         // As a real server: a write that changes nothing keeps the object's version.
-        let mut stored = json;
-        let version = match objects.get(&key) {
-            Some(existing) if *existing == Self::desired_json(object, existing) => {
-                existing["metadata"]["resourceVersion"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned()
+        let stored = match objects.get(&key) {
+            Some(existing) if *existing == Self::desired_json(object, existing) => existing.clone(),
+            _ => {
+                let mut stored = json;
+                self.stamp(&mut stored);
+                stored
             }
-            _ => self.stamp(&mut stored),
         };
-        objects.insert(key.clone(), stored);
-        self.applied_with.lock().unwrap().push((key, options));
-        Ok(version)
+        objects.insert(key.clone(), stored.clone());
+        self.applied_with
+            .lock()
+            .unwrap()
+            .push((key.clone(), options));
+        Ok(LiveObject { key, json: stored })
     }
 
     async fn prune(
@@ -272,6 +275,17 @@ impl ClusterApi for FakeCluster {
         _cancel: &CancellationToken,
     ) -> Result<()> {
         self.log(format!("wait {}", keys.len()));
+        if let Some(change) = &*self.during_rollout.lock().unwrap() {
+            let mut objects = self.objects.lock().unwrap();
+            for key in keys {
+                if let Some(json) = objects.get_mut(key)
+                    && matches!(key.kind.as_str(), "Deployment" | "StatefulSet")
+                {
+                    change(json);
+                    self.stamp(json);
+                }
+            }
+        }
         match self.rollout_fails.lock().unwrap().clone() {
             Some(message) => Err(Error::RolloutFailed {
                 workload: keys[0].clone(),

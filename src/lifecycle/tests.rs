@@ -531,6 +531,8 @@ async fn apply_writes_every_object_and_the_record_then_prunes_and_waits() {
             "prune thanos-receive-ingestor keep 4",
             "wait 4",
             "discover_endpoints mon",
+            // The versions the rollout left the workload and its budget at (`seen`).
+            "inventory thanos-receive-ingestor of PodDisruptionBudget,StatefulSet"
         ]
     );
     let record = c
@@ -760,6 +762,40 @@ async fn a_refresh_judges_only_objects_written_since_the_provider_last_saw_them(
     let before = c.calls().len();
     read(Vec::new()).await;
     assert_eq!(c.calls()[before + 1..], ["drift 4"]);
+}
+
+/// A workload's controller writes its status during the rollout: the apply records the
+/// version it ends with, so the first refresh need not judge it. Anything else written in
+/// that time (here a label) leaves the workload to be judged.
+#[tokio::test]
+async fn an_apply_records_what_the_rollout_wrote_and_nothing_else() {
+    for (change, judged) in [
+        (
+            Box::new(|j: &mut serde_json::Value| j["status"] = json!({"readyReplicas": 1}))
+                as Box<dyn Fn(&mut serde_json::Value) + Send>,
+            "drift 0",
+        ),
+        (
+            Box::new(|j: &mut serde_json::Value| j["metadata"]["labels"]["team"] = json!("x")),
+            "drift 1",
+        ),
+    ] {
+        let c = cluster();
+        *c.during_rollout.lock().unwrap() = Some(change);
+        let r = resource::<Query>(Some(c.clone()));
+        let (planned, config, _) = plan(&r, json!({"name": "q", "namespace": "mon"}), None).await;
+        let created = create_as_planned(&r, planned, config).await;
+        let before = c.calls().len();
+        r.read(
+            &Context::default(),
+            ReadRequest {
+                state: created.state.unwrap(),
+                private: created.private,
+            },
+        )
+        .await;
+        assert_eq!(c.calls()[before + 1..], [judged]);
+    }
 }
 
 #[tokio::test]
