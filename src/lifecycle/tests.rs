@@ -129,6 +129,15 @@ fn decode<K: Kind>(v: &Value) -> K::Model {
     K::Model::from_value(v).unwrap()
 }
 
+/// The `objects` a planned value or a state records.
+fn recorded_objects<K: Kind>(v: &Value) -> super::settings::Objects {
+    K::lifecycle(&decode::<K>(v))
+        .objects
+        .known()
+        .cloned()
+        .expect("objects known")
+}
+
 fn ingestor() -> serde_json::Value {
     json!({"name": "ingestor", "namespace": "mon", "replicas": 2, "ingestor": {}})
 }
@@ -687,13 +696,7 @@ async fn read_marks_drift_leaves_out_missing_objects_and_finds_a_resource_gone()
         objects.remove(&service);
     }
     let drifted = read(state.clone()).await.state.unwrap();
-    let entries = decode::<Query>(&drifted)
-        .common
-        .lifecycle
-        .objects
-        .known()
-        .cloned()
-        .unwrap();
+    let entries = recorded_objects::<Query>(&drifted);
     let (_, d) = entries
         .iter()
         .find(|(k, _)| k.starts_with("Deployment/"))
@@ -743,13 +746,7 @@ async fn a_refresh_judges_only_objects_written_since_the_provider_last_saw_them(
     let before = c.calls().len();
     let drifted = read(created.private.clone()).await;
     assert_eq!(c.calls()[before + 1..], ["drift 1"]);
-    let entries = decode::<Query>(drifted.state.as_ref().unwrap())
-        .common
-        .lifecycle
-        .objects
-        .known()
-        .cloned()
-        .unwrap();
+    let entries = recorded_objects::<Query>(drifted.state.as_ref().unwrap());
     assert_eq!(
         entries["Deployment/thanosquery-q"],
         format!("{DRIFT_MARK}/spec/replicas")
@@ -993,13 +990,7 @@ async fn plan_shows_each_selected_rule_and_leaves_out_what_thanos_refuses() {
         warnings[0].path,
         Some(AttributePath::root().attr("prometheus_rule_selector"))
     );
-    let objects = decode::<Rule>(&planned)
-        .common
-        .lifecycle
-        .objects
-        .known()
-        .cloned()
-        .unwrap();
+    let objects = recorded_objects::<Rule>(&planned);
     assert!(
         objects.contains_key("ConfigMap/thanosrule-global-prometheus-rules-0"),
         "{objects:?}"
@@ -1294,13 +1285,7 @@ async fn a_refresh_finds_an_edited_objstore_file_but_never_compares_the_keys() {
     // Another bucket: drift of the Secret's file.
     edit("\"thanos\"", "\"elsewhere\"");
     let drifted = read(state).await;
-    let entries = decode::<Storage>(&drifted)
-        .common
-        .lifecycle
-        .objects
-        .known()
-        .cloned()
-        .unwrap();
+    let entries = recorded_objects::<Storage>(&drifted);
     let marked: Vec<(&str, &str)> = entries
         .iter()
         .filter(|(_, v)| v.starts_with(DRIFT_MARK))
@@ -1365,15 +1350,7 @@ fn object_changes(d: &Diagnostics) -> Option<&Diagnostic> {
 }
 
 fn object_names(planned: &Value) -> Vec<String> {
-    decode::<Query>(planned)
-        .common
-        .lifecycle
-        .objects
-        .known()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect()
+    recorded_objects::<Query>(planned).into_keys().collect()
 }
 
 #[tokio::test]
@@ -1420,18 +1397,8 @@ async fn a_query_applied_before_tls_mode_keeps_its_sidecar_and_the_plan_says_so(
         Input::Known("envoy".into())
     );
     // The objects are exactly those applied (the record aside, which now records the mode).
-    let before = decode::<Query>(&old)
-        .common
-        .lifecycle
-        .objects
-        .into_known()
-        .unwrap();
-    let after = decode::<Query>(&planned)
-        .common
-        .lifecycle
-        .objects
-        .into_known()
-        .unwrap();
+    let before = recorded_objects::<Query>(&old);
+    let after = recorded_objects::<Query>(&planned);
     let without_record = |v: crate::lifecycle::settings::Objects| {
         v.into_iter()
             .filter(|(k, _)| !k.ends_with("-terraform"))
@@ -1451,18 +1418,8 @@ async fn a_query_applied_before_tls_mode_keeps_its_sidecar_and_the_plan_says_so(
         .await
         .state
         .unwrap();
-    let refreshed = decode::<Query>(&fresh)
-        .common
-        .lifecycle
-        .objects
-        .into_known()
-        .unwrap();
-    let before = decode::<Query>(&old)
-        .common
-        .lifecycle
-        .objects
-        .into_known()
-        .unwrap();
+    let refreshed = recorded_objects::<Query>(&fresh);
+    let before = recorded_objects::<Query>(&old);
     assert_eq!(without_record(refreshed), without_record(before));
 }
 
