@@ -20,7 +20,7 @@ pub enum Connection {
     /// set).
     Settings {
         config: Box<ClusterConfig>,
-        cluster: OnceCell<Result<Cluster, String>>,
+        cluster: OnceCell<Result<Arc<Cluster>, String>>,
     },
 }
 
@@ -52,7 +52,7 @@ impl Clusters for Connection {
     /// caller connects; everyone after gets the same answer.
     async fn cluster(&self) -> Result<Arc<dyn ClusterApi>, String> {
         let cluster = self.connected().await?;
-        Ok(Arc::new(cluster.clone()))
+        Ok(cluster.clone())
     }
 
     /// The same connection, patient with an API server it cannot reach (see
@@ -64,7 +64,7 @@ impl Clusters for Connection {
 }
 
 impl Connection {
-    async fn connected(&self) -> Result<&Cluster, String> {
+    async fn connected(&self) -> Result<&Arc<Cluster>, String> {
         match self {
             Connection::Unknown => Err(
                 "The provider configuration is not known yet (it depends on resources created in this run); \
@@ -72,7 +72,13 @@ impl Connection {
                     .into(),
             ),
             Connection::Settings { config, cluster } => cluster
-                .get_or_init(|| async { config.connect().await.map_err(|e| e.to_string()) })
+                .get_or_init(|| async {
+                    config
+                        .connect()
+                        .await
+                        .map(Arc::new)
+                        .map_err(|e| e.to_string())
+                })
                 .await
                 .as_ref()
                 .map_err(Clone::clone),

@@ -79,7 +79,16 @@ pub struct Cluster {
     patience: Patience,
     /// Whether the server has answered this process at least once (shared by every clone).
     answered: Arc<AtomicBool>,
+    /// When a request last gave up on a server it could not reach, and why (shared by every
+    /// clone; any answer clears it): see [`REMEMBER_UNREACHABLE`].
+    unreachable: Arc<std::sync::Mutex<Option<(std::time::Instant, String)>>>,
 }
+
+/// How long a plan's requests take "unreachable" for an answer without trying: a plan of many
+/// resources against a cluster that is down otherwise tries (twice, with a backoff) for each
+/// of them in turn before it warns (5 to 6 seconds for 150 resources, docs/performance.md),
+/// while the outcome is the same warning. Applies and destroys (`Patience::Long`) always try.
+pub const REMEMBER_UNREACHABLE: Duration = Duration::from_secs(5);
 
 /// How long a request goes on trying an API server it cannot reach (connection refused or
 /// reset, a timeout). Other transient errors (5xx, 429) are retried the same either way.
@@ -139,7 +148,27 @@ impl Cluster {
             in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
             patience: Patience::Brief,
             answered: Arc::new(AtomicBool::new(false)),
+            unreachable: Arc::default(),
         }
+    }
+
+    /// A plan's answer for a server that was found unreachable moments ago, without trying.
+    fn recently_unreachable(&self, key: &ObjectKey) -> Option<Error> {
+        if self.patience == Patience::Long {
+            return None;
+        }
+        let last = self.unreachable.lock().ok()?.clone()?;
+        let (at, why) = last;
+        let ago = at.elapsed();
+        (ago < REMEMBER_UNREACHABLE).then(|| {
+            tracing::debug!(%key, "not tried: the server was unreachable {} ms ago", ago.as_millis());
+            Error::Unreachable {
+                host: self.host.clone(),
+                source: kube::Error::Service(
+                    format!("{why} ({} ms ago; not tried again)", ago.as_millis()).into(),
+                ),
+            }
+        })
     }
 
     /// The same cluster (client, bound on requests in flight) with `patience` for an API
@@ -185,6 +214,9 @@ impl Cluster {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, kube::Error>>,
     {
+        if let Some(e) = self.recently_unreachable(key) {
+            return Err(e);
+        }
         let mut delay = FIRST_BACKOFF;
         let mut attempt = 1;
         loop {
@@ -200,6 +232,7 @@ impl Cluster {
             match r {
                 Ok(v) => {
                     self.answered.store(true, Ordering::Relaxed);
+                    self.forget_unreachable();
                     return Ok(v);
                 }
                 Err(e) => {
@@ -207,6 +240,7 @@ impl Cluster {
                     if !matches!(e, Error::Unreachable { .. }) {
                         // An error status is an answer too.
                         self.answered.store(true, Ordering::Relaxed);
+                        self.forget_unreachable();
                     }
                     // Connection trouble: as patient as the work is (see `Patience`); 429
                     // and 5xx get their own tries.
@@ -218,6 +252,11 @@ impl Cluster {
                         _ => ATTEMPTS,
                     };
                     if !e.is_transient() || attempt >= limit {
+                        if let Error::Unreachable { source, .. } = &e
+                            && let Ok(mut last) = self.unreachable.lock()
+                        {
+                            *last = Some((std::time::Instant::now(), error::chain(source)));
+                        }
                         return Err(e);
                     }
                     tracing::debug!(%key, attempt, error = %e, "transient error, retrying");
@@ -226,6 +265,14 @@ impl Cluster {
                     attempt += 1;
                 }
             }
+        }
+    }
+}
+
+impl Cluster {
+    fn forget_unreachable(&self) {
+        if let Ok(mut last) = self.unreachable.lock() {
+            *last = None;
         }
     }
 }

@@ -181,3 +181,31 @@ async fn an_apply_to_a_server_that_never_answered_fails_fast() {
     // Two tries, as a plan's: not the twelve of a restart met mid-apply.
     assert_eq!(tries.load(Ordering::SeqCst), 2);
 }
+
+/// A plan of many resources against a cluster that is down: once a request has given up on
+/// the server, the next ones within `REMEMBER_UNREACHABLE` answer at once, saying so; an
+/// apply's requests still try.
+#[tokio::test]
+async fn a_plan_does_not_try_a_server_it_just_found_unreachable() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = format!("http://{}", listener.local_addr().unwrap());
+    let tries = Arc::new(AtomicUsize::new(0));
+    let counter = tries.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(sock);
+        }
+    });
+    let brief = cluster(&host).await;
+    brief.ping(&CancellationToken::new()).await.unwrap_err();
+    assert_eq!(tries.load(Ordering::SeqCst), 2);
+    let e = brief.ping(&CancellationToken::new()).await.unwrap_err();
+    assert!(matches!(e, Error::Unreachable { .. }), "{e:?}");
+    assert!(e.to_string().contains("not tried again"), "{e}");
+    assert_eq!(tries.load(Ordering::SeqCst), 2);
+    // A clone for an apply shares what was found, but tries.
+    let patient = brief.with_patience(Patience::Long);
+    patient.ping(&CancellationToken::new()).await.unwrap_err();
+    assert_eq!(tries.load(Ordering::SeqCst), 4);
+}
