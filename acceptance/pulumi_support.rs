@@ -101,6 +101,30 @@ pub struct Sandbox {
     tools: Tools,
 }
 
+/// Plugins Pulumi leaves running end with the test: the bridge (and the provider it serves)
+/// outlives some commands, orphaned, and CI ran with dozens of them. Only processes whose
+/// executable lies in this sandbox are stopped.
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let Some(pid) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            if !pid.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let ours = std::fs::read_link(entry.path().join("exe"))
+                .is_ok_and(|exe| exe.starts_with(&self.root));
+            if ours {
+                let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            }
+        }
+    }
+}
+
 impl Sandbox {
     pub fn new(test: &str, tools: Tools) -> Self {
         // Not under target/acceptance: the terraform harness clears that directory when its
