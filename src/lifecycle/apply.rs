@@ -296,7 +296,7 @@ async fn write_objects(
     let mut writes = Vec::with_capacity(objects.len());
     for object in objects {
         if objects::write_only_unchanged(cluster, object, prior_entries, context).await? {
-            seen.carry(prior, &objects::key(object));
+            seen.carry(prior, object);
             continue;
         }
         let mut options = options;
@@ -307,11 +307,7 @@ async fn write_objects(
     }
     let written = cluster.apply_objects(&writes, &context.cancel).await?;
     for ((object, _), live) in writes.iter().zip(&written) {
-        seen.record(
-            objects::key(object),
-            live.resource_version(),
-            objects::hash(object),
-        );
+        seen.record(object, live.resource_version());
     }
     Ok((seen, written))
 }
@@ -371,11 +367,7 @@ async fn record_status_versions(
         .iter()
         .all(|p| same(&then.json, &live.json, p));
         if only_status_moved {
-            seen.record(
-                objects::key(object),
-                live.resource_version(),
-                objects::hash(object),
-            );
+            seen.record(object, live.resource_version());
         }
     }
 }

@@ -100,7 +100,7 @@ pub async fn read<K: Kind>(
     };
     let untouched: Vec<bool> = desired
         .iter()
-        .map(|o| known.unchanged(&objects::key(o), version_of(o), &objects::hash(o)))
+        .map(|o| known.unchanged(o, version_of(o)))
         .collect();
     let judge: Vec<Object> = desired
         .iter()
@@ -132,11 +132,7 @@ pub async fn read<K: Kind>(
             judged.next().unwrap_or(Drift::Missing)
         };
         if d.is_in_sync() {
-            seen.record(
-                objects::key(object),
-                version_of(object),
-                objects::hash(object),
-            );
+            seen.record(object, version_of(object));
         }
         drift.push(d);
     }

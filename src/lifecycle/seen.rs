@@ -20,6 +20,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use thanos_render::Object;
+
+use super::objects;
 
 /// Objects by `objects` key (`<Kind>/<name>`): `(resourceVersion, rendering hash)`.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,25 +47,44 @@ impl Seen {
         serde_json::to_vec(self).unwrap_or_default()
     }
 
-    /// Records that `key` held the rendering with `hash` at `resource_version`. An empty
-    /// version (a client or test that reports none) records nothing.
-    pub fn record(&mut self, key: String, resource_version: &str, hash: String) {
+    /// Records that `object`, as rendered now, is what the cluster holds at
+    /// `resource_version`. An empty version (a client or test that reports none) records
+    /// nothing.
+    pub fn record(&mut self, object: &Object, resource_version: &str) {
+        self.record_entry(
+            objects::key(object),
+            resource_version,
+            objects::hash(object),
+        );
+    }
+
+    /// Keeps what `from` knows of `object` (one this apply left alone).
+    pub fn carry(&mut self, from: &Seen, object: &Object) {
+        let key = objects::key(object);
+        if let Some(known) = from.seen.get(&key) {
+            self.seen.insert(key, known.clone());
+        }
+    }
+
+    /// Whether `object`, now at `resource_version` in the cluster, is exactly as recorded: the
+    /// same version and the same rendering (so it holds its rendering, unchanged by anyone
+    /// since).
+    pub fn unchanged(&self, object: &Object, resource_version: &str) -> bool {
+        self.unchanged_entry(
+            &objects::key(object),
+            resource_version,
+            &objects::hash(object),
+        )
+    }
+
+    fn record_entry(&mut self, key: String, resource_version: &str, hash: String) {
         if resource_version.is_empty() {
             return;
         }
         self.seen.insert(key, (resource_version.to_owned(), hash));
     }
 
-    /// Keeps what `from` knows of `key` (an object this apply left alone).
-    pub fn carry(&mut self, from: &Seen, key: &str) {
-        if let Some(known) = from.seen.get(key) {
-            self.seen.insert(key.to_owned(), known.clone());
-        }
-    }
-
-    /// Whether `key`, now at `resource_version` and rendered with `hash`, is exactly as it was
-    /// when recorded (so it holds its rendering, unchanged by anyone since).
-    pub fn unchanged(&self, key: &str, resource_version: &str, hash: &str) -> bool {
+    fn unchanged_entry(&self, key: &str, resource_version: &str, hash: &str) -> bool {
         !resource_version.is_empty()
             && self
                 .seen
@@ -82,8 +104,8 @@ mod tests {
     #[test]
     fn bytes_round_trip_and_unreadable_bytes_record_nothing() {
         let mut seen = Seen::default();
-        seen.record("Service/a".into(), "41", "0123456789ab".into());
-        seen.record("ConfigMap/b".into(), "", "ffffffffffff".into());
+        seen.record_entry("Service/a".into(), "41", "0123456789ab".into());
+        seen.record_entry("ConfigMap/b".into(), "", "ffffffffffff".into());
         let bytes = seen.encode();
         assert_eq!(
             String::from_utf8(bytes.clone()).unwrap(),
@@ -99,7 +121,7 @@ mod tests {
     #[test]
     fn unchanged_needs_the_same_version_and_the_same_rendering() {
         let mut seen = Seen::default();
-        seen.record("Service/a".into(), "41", "0123456789ab".into());
+        seen.record_entry("Service/a".into(), "41", "0123456789ab".into());
         let table = [
             ("Service/a", "41", "0123456789ab", true),
             // Written since (by anyone).
@@ -113,7 +135,7 @@ mod tests {
         ];
         for (key, version, hash, want) in table {
             assert_eq!(
-                seen.unchanged(key, version, hash),
+                seen.unchanged_entry(key, version, hash),
                 want,
                 "{key} {version} {hash}"
             );
