@@ -76,9 +76,6 @@ impl FakeCluster {
         }
     }
 
-    /// What applying `o` now would leave: its sealed form; for an owned Secret whose
-    /// write-only values are withheld, its public form with the live data when that data,
-    /// redacted, is the public data (as the real cluster judges it, `thanos_cluster::drift`).
     /// What applying `o` over `live` would give, as a dry run answers: the server keeps the
     /// object's `resourceVersion`.
     fn desired_json(o: &Object, live: &Json) -> Json {
@@ -93,6 +90,9 @@ impl FakeCluster {
         desired
     }
 
+    /// What applying `o` now would leave: its sealed form; for an owned Secret whose
+    /// write-only values are withheld, its public form with the live data when that data,
+    /// redacted, is the public data (as the real cluster judges it, `thanos_cluster::drift`).
     fn rendered_json(o: &Object, live: &Json) -> Json {
         match o {
             Object::Secret(s) if s.is_withheld() => {

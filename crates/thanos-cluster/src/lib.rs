@@ -171,6 +171,21 @@ impl Cluster {
         })
     }
 
+    /// The server answered (a success or an error status): it is reachable.
+    fn heard_from_server(&self) {
+        self.answered.store(true, Ordering::Relaxed);
+        if let Ok(mut last) = self.unreachable.lock() {
+            *last = None;
+        }
+    }
+
+    /// A request gave up on a server it could not reach, for `why`.
+    fn gave_up_unreachable(&self, why: &kube::Error) {
+        if let Ok(mut last) = self.unreachable.lock() {
+            *last = Some((std::time::Instant::now(), error::chain(why)));
+        }
+    }
+
     /// The same cluster (client, bound on requests in flight) with `patience` for an API
     /// server it cannot reach.
     pub fn with_patience(&self, patience: Patience) -> Self {
@@ -231,16 +246,13 @@ impl Cluster {
             };
             match r {
                 Ok(v) => {
-                    self.answered.store(true, Ordering::Relaxed);
-                    self.forget_unreachable();
+                    self.heard_from_server();
                     return Ok(v);
                 }
                 Err(e) => {
                     let e = Error::from_kube(e, key, &self.host);
                     if !matches!(e, Error::Unreachable { .. }) {
-                        // An error status is an answer too.
-                        self.answered.store(true, Ordering::Relaxed);
-                        self.forget_unreachable();
+                        self.heard_from_server();
                     }
                     // Connection trouble: as patient as the work is (see `Patience`); 429
                     // and 5xx get their own tries.
@@ -252,10 +264,8 @@ impl Cluster {
                         _ => ATTEMPTS,
                     };
                     if !e.is_transient() || attempt >= limit {
-                        if let Error::Unreachable { source, .. } = &e
-                            && let Ok(mut last) = self.unreachable.lock()
-                        {
-                            *last = Some((std::time::Instant::now(), error::chain(source)));
+                        if let Error::Unreachable { source, .. } = &e {
+                            self.gave_up_unreachable(source);
                         }
                         return Err(e);
                     }
@@ -265,14 +275,6 @@ impl Cluster {
                     attempt += 1;
                 }
             }
-        }
-    }
-}
-
-impl Cluster {
-    fn forget_unreachable(&self) {
-        if let Ok(mut last) = self.unreachable.lock() {
-            *last = None;
         }
     }
 }

@@ -63,6 +63,22 @@ fn serve_until_aborted(
     (hits, task)
 }
 
+/// A server that never answers: it accepts connections and closes them without a word. Its
+/// address, and the connections it has seen.
+async fn silent_server() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = format!("http://{}", listener.local_addr().unwrap());
+    let tries = Arc::new(AtomicUsize::new(0));
+    let counter = tries.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(sock);
+        }
+    });
+    (host, tries)
+}
+
 async fn cluster(host: &str) -> Cluster {
     Cluster::connect(&ClusterConfig {
         host: Some(host.to_owned()),
@@ -164,17 +180,7 @@ async fn an_apply_rides_out_an_api_server_restart_and_a_plan_does_not() {
 
 #[tokio::test]
 async fn an_apply_to_a_server_that_never_answered_fails_fast() {
-    // Accepts connections and closes them without a word: a server that never answers.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let host = format!("http://{}", listener.local_addr().unwrap());
-    let tries = Arc::new(AtomicUsize::new(0));
-    let counter = tries.clone();
-    tokio::spawn(async move {
-        while let Ok((sock, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
-            drop(sock);
-        }
-    });
+    let (host, tries) = silent_server().await;
     let patient = cluster(&host).await.with_patience(Patience::Long);
     let e = patient.ping(&CancellationToken::new()).await.unwrap_err();
     assert!(matches!(e, Error::Unreachable { .. }), "{e:?}");
@@ -187,16 +193,7 @@ async fn an_apply_to_a_server_that_never_answered_fails_fast() {
 /// apply's requests still try.
 #[tokio::test]
 async fn a_plan_does_not_try_a_server_it_just_found_unreachable() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let host = format!("http://{}", listener.local_addr().unwrap());
-    let tries = Arc::new(AtomicUsize::new(0));
-    let counter = tries.clone();
-    tokio::spawn(async move {
-        while let Ok((sock, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
-            drop(sock);
-        }
-    });
+    let (host, tries) = silent_server().await;
     let brief = cluster(&host).await;
     brief.ping(&CancellationToken::new()).await.unwrap_err();
     assert_eq!(tries.load(Ordering::SeqCst), 2);
