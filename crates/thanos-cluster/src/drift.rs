@@ -104,46 +104,77 @@ impl Cluster {
     }
 
     /// The drift state of `desired` against `live`, the object as the server returned it.
+    ///
+    /// The dry run answers from the object as it is when the server runs it, which is not
+    /// always the object `live` read: a controller may write in between (the deployment
+    /// controller adds `deployment.kubernetes.io/revision` to a Deployment just created). A
+    /// dry run keeps the stored object's `resourceVersion` (`DryRunnableStorage.GuaranteedUpdate`
+    /// in k8s.io/apiserver `pkg/registry/generic/registry/dryrun.go` applies the change to the
+    /// current object and writes nothing), so a version that differs from the one read means
+    /// the two were different objects: read again and judge again, a few times, rather than
+    /// report another manager's write as drift.
     async fn drift_of(
         &self,
         desired: &Object,
-        live: Value,
+        mut live: Value,
         cancel: &CancellationToken,
     ) -> Result<Drift> {
         let key = ObjectKey::of(desired);
         let api = self.dynamic_api(&key)?;
-        if live.pointer("/metadata/deletionTimestamp").is_some() {
-            return Ok(Drift::Missing);
-        }
-        let (body, mut paths) = match desired {
-            Object::Secret(secret) if secret.is_withheld() => withheld_secret_body(secret, &live),
-            other => (other.to_json(), Vec::new()),
-        };
-        let dry = match self.ssa(&api, &key, &body, true, true, cancel).await {
-            Ok(v) => v,
-            // Gone between the read and the dry run.
-            Err(e) if e.is_not_found() => return Ok(Drift::Missing),
-            // The desired StatefulSet differs in a field Kubernetes cannot change in place:
-            // certainly drifted; apply will take the replace path (see crate::apply).
-            Err(crate::Error::Invalid { causes, .. })
-                if key.kind == "StatefulSet"
-                    && crate::apply::immutable_statefulset_change(&causes) =>
-            {
-                return Ok(Drift::Drifted {
-                    paths: immutable_paths(&causes),
-                });
+        let mut attempt = 1;
+        loop {
+            if live.pointer("/metadata/deletionTimestamp").is_some() {
+                return Ok(Drift::Missing);
             }
-            Err(e) => return Err(e),
-        };
-        paths.extend(diff_paths(&normalise(live), &normalise(dry)));
-        paths.sort();
-        paths.dedup();
-        Ok(if paths.is_empty() {
-            Drift::InSync
-        } else {
-            Drift::Drifted { paths }
-        })
+            let (body, mut paths) = match desired {
+                Object::Secret(secret) if secret.is_withheld() => {
+                    withheld_secret_body(secret, &live)
+                }
+                other => (other.to_json(), Vec::new()),
+            };
+            let dry = match self.ssa(&api, &key, &body, true, true, cancel).await {
+                Ok(v) => v,
+                // Gone between the read and the dry run.
+                Err(e) if e.is_not_found() => return Ok(Drift::Missing),
+                // The desired StatefulSet differs in a field Kubernetes cannot change in place:
+                // certainly drifted; apply will take the replace path (see crate::apply).
+                Err(crate::Error::Invalid { causes, .. })
+                    if key.kind == "StatefulSet"
+                        && crate::apply::immutable_statefulset_change(&causes) =>
+                {
+                    return Ok(Drift::Drifted {
+                        paths: immutable_paths(&causes),
+                    });
+                }
+                Err(e) => return Err(e),
+            };
+            if attempt < DRY_RUN_ATTEMPTS && resource_version(&dry) != resource_version(&live) {
+                attempt += 1;
+                match self.call(&key, cancel, || api.get_opt(&key.name)).await? {
+                    Some(fresh) => live = serde_json::to_value(&fresh).unwrap_or(Value::Null),
+                    None => return Ok(Drift::Missing),
+                }
+                continue;
+            }
+            paths.extend(diff_paths(&normalise(live), &normalise(dry)));
+            paths.sort();
+            paths.dedup();
+            return Ok(if paths.is_empty() {
+                Drift::InSync
+            } else {
+                Drift::Drifted { paths }
+            });
+        }
     }
+}
+
+/// How many times one object is read and dry-run when it keeps changing in between (see
+/// `Cluster::drift_of`); the last answer is judged as it is.
+const DRY_RUN_ATTEMPTS: u32 = 3;
+
+fn resource_version(v: &Value) -> Option<&str> {
+    v.pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
 }
 
 /// What to dry-run for an owned Secret whose write-only values are withheld (a refresh), and

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use thanos_cluster::{ApplyOptions, Drift, ObjectKey};
+use thanos_cluster::{ApplyOptions, Drift, LiveObject, ObjectKey};
 use thanos_render::Object;
 
 fn query_with_quantities(ns: &str) -> thanos_render::Rendered {
@@ -49,7 +49,19 @@ async fn drift_is_truthful() {
         assert_eq!(d, Drift::InSync, "{key}");
     }
 
-    // Someone else adds an annotation and a label we do not render: not drift.
+    // Someone else adds an annotation and a label we do not render: not drift. Also when the
+    // annotation lands between our read and our dry run (as the deployment controller's
+    // revision annotation does right after a create): the read is stale, not the object.
+    let stale = ns
+        .cluster
+        .get(&ObjectKey::of(&dep), &ns.cancel)
+        .await
+        .unwrap()
+        .unwrap();
+    let stale = LiveObject {
+        key: ObjectKey::of(&dep),
+        json: serde_json::to_value(&stale).unwrap(),
+    };
     let (ok, out) = ns.kubectl(
         &[
             "-n",
@@ -62,6 +74,12 @@ async fn drift_is_truthful() {
         None,
     );
     assert!(ok, "{out}");
+    let judged = ns
+        .cluster
+        .drift_known(std::slice::from_ref(&dep), &[stale], &ns.cancel)
+        .await
+        .unwrap();
+    assert_eq!(judged[0].1, Drift::InSync, "judged from a stale read");
     let svc = q
         .objects
         .iter()
