@@ -127,7 +127,9 @@ stop_component() {
 wait_until() {
   local what=$1 comp=$2 deadline=$((SECONDS + WAIT_TIMEOUT)); shift 2
   until "$@" >/dev/null 2>&1; do
-    if [[ -n $comp ]] && ! alive "$comp"; then
+    # kill -0, not `alive`: a component started a moment ago may still be the forked shell
+    # that has not exec'd it yet, whose command line does not name our state dir
+    if [[ -n $comp ]] && ! kill -0 "$(pid_of "$comp")" 2>/dev/null; then
       tail -n 30 "$LOGS/$comp.log" >&2 || true
       die "$comp exited while waiting for $what (log: $LOGS/$comp.log)"
     fi
