@@ -578,6 +578,160 @@ resource "thanos_receive" "router" {{
     }
 }
 
+/// Ingestors shrinking while routers of other resources list them (issue: ordered
+/// scale-down across resources). One router takes the ingestors' `ingestor_endpoints`, the
+/// other selects them by label. Each run applies in the order that loses no write: the
+/// StatefulSet keeps the leaving pod while any ring lists it, the rings drop it first (the
+/// static one in the same run, the selector one in the run after, when it discovers the pod
+/// unpublished), and only then does the StatefulSet shrink; the plan says so at each step.
+#[test]
+fn scale_down_waits_for_routers_of_other_resources() {
+    let Some(kubeconfig) = kubeconfig() else {
+        return;
+    };
+    let kube = Kube::new(kubeconfig);
+    for cli in clis() {
+        let ns = Namespace::new(&kube, "held", cli.name);
+        let work = Workdir::new("held", &cli);
+        let config = |replicas: u32| {
+            format!(
+                r#"{REQUIRED_PROVIDERS}{}{}
+resource "thanos_receive" "listed" {{
+  name      = "listed"
+  namespace = "{ns}"
+  router {{
+    soft_tenant_hashring {{
+      name      = "all"
+      endpoints = thanos_receive.ingestor.ingestor_endpoints
+    }}
+  }}
+}}
+
+resource "thanos_receive" "selected" {{
+  name       = "selected"
+  namespace  = "{ns}"
+  depends_on = [thanos_receive.ingestor]
+  router {{
+    soft_tenant_hashring {{
+      name = "all"
+      endpoints_selector {{
+        match_labels = {{
+          "app.kubernetes.io/instance" = "ingestor"
+          "thanos.receive/ingestor"    = "true"
+        }}
+      }}
+    }}
+  }}
+}}
+"#,
+                provider_block(&kube),
+                ingestor(&ns.name, replicas, "1Gi"),
+                ns = ns.name
+            )
+        };
+        let ring = |router: &str| -> Vec<String> {
+            let cm = kube
+                .get(
+                    &ns.name,
+                    &format!("configmap/thanosreceive-{router}-hashrings"),
+                )
+                .expect("hashrings");
+            let rings: serde_json::Value =
+                serde_json::from_str(cm["data"]["hashrings.json"].as_str().unwrap()).unwrap();
+            rings[0]["endpoints"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e.as_str().unwrap().split('.').next().unwrap().to_owned())
+                .collect()
+        };
+        let pods = || -> i64 {
+            kube.get(&ns.name, "statefulset/thanosreceive-ingestor")
+                .expect("statefulset")["spec"]["replicas"]
+                .as_i64()
+                .unwrap()
+        };
+        let apply = |expected: &[&str]| {
+            let run = work.run(
+                &cli,
+                &["apply", "-auto-approve", "-no-color", "-input=false"],
+            );
+            let said = format!("{}{}", run.stdout(), run.stderr());
+            assert!(run.output.status.success(), "{}: {said}", cli.name);
+            for expect in expected {
+                assert!(
+                    said.contains(expect),
+                    "{}: no {expect:?} in:\n{said}",
+                    cli.name
+                );
+            }
+        };
+        let (two, three) = (
+            ["thanosreceive-ingestor-0", "thanosreceive-ingestor-1"],
+            [
+                "thanosreceive-ingestor-0",
+                "thanosreceive-ingestor-1",
+                "thanosreceive-ingestor-2",
+            ],
+        );
+        work.write("main.tf", &config(3));
+        work.init(&cli);
+        apply_step(&work, &cli);
+        assert_eq!(
+            (ring("listed"), ring("selected")),
+            (
+                three.map(String::from).to_vec(),
+                three.map(String::from).to_vec()
+            )
+        );
+
+        // 3 -> 2. Run 1: the StatefulSet keeps pod 2, unpublished; the router that takes
+        // ingestor_endpoints drops it after the ingestors are applied.
+        work.write("main.tf", &config(2));
+        apply(&[
+            "Scale-down held while hashrings list the leaving pods",
+            "thanos_receive.listed: Modifications complete",
+        ]);
+        assert_eq!(pods(), 3, "{}", cli.name);
+        assert_eq!(
+            ring("listed"),
+            two.map(String::from).to_vec(),
+            "{}",
+            cli.name
+        );
+        let service = kube
+            .get(&ns.name, "service/thanosreceive-ingestor-operated")
+            .unwrap();
+        assert_eq!(
+            service["metadata"]["labels"]["thanos.paodin.io/published-below"], "2",
+            "{}",
+            cli.name
+        );
+        // Run 2: the selector ring discovers pod 2 unpublished and drops it; the pod still
+        // runs, since that ring listed it when this run planned.
+        apply(&[
+            "Scale-down held while hashrings list the leaving pods",
+            "thanos_receive.selected: Modifications complete",
+        ]);
+        assert_eq!(
+            ring("selected"),
+            two.map(String::from).to_vec(),
+            "{}",
+            cli.name
+        );
+        assert_eq!(pods(), 3, "{}", cli.name);
+        // Run 3: no ring lists pod 2: the StatefulSet shrinks, and the plans after are empty.
+        apply(&[
+            "Held scale-down resumes",
+            "thanos_receive.ingestor: Modifications complete",
+        ]);
+        assert_eq!(pods(), 2, "{}", cli.name);
+        assert_empty_plans(&work, &cli);
+        work.run(&cli, &["destroy", "-auto-approve", "-no-color"])
+            .success();
+    }
+}
+
 /// A router + ingestor whose ring selects its own pods (the operator's router + ingestor
 /// mode, its selector written as the operator's README writes it): the first apply ends with a
 /// ring of its own pods and the plans after it are empty; growing it plans the new member and

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use thanos_cluster::{
-    ApplyOptions, CancellationToken, Cluster, Drift, Error, LiveObject, ObjectKey, Owner,
-    PvcPolicy, Selection, WaitOptions,
+    ApplyOptions, CancellationToken, Cluster, Drift, Error, HashringFile, LiveObject, ObjectKey,
+    Owner, PvcPolicy, Selection, WaitOptions,
 };
 use thanos_render::Object;
 use thanos_render::common::LabelSelector;
@@ -140,6 +140,15 @@ pub trait ClusterApi: Send + Sync {
         name: &str,
         cancel: &CancellationToken,
     ) -> Result<Option<BTreeMap<String, Vec<u8>>>>;
+
+    /// The `hashrings.json` of every receive router this provider applied, where the
+    /// credentials may list them (everywhere, else `namespace`): see
+    /// `Cluster::hashring_files`.
+    async fn hashring_files(
+        &self,
+        namespace: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<HashringFile>>;
 }
 
 /// Where a resource gets its cluster: connected when something first needs it, never to a
@@ -295,5 +304,13 @@ impl ClusterApi for Cluster {
         cancel: &CancellationToken,
     ) -> Result<Option<BTreeMap<String, Vec<u8>>>> {
         self.secret_data(namespace, name, cancel).await
+    }
+
+    async fn hashring_files(
+        &self,
+        namespace: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<HashringFile>> {
+        Cluster::hashring_files(self, namespace, cancel).await
     }
 }

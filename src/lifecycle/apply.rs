@@ -18,7 +18,7 @@ use super::discover::{self, Need};
 use super::plan::{desired, write_computed};
 use super::seen::Seen;
 use super::{
-    Env, Kind, decode, decode_planned, diagnostics, failure, identity, objects, owner, served,
+    Env, Kind, decode, decode_planned, diagnostics, failure, hold, identity, objects, owner, served,
 };
 use crate::cluster::ClusterApi;
 
@@ -90,7 +90,7 @@ pub async fn apply<K: Kind>(
     } else {
         spec
     };
-    let Some(spec) = spec else {
+    let Some(mut spec) = spec else {
         return respond(
             prior,
             Diagnostic::error(
@@ -108,6 +108,24 @@ pub async fn apply<K: Kind>(
     K::set_computed(&mut applied, &discovered);
     if let Err(d) = K::plan_still_holds(&model, &applied) {
         return respond(prior, d.into());
+    }
+    // Pods the plan kept for rings of other resources stay kept; a ring that lists more of
+    // them now than the plan knew stops the apply (see `hold`).
+    let held = prior_seen.held();
+    let mut warnings = Diagnostics::new();
+    let prior_model = prior.as_ref().and_then(|p| decode::<K>(p).ok());
+    if let Some(leaving) = K::leaving(&model, prior_model.as_ref(), held) {
+        match hold::decide(cluster.as_ref(), &leaving, &context.cancel).await {
+            Ok(now) => {
+                if let Err(d) = hold::check_apply(&now, held, &leaving) {
+                    return respond(prior, d.into());
+                }
+            }
+            Err(e) => warnings.push(hold::unchecked(&leaving, &e)),
+        }
+    }
+    if let Some(size) = held {
+        K::hold(&mut spec, size);
     }
     let objects = match desired::<K>(env, schema, &spec, &planned, &discovered) {
         Ok(Some(o)) => o,
@@ -152,7 +170,6 @@ pub async fn apply<K: Kind>(
     // Objects the refresh found changed out of band are the ones the plan said it will set
     // back: for those, fields another manager took over are taken back. Any other conflict
     // stops the apply (e.g. a field an autoscaler owns).
-    let prior_model = prior.as_ref().and_then(|p| decode::<K>(p).ok());
     let repairs = prior_model
         .as_ref()
         .map(|m| objects::drifted(&K::lifecycle(m).objects))
@@ -271,10 +288,13 @@ pub async fn apply<K: Kind>(
         )
         .await;
     }
+    seen.set_held(held);
+    let mut diagnostics = selected.diagnostics;
+    diagnostics.extend(warnings);
     ApplyResponse {
         state: Some(state),
         private: seen.encode(),
-        diagnostics: selected.diagnostics,
+        diagnostics,
     }
 }
 

@@ -9,8 +9,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::Value as Json;
 use thanos_cluster::{
-    ApplyOptions, CancellationToken, Drift, Error, LiveObject, ObjectKey, Owner, PvcPolicy,
-    Selection, WaitOptions,
+    ApplyOptions, CancellationToken, Drift, Error, HashringFile, LiveObject, ObjectKey, Owner,
+    PvcPolicy, Selection, WaitOptions,
 };
 use thanos_render::Object;
 use thanos_render::common::LabelSelector;
@@ -140,7 +140,8 @@ impl ClusterApi for FakeCluster {
     ) -> Result<Vec<String>> {
         self.log(format!("discover_endpoints {namespace}"));
         let mut out = Vec::new();
-        for (key, json) in self.objects.lock().unwrap().iter() {
+        let objects = self.objects.lock().unwrap().clone();
+        for (key, json) in objects.iter() {
             if key.kind != "StatefulSet" || key.namespace != namespace {
                 continue;
             }
@@ -153,7 +154,17 @@ impl ClusterApi for FakeCluster {
                 continue;
             }
             let service = json["spec"]["serviceName"].as_str().unwrap_or_default();
-            for i in 0..json["spec"]["replicas"].as_i64().unwrap_or(1) {
+            let mut published = json["spec"]["replicas"].as_i64().unwrap_or(1);
+            // A held scale-down: the Service's label caps what its slices publish.
+            let service_key = ObjectKey::new("Service", namespace, service);
+            if let Some(below) = objects.get(&service_key).and_then(|s| {
+                s["metadata"]["labels"][thanos_render::discovery::PUBLISHED_BELOW_LABEL]
+                    .as_str()
+                    .and_then(|v| v.parse::<i64>().ok())
+            }) {
+                published = published.min(below);
+            }
+            for i in 0..published {
                 out.push(thanos_render::discovery::pod_endpoint(
                     &format!("{}-{i}", key.name),
                     service,
@@ -405,6 +416,31 @@ impl ClusterApi for FakeCluster {
             .unwrap()
             .get(&(namespace.to_owned(), name.to_owned()))
             .cloned())
+    }
+
+    /// Every ConfigMap with our `managed-by` label and a `hashrings.json`, in any namespace.
+    async fn hashring_files(
+        &self,
+        namespace: &str,
+        _cancel: &CancellationToken,
+    ) -> Result<Vec<HashringFile>> {
+        self.log(format!("hashring_files {namespace}"));
+        let objects = self.objects.lock().unwrap();
+        Ok(objects
+            .iter()
+            .filter(|(key, json)| {
+                key.kind == "ConfigMap"
+                    && json["metadata"]["labels"][thanos_render::meta::MANAGED_BY]
+                        == thanos_render::meta::MANAGER
+            })
+            .filter_map(|(key, json)| {
+                let text = json["data"][thanos_render::receive::HASHRINGS_FILE].as_str()?;
+                Some(HashringFile {
+                    config_map: key.clone(),
+                    text: text.to_owned(),
+                })
+            })
+            .collect())
     }
 }
 

@@ -26,6 +26,7 @@
 pub mod apply;
 pub mod delete;
 pub mod discover;
+pub mod hold;
 pub mod import;
 pub mod objects;
 pub mod plan;
@@ -171,6 +172,21 @@ pub trait Kind: Send + Sync + 'static {
     ) -> Option<(Self::Spec, String)> {
         None
     }
+
+    /// Pods this configuration removes that hashrings of other resources may still list (a
+    /// receive's ingestors scaling down): see [`hold`]. `prior`: the state; `held`: the size
+    /// the last apply held the workload at. `None` when nothing can leave (no read then).
+    fn leaving(
+        _model: &Self::Model,
+        _prior: Option<&Self::Model>,
+        _held: Option<i32>,
+    ) -> Option<hold::Leaving> {
+        None
+    }
+
+    /// `spec` with its workload kept at `size` pods while it publishes only the configured
+    /// ones (a scale-down held back: see [`hold`]).
+    fn hold(_spec: &mut Self::Spec, _size: i32) {}
 
     /// At apply time: does what the plan showed still hold (`now`: the plan's model with the
     /// computed attributes decided again)? Receive: the discovered ring members; rule: the

@@ -12,9 +12,10 @@ use thanos_render::receive::Discovered;
 use thanos_render::validate::Report;
 
 use super::discover::{self, Need};
+use super::seen::Seen;
 use super::{
-    Env, Kind, decode, decode_planned, decode_stored, diagnostics, identity, objects, preflight,
-    record, served,
+    Env, Kind, decode, decode_planned, decode_stored, diagnostics, hold, identity, objects,
+    preflight, record, served,
 };
 
 /// Plans a create or an update.
@@ -86,12 +87,38 @@ pub async fn plan<K: Kind>(
         &K::warnings(&model, prior.as_ref(), &discovered),
         true,
     ));
+    // When the cluster is reachable, pods that rings of other resources still list are kept.
+    let mut private = Seen::decode(&request.prior_private);
+    let prior_held = private.held();
+    let mut held = None;
+    if let (Some(spec), Some(leaving)) = (
+        spec.as_mut(),
+        K::leaving(&model, prior.as_ref(), prior_held),
+    ) {
+        let (decision, unread) = hold::plan(env, &leaving, context).await;
+        diags.extend(unread);
+        diags.extend(diagnostics(
+            &hold::warning(&decision, &leaving, prior_held)
+                .into_iter()
+                .collect::<Vec<_>>(),
+            true,
+        ));
+        held = decision.held();
+        if let Some(size) = held {
+            K::hold(spec, size);
+        }
+    }
+    private.set_held(held);
     let objects = match &spec {
         Some(spec) => match desired::<K>(env, schema, spec, &request.planned, &discovered) {
             Ok(Some(objects)) => {
-                if let Some(before) =
-                    prior_objects::<K>(env, schema, request.prior_state.as_ref(), &discovered)
-                {
+                if let Some(before) = prior_objects::<K>(
+                    env,
+                    schema,
+                    request.prior_state.as_ref(),
+                    prior_held,
+                    &discovered,
+                ) {
                     for warning in objects::statefulset_replacements(&before, &objects) {
                         diags.push(warning);
                     }
@@ -129,7 +156,7 @@ pub async fn plan<K: Kind>(
         planned,
         diagnostics: diags,
         requires_replace: Vec::new(),
-        private: request.prior_private,
+        private: private.encode(),
         deferred: None,
     }
 }
@@ -171,16 +198,21 @@ pub fn desired<K: Kind>(
 }
 
 /// The objects the prior state renders to, to compare with the new ones: with the ring members
-/// it records as applied (so a ring's change shows), else with those discovered now.
+/// it records as applied (so a ring's change shows), else with those discovered now, and held
+/// as the last apply held it.
 fn prior_objects<K: Kind>(
     env: &Env,
     schema: &Schema,
     prior: Option<&Value>,
+    held: Option<i32>,
     discovered: &Discovered,
 ) -> Option<Vec<Object>> {
     let prior = prior?;
     let model = decode_stored::<K>(schema, prior).ok()?;
-    let spec = K::validate(&model, &mut Report::default())?;
+    let mut spec = K::validate(&model, &mut Report::default())?;
+    if let Some(size) = held {
+        K::hold(&mut spec, size);
+    }
     let applied = K::applied_rings(&model);
     desired::<K>(
         env,

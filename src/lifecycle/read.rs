@@ -51,8 +51,17 @@ pub async fn read<K: Kind>(
         }
     };
     // What the state renders (when it renders): the objects to judge, and so the kinds to list.
-    let rendered =
-        render_state::<K>(env, schema, context, &mut model, &state, &namespace, &name).await;
+    let known = Seen::decode(&request.private);
+    let rendered = render_state::<K>(
+        env,
+        schema,
+        context,
+        &mut model,
+        &state,
+        (&namespace, &name),
+        known.held(),
+    )
+    .await;
     let kinds: Vec<&str> = match &rendered {
         Some(desired) => {
             let mut kinds: Vec<&str> = desired.iter().map(|o| o.kind()).collect();
@@ -87,7 +96,6 @@ pub async fn read<K: Kind>(
     };
     // Objects nobody wrote since they were last known to hold their rendering are in sync;
     // only the others are judged by the server (see `seen`).
-    let known = Seen::decode(&request.private);
     let versions: HashMap<&ObjectKey, &str> = live
         .iter()
         .map(|o| (&o.key, o.resource_version()))
@@ -124,6 +132,7 @@ pub async fn read<K: Kind>(
     // In the order of `desired`: untouched objects in sync, the others as judged (in order).
     let mut judged = judged.into_iter().map(|(_, d)| d);
     let mut seen = Seen::default();
+    seen.set_held(known.held());
     let mut drift = Vec::with_capacity(desired.len());
     for (object, untouched) in desired.iter().zip(untouched) {
         let d = if untouched {
@@ -143,22 +152,25 @@ pub async fn read<K: Kind>(
 }
 
 /// The objects the recorded state renders, with `model` completed as a refreshed state is
-/// (`id`, computed values); `None` when it does not render (invalid as recorded, or rings not
-/// discoverable now).
+/// (`id`, computed values), its workload held as the last apply held it (`held`); `None` when
+/// it does not render (invalid as recorded, or rings not discoverable now).
 async fn render_state<K: Kind>(
     env: &Env,
     schema: &Schema,
     context: &Context,
     model: &mut K::Model,
     state: &Value,
-    namespace: &str,
-    name: &str,
+    (namespace, name): (&str, &str),
+    held: Option<i32>,
 ) -> Option<Vec<thanos_render::Object>> {
     // A state without the selection it applied (an import) reads it now.
     if !K::selection_recorded(model) {
         let _ = discover::selected::<K>(env, model, namespace, context, Need::BestEffort).await;
     }
-    let spec = K::validate(model, &mut Report::default())?;
+    let mut spec = K::validate(model, &mut Report::default())?;
+    if let Some(size) = held {
+        K::hold(&mut spec, size);
+    }
     // Drift is judged against the rings as applied (recorded in state), so a membership change
     // is not mistaken for an edit: the next plan discovers the current members and shows them
     // joining or leaving. Only a state without rings (an import) discovers now.

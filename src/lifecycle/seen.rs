@@ -13,7 +13,11 @@
 //! (a workload's status moves on during its rollout, so its first refresh after an apply is
 //! judged, and recorded).
 //!
-//! The bytes are JSON, `{"seen":{"<Kind>/<name>":["<resourceVersion>","<hash>"]}}`. Bytes
+//! The same bytes carry the size a held scale-down keeps (`super::hold`), from a plan to its
+//! apply and from an apply to the refreshes after it.
+//!
+//! The bytes are JSON, `{"seen":{"<Kind>/<name>":["<resourceVersion>","<hash>"]},"held":3}`
+//! (`held` only while a scale-down is held). Bytes
 //! that are empty (a state written before this existed, an import, a client that keeps no
 //! private state) or that do not parse mean nothing is known: every object is judged.
 
@@ -28,6 +32,10 @@ use super::objects;
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seen {
     seen: BTreeMap<String, (String, String)>,
+    /// The size a scale-down held the workload at (see `super::hold`): decided by a plan for
+    /// its apply, and recorded by the apply so a refresh renders what it applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    held: Option<i32>,
 }
 
 impl Seen {
@@ -41,10 +49,19 @@ impl Seen {
 
     /// The private state bytes; empty when nothing is recorded.
     pub fn encode(&self) -> Vec<u8> {
-        if self.seen.is_empty() {
+        if self.seen.is_empty() && self.held.is_none() {
             return Vec::new();
         }
         serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// The size a scale-down held the workload at, if it was held.
+    pub fn held(&self) -> Option<i32> {
+        self.held
+    }
+
+    pub fn set_held(&mut self, held: Option<i32>) {
+        self.held = held;
     }
 
     /// Records that `object`, as rendered now, is what the cluster holds at

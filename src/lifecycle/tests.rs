@@ -1520,3 +1520,134 @@ async fn preflight_is_skipped_without_a_word_offline_or_when_secrets_cannot_be_r
 }
 
 mod production;
+
+/// One plan and apply of `json` after `prior` (a state and its private bytes), passing the
+/// private bytes along as Terraform does: the plan's diagnostics, the apply's, and what the
+/// apply left (its state and private bytes).
+async fn plan_and_apply<K: Kind>(
+    r: &StackResource<K>,
+    json: serde_json::Value,
+    prior: Option<(Value, Vec<u8>)>,
+) -> (Diagnostics, Diagnostics, Option<(Value, Vec<u8>)>) {
+    let (prior_state, prior_private) = prior.unzip();
+    let config = testing::terraform_config::<K>(&json);
+    let proposed = proposed::<K>(prior_state.as_ref(), &config);
+    let framework = plan_change(&r.schema.block, prior_state.as_ref(), &config, &proposed);
+    let planned = r
+        .plan(
+            &Context::default(),
+            PlanRequest {
+                prior_state: prior_state.clone(),
+                config: config.clone(),
+                planned: framework.planned,
+                prior_private: prior_private.unwrap_or_default(),
+            },
+        )
+        .await;
+    assert!(
+        !planned.diagnostics.has_errors(),
+        "{:?}",
+        planned.diagnostics
+    );
+    let request = ApplyRequest {
+        prior_state: prior_state.clone(),
+        planned: planned.planned,
+        config,
+        planned_private: planned.private,
+    };
+    let applied = if prior_state.is_none() {
+        r.create(&Context::default(), request).await
+    } else {
+        r.update(&Context::default(), request).await
+    };
+    let after = applied.state.map(|s| (s, applied.private));
+    (planned.diagnostics, applied.diagnostics, after)
+}
+
+fn summaries(d: &Diagnostics) -> Vec<String> {
+    d.iter().map(|d| d.summary.clone()).collect()
+}
+
+/// Ingestors shrinking while a router of another resource lists them: the first apply keeps
+/// the leaving pods running but unpublished, so the router (applied after them) drops them;
+/// the next plan finds no ring listing them and shrinks the StatefulSet.
+#[tokio::test]
+async fn a_scale_down_waits_for_the_rings_of_other_resources() {
+    let c = cluster();
+    let ing = resource::<Receive>(Some(c.clone()));
+    let rt = resource::<Receive>(Some(c.clone()));
+    let ingestor =
+        |n: i64| json!({"name": "ingestor", "namespace": "mon", "replicas": n, "ingestor": {}});
+    let router = |state: &Value| {
+        let eps = decode::<Receive>(state)
+            .ingestor_endpoints
+            .known()
+            .unwrap()
+            .clone();
+        json!({"name": "router", "namespace": "mon", "router": {
+            "soft_tenant_hashring": {"name": "default", "endpoints": eps}}})
+    };
+    let live_replicas = || {
+        c.objects.lock().unwrap()[&ObjectKey::new("StatefulSet", "mon", "thanosreceive-ingestor")]
+            ["spec"]["replicas"]
+            .as_i64()
+    };
+    let published_below = || {
+        c.objects.lock().unwrap()
+            [&ObjectKey::new("Service", "mon", "thanosreceive-ingestor-operated")]["metadata"]
+            ["labels"][thanos_render::discovery::PUBLISHED_BELOW_LABEL]
+            .as_str()
+            .map(str::to_owned)
+    };
+    let (_, _, ingested) = plan_and_apply(&ing, ingestor(3), None).await;
+    let (_, _, routed) = plan_and_apply(&rt, router(&ingested.as_ref().unwrap().0), None).await;
+
+    // 3 -> 1 while the router lists all three: held at 3, publishing 1.
+    let (planned, applied, ingested) = plan_and_apply(&ing, ingestor(1), ingested).await;
+    let held = planned
+        .iter()
+        .find(|d| d.summary.starts_with("Scale-down held"))
+        .unwrap_or_else(|| panic!("{:?}", summaries(&planned)));
+    assert!(
+        held.detail.contains(
+            "ConfigMap mon/thanosreceive-router-hashrings lists thanosreceive-ingestor-1"
+        ) && held.detail.contains("keeps 3 of the 3 pods"),
+        "{}",
+        held.detail
+    );
+    assert!(!applied.has_errors(), "{applied:?}");
+    assert_eq!(live_replicas(), Some(3));
+    assert_eq!(published_below().as_deref(), Some("1"));
+    let ingested = ingested.unwrap();
+    assert_eq!(
+        decode::<Receive>(&ingested.0)
+            .ingestor_endpoints
+            .known()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // The router follows (in the same run, after its dependency).
+    let (_, applied, _) = plan_and_apply(&rt, router(&ingested.0), routed).await;
+    assert!(!applied.has_errors(), "{applied:?}");
+
+    // The next plan resumes the scale-down, and the one after is quiet.
+    let (planned, applied, ingested) = plan_and_apply(&ing, ingestor(1), Some(ingested)).await;
+    assert!(
+        summaries(&planned).contains(&"Held scale-down resumes".to_owned()),
+        "{:?}",
+        summaries(&planned)
+    );
+    assert!(!applied.has_errors(), "{applied:?}");
+    assert_eq!(live_replicas(), Some(1));
+    assert_eq!(published_below(), None);
+    let (planned, _, _) = plan_and_apply(&ing, ingestor(1), ingested).await;
+    assert!(
+        !summaries(&planned)
+            .iter()
+            .any(|s| s.contains("scale-down") || s.contains("Scale-down")),
+        "{:?}",
+        summaries(&planned)
+    );
+}

@@ -353,3 +353,15 @@ fn quickstart_applied_before_the_whole_ring() {
         snap(&receive::render(&ingestor, &ctx(), &BTreeMap::new()).unwrap())
     );
 }
+
+/// A scale-down of the quickstart ingestor (2 -> 1) held back because a ring of another
+/// resource still lists the leaving pod: the StatefulSet keeps 2 pods (and its PDB), and the
+/// Service carries the label that stops discovery publishing pod 1.
+#[test]
+fn quickstart_ingestor_scale_down_held() {
+    let mut spec = receive("quickstart_ingestor");
+    spec.replicas = 1;
+    spec.held_replicas = Some(2);
+    let held = receive::render(&spec, &ctx(), &BTreeMap::new()).unwrap();
+    insta::assert_yaml_snapshot!(snap(&held));
+}

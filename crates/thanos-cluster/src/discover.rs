@@ -75,3 +75,67 @@ impl Cluster {
         .await
     }
 }
+
+/// A router's `hashrings.json` as this provider wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashringFile {
+    /// The ConfigMap that holds it.
+    pub config_map: ObjectKey,
+    /// The file's text.
+    pub text: String,
+}
+
+impl Cluster {
+    /// The `hashrings.json` of every receive router this provider applied (ConfigMaps with
+    /// its `managed-by` and receive `component` labels and a `hashrings.json` key), in every
+    /// namespace the credentials may list ConfigMaps in: all of them, or `own_namespace` when
+    /// listing across namespaces is forbidden. Sorted by namespace and name. Rings written by
+    /// other tools are not found.
+    pub async fn hashring_files(
+        &self,
+        own_namespace: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<HashringFile>> {
+        use k8s_openapi::api::core::v1::ConfigMap;
+        use thanos_render::meta;
+
+        let lp = ListParams::default().labels(&format!(
+            "{}={},{}={}",
+            meta::MANAGED_BY,
+            meta::MANAGER,
+            meta::COMPONENT,
+            meta::Kind::Receive.component()
+        ));
+        let all: Api<ConfigMap> = Api::all(self.client.clone());
+        let everywhere = ObjectKey::new("ConfigMap", "", "*");
+        let list = match self.call(&everywhere, cancel, || all.list(&lp)).await {
+            Ok(list) => list,
+            Err(crate::Error::Forbidden { .. }) => {
+                let own: Api<ConfigMap> = Api::namespaced(self.client.clone(), own_namespace);
+                let key = ObjectKey::new("ConfigMap", own_namespace, "*");
+                self.call(&key, cancel, || own.list(&lp)).await?
+            }
+            Err(e) => return Err(e),
+        };
+        let mut files: Vec<HashringFile> = list
+            .items
+            .into_iter()
+            .filter_map(|cm| {
+                let text = cm.data?.remove(thanos_render::receive::HASHRINGS_FILE)?;
+                Some(HashringFile {
+                    config_map: ObjectKey::new(
+                        "ConfigMap",
+                        cm.metadata.namespace.as_deref().unwrap_or_default(),
+                        cm.metadata.name.as_deref().unwrap_or_default(),
+                    ),
+                    text,
+                })
+            })
+            .collect();
+        files.sort_by(|a, b| {
+            (&a.config_map.namespace, &a.config_map.name)
+                .cmp(&(&b.config_map.namespace, &b.config_map.name))
+        });
+        Ok(files)
+    }
+}

@@ -62,6 +62,7 @@ use tokio::sync::Semaphore;
 pub use apply::{Applied, ApplyOptions, FIELD_MANAGER};
 pub use config::{ClusterConfig, ExecAuth};
 pub use delete::PvcPolicy;
+pub use discover::HashringFile;
 pub use drift::Drift;
 pub use error::{Error, ObjectKey, Result};
 pub use inventory::{LiveObject, Owner};

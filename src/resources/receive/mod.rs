@@ -369,6 +369,49 @@ impl Kind for Receive {
         Some((step, what))
     }
 
+    /// Ingestors scaling down (fewer `replicas` than the state, or a scale-down held by the
+    /// last apply): routers of other resources may still write to the pods that leave.
+    fn leaving(
+        m: &ReceiveModel,
+        prior: Option<&ReceiveModel>,
+        held: Option<i32>,
+    ) -> Option<crate::lifecycle::hold::Leaving> {
+        let (name, ns, mode) = (
+            m.common.name.known()?,
+            m.common.namespace.known()?,
+            mode(m)?,
+        );
+        let replicas = *m.replicas.known()?;
+        let shrinks = prior
+            .and_then(|p| p.replicas.known())
+            .is_some_and(|before| *before > replicas);
+        if !mode.is_ingestor() || !(shrinks || held.is_some()) {
+            return None;
+        }
+        let keep = i32::try_from(replicas).ok()?;
+        let (owner, namespace) = (name.clone(), ns.clone());
+        Some(crate::lifecycle::hold::Leaving {
+            workload: thanos_cluster::ObjectKey::new(
+                "StatefulSet",
+                ns,
+                render::workload_name(name),
+            ),
+            keep,
+            own_rings: mode.is_router().then(|| {
+                thanos_cluster::ObjectKey::new(
+                    "ConfigMap",
+                    ns,
+                    render::hashrings_config_map_name(name),
+                )
+            }),
+            ordinal: Box::new(move |e: &str| render::own_ordinal(&owner, &namespace, e)),
+        })
+    }
+
+    fn hold(spec: &mut ReceiveSpec, size: i32) {
+        spec.held_replicas = Some(size);
+    }
+
     fn plan_still_holds(
         planned: &ReceiveModel,
         now: &ReceiveModel,
@@ -494,6 +537,8 @@ pub fn validate(m: &ReceiveModel, r: &mut Report) -> Option<ReceiveSpec> {
         ingestor: ingestor.into_option()?,
         // Unset only where nothing settled it: a state written before the attribute existed.
         termination_grace_period_seconds: grace.into_option()?,
+        // Decided by the plan from the cluster, not by the configuration (Kind::hold).
+        held_replicas: None,
     })
 }
 

@@ -38,6 +38,8 @@ pub use rings::{default_algorithm, discovery_warnings, hashrings, ring_findings}
 /// volume (the objstore Secret sits next to it, not below it).
 pub const HASHRINGS_DIR: &str = "/etc/thanos/hashrings";
 pub const HASHRINGS_PATH: &str = "/etc/thanos/hashrings/hashrings.json";
+/// The key of the router's ConfigMap that holds `hashrings.json`.
+pub const HASHRINGS_FILE: &str = "hashrings.json";
 pub const OBJSTORE_DIR: &str = "/etc/thanos/objstore";
 pub const DATA_DIR: &str = "/thanos";
 /// Every path a receive mounts into its Thanos container (whichever mode): an extra volume may
@@ -60,6 +62,11 @@ pub struct ReceiveSpec {
     /// rendering of the versions before this setting existed, kept for receives they applied
     /// (Kubernetes' default of 30 seconds, and pods that restart whenever a hashring changes).
     pub termination_grace_period_seconds: Option<i64>,
+    /// Ingestor pods kept running above `replicas` while hashrings of other resources still
+    /// list them (a scale-down held back; see `crate::discovery::PUBLISHED_BELOW_LABEL`): the
+    /// StatefulSet keeps this many pods, while the Service tells ring discovery to publish
+    /// only the first `replicas`. `None`: the StatefulSet has `replicas` pods.
+    pub held_replicas: Option<i32>,
 }
 
 /// What a new receive gets: 15 minutes (kube-thanos's value), time for an ingestor to cut and
@@ -79,7 +86,15 @@ impl ReceiveSpec {
             router: None,
             ingestor: None,
             termination_grace_period_seconds: Some(DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS),
+            held_replicas: None,
         }
+    }
+
+    /// How many pods the workload runs: `replicas`, or more while a scale-down is held.
+    pub fn workload_replicas(&self) -> i32 {
+        self.held_replicas
+            .filter(|held| *held > self.replicas && self.mode().is_ingestor())
+            .unwrap_or(self.replicas)
     }
 
     pub fn mode(&self) -> Mode {
@@ -451,7 +466,7 @@ pub fn render(
             Some(core::ConfigMap {
                 metadata: om(hashrings_config_map_name(name)),
                 data: Some(BTreeMap::from([(
-                    "hashrings.json".to_owned(),
+                    HASHRINGS_FILE.to_owned(),
                     hashring::to_json_text(&rings),
                 )])),
                 ..Default::default()
@@ -536,9 +551,21 @@ pub fn render(
     .build();
 
     let hash = workload::config_hash(&hashrings_cm.iter().collect::<Vec<_>>(), &secret_refs);
-    let replicas = spec.replicas;
+    let replicas = spec.workload_replicas();
+    let mut service_meta = om(service_name(name));
+    if replicas > spec.replicas {
+        // Copied by the EndpointSlice controller onto the Service's slices, where ring
+        // discovery reads it: the held pods are no longer published.
+        service_meta
+            .labels
+            .get_or_insert_with(Default::default)
+            .insert(
+                crate::discovery::PUBLISHED_BELOW_LABEL.to_owned(),
+                spec.replicas.to_string(),
+            );
+    }
     let service = workload::headless_service(
-        om(service_name(name)),
+        service_meta,
         pod_selector,
         &[
             ("grpc", GRPC_PORT),
