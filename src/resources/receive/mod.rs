@@ -42,7 +42,10 @@ pub const TYPE_NAME: &str = "thanos_receive";
 pub struct ReceiveModel {
     #[tf(flatten)]
     pub common: CommonModel,
-    /// Number of receive pods. Defaults to `1`.
+    /// Number of receive pods. Defaults to `1`. Ingestors that a hashring of another
+    /// resource still lists are not stopped by a scale-down: the plan keeps them running,
+    /// unpublished, until the rings drop them, and the next plan shrinks the StatefulSet
+    /// (see the hashrings guide).
     #[tf(default = thanos_render::common::DEFAULT_REPLICAS, validate = Validator::int_at_least(0))]
     pub replicas: Input<i64>,
     /// HTTP header carrying the tenant ID (`--receive.tenant-header`). Unset uses Thanos's
