@@ -688,10 +688,24 @@ resource "thanos_receive" "selected" {{
         // 3 -> 2. Run 1: the StatefulSet keeps pod 2, unpublished; the router that takes
         // ingestor_endpoints drops it after the ingestors are applied.
         work.write("main.tf", &config(2));
+        // The routers reload rings in place; here the API server cannot reach the simulated
+        // pods' metrics, so the apply restarts them instead, and says so.
         apply(&[
             "Scale-down held while hashrings list the leaving pods",
             "thanos_receive.listed: Modifications complete",
+            "Restarted acc-held-",
+            "/thanosreceive-listed to load the new hashrings.json",
         ]);
+        let listed = kube
+            .get(&ns.name, "deployment/thanosreceive-listed")
+            .unwrap();
+        assert!(
+            listed["spec"]["template"]["metadata"]["annotations"]
+                .get("thanos.paodin.io/restarted-at")
+                .is_some(),
+            "{}: {listed}",
+            cli.name
+        );
         assert_eq!(pods(), 3, "{}", cli.name);
         assert_eq!(
             ring("listed"),

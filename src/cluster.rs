@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use thanos_cluster::{
     ApplyOptions, CancellationToken, Cluster, Drift, Error, HashringFile, LiveObject, ObjectKey,
-    Owner, PvcPolicy, Selection, WaitOptions,
+    Owner, PvcPolicy, RingLoad, Selection, WaitOptions,
 };
 use thanos_render::Object;
 use thanos_render::common::LabelSelector;
@@ -149,6 +149,22 @@ pub trait ClusterApi: Send + Sync {
         namespace: &str,
         cancel: &CancellationToken,
     ) -> Result<Vec<HashringFile>>;
+
+    /// Waits until every Ready pod with `labels` runs a `hashrings.json` with `content`, read
+    /// from its metrics on `port`; [`RingLoad::Unobservable`] when they cannot be read (see
+    /// `thanos_cluster::reload`).
+    async fn wait_ring_loaded(
+        &self,
+        namespace: &str,
+        labels: &BTreeMap<String, String>,
+        port: i32,
+        content: &str,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<RingLoad>;
+
+    /// Restarts a Deployment's pods (`kubectl rollout restart`'s way).
+    async fn restart_deployment(&self, key: &ObjectKey, cancel: &CancellationToken) -> Result<()>;
 }
 
 /// Where a resource gets its cluster: connected when something first needs it, never to a
@@ -312,5 +328,21 @@ impl ClusterApi for Cluster {
         cancel: &CancellationToken,
     ) -> Result<Vec<HashringFile>> {
         Cluster::hashring_files(self, namespace, cancel).await
+    }
+
+    async fn wait_ring_loaded(
+        &self,
+        namespace: &str,
+        labels: &BTreeMap<String, String>,
+        port: i32,
+        content: &str,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<RingLoad> {
+        Cluster::wait_ring_loaded(self, namespace, labels, port, content, timeout, cancel).await
+    }
+
+    async fn restart_deployment(&self, key: &ObjectKey, cancel: &CancellationToken) -> Result<()> {
+        Cluster::restart_deployment(self, key, cancel).await
     }
 }

@@ -17,9 +17,12 @@
 //! in at least one of its copies (what deduplication returns): the ingestor that left took
 //! only copies.
 //!
-//! This is the order, and the in-place reload, that an apply must drive; the provider's apply
-//! does not drive it yet (a ring change rolls the routers, and across two resources Terraform
-//! applies the ingestors first): see "Resizing under load" in `docs/guides/hashrings.md`.
+//! This is the order, and the in-place reload, that the provider's apply drives: routers
+//! reload in place (`router.hashrings_reload = "in_place"`, the default of new routers) and
+//! the apply waits until each reports the new file, with the same check as here
+//! (`thanos_render::hashring::RunningConfig::runs`); across two resources, a scale-down keeps
+//! the leaving ingestor running until no ring lists it (`src/lifecycle/hold.rs`). See
+//! "Resizing under load" in `docs/guides/hashrings.md`.
 //!
 //! Pods run as in `tests/datapath.rs` (the translation rules are in `datapath/cluster.rs`).
 //! The ingestors set no `local_tsdb_retention`, so Thanos's tenant pruning (and its start-up
@@ -138,7 +141,7 @@ fn change_ring(work: &Path, block: &IpBlock, members: i64, routers: &[Launch], p
     let scratch = work.join(format!("ring-{members}"));
     let next = cluster(&scratch, block, members);
     let path = receive::HASHRINGS_PATH;
-    let mut hashes = Vec::new();
+    let mut contents = Vec::new();
     for (i, live) in routers.iter().enumerate() {
         let staged = next.launch(&router_pod(i)).path(path);
         let content = std::fs::read_to_string(&staged).unwrap();
@@ -146,23 +149,24 @@ fn change_ring(work: &Path, block: &IpBlock, members: i64, routers: &[Launch], p
         let tmp = target.with_extension("json.next");
         std::fs::write(&tmp, &content).unwrap();
         std::fs::rename(&tmp, &target).unwrap();
-        hashes.push(hashring::config_hash_metric(&content));
+        contents.push(content);
     }
+    // What the provider's apply waits for (`thanos_cluster::reload`): each router's metrics
+    // report the file it runs, read here directly instead of through the API server's proxy.
     let deadline = Instant::now() + LOADED;
-    for (live, want) in routers.iter().zip(hashes) {
+    for (live, content) in routers.iter().zip(contents) {
         loop {
-            let got = metric(&http_addr(live), "thanos_receive_config_hash");
-            let ok = metric(
-                &http_addr(live),
-                "thanos_receive_config_last_reload_successful",
-            );
-            if got == Some(want) && ok == Some(1.0) {
+            let running = remote_write::metrics(&http_addr(live))
+                .map(|text| hashring::running_config(&text))
+                .ok();
+            if running.is_some_and(|r| r.runs(&content)) {
                 break;
             }
             assert!(
                 Instant::now() < deadline,
-                "{} never loaded the ring of {members} (config hash {got:?}, want {want}; last reload successful {ok:?})\n{}",
+                "{} never loaded the ring of {members} (it reports {running:?}, want config hash {})\n{}",
                 live.name,
+                hashring::config_hash_metric(&content),
                 logs(procs)
             );
             std::thread::sleep(Duration::from_millis(200));

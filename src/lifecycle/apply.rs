@@ -18,7 +18,8 @@ use super::discover::{self, Need};
 use super::plan::{desired, write_computed};
 use super::seen::Seen;
 use super::{
-    Env, Kind, decode, decode_planned, diagnostics, failure, hold, identity, objects, owner, served,
+    Env, Kind, decode, decode_planned, diagnostics, failure, hold, identity, objects, owner,
+    reload, served,
 };
 use crate::cluster::ClusterApi;
 
@@ -263,6 +264,19 @@ pub async fn apply<K: Kind>(
             .await
         {
             return partial(failure(format!("{summary}: the rollout did not finish"), e));
+        }
+        match reload::after_apply(
+            cluster.as_ref(),
+            &K::in_place_reloads(&spec),
+            &objects,
+            &prior_entries,
+            timeout,
+            context,
+        )
+        .await
+        {
+            Ok(restarted) => warnings.extend(restarted),
+            Err(d) => return partial(d),
         }
         let expected = K::published_endpoints(&model);
         if !expected.is_empty()

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use serde_json::Value as Json;
 use thanos_cluster::{
     ApplyOptions, CancellationToken, Drift, Error, HashringFile, LiveObject, ObjectKey, Owner,
-    PvcPolicy, Selection, WaitOptions,
+    PvcPolicy, RingLoad, Selection, WaitOptions,
 };
 use thanos_render::Object;
 use thanos_render::common::LabelSelector;
@@ -31,6 +31,8 @@ pub struct FakeCluster {
     pub applied_with: Mutex<Vec<(ObjectKey, ApplyOptions)>>,
     /// Every object applied, in order, as it was written.
     pub applied: Mutex<Vec<(ObjectKey, Json)>>,
+    /// What waiting for routers to load a ring finds (default: loaded).
+    pub ring_load: Mutex<Option<RingLoad>>,
     /// The rollout wait fails with this message.
     pub rollout_fails: Mutex<Option<String>>,
     /// Kinds of other tools the cluster does not serve (their CRD is not installed).
@@ -416,6 +418,30 @@ impl ClusterApi for FakeCluster {
             .unwrap()
             .get(&(namespace.to_owned(), name.to_owned()))
             .cloned())
+    }
+
+    /// What [`FakeCluster::ring_load`] says, at once.
+    async fn wait_ring_loaded(
+        &self,
+        namespace: &str,
+        _labels: &BTreeMap<String, String>,
+        _port: i32,
+        _content: &str,
+        _timeout: Duration,
+        _cancel: &CancellationToken,
+    ) -> Result<RingLoad> {
+        self.log(format!("ring_loaded {namespace}"));
+        Ok(self
+            .ring_load
+            .lock()
+            .unwrap()
+            .clone()
+            .unwrap_or(RingLoad::Loaded))
+    }
+
+    async fn restart_deployment(&self, key: &ObjectKey, _cancel: &CancellationToken) -> Result<()> {
+        self.log(format!("restart {key}"));
+        Ok(())
     }
 
     /// Every ConfigMap with our `managed-by` label and a `hashrings.json`, in any namespace.

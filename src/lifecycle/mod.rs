@@ -33,6 +33,7 @@ pub mod plan;
 pub mod preflight;
 pub mod read;
 pub mod record;
+pub mod reload;
 pub mod seen;
 pub mod served;
 pub mod settings;
@@ -182,6 +183,12 @@ pub trait Kind: Send + Sync + 'static {
         _held: Option<i32>,
     ) -> Option<hold::Leaving> {
         None
+    }
+
+    /// Workloads of `spec` whose pods load a changed file in place instead of rolling (a
+    /// router's ring): the apply waits until they run it (see [`reload`]).
+    fn in_place_reloads(_spec: &Self::Spec) -> Vec<reload::InPlace> {
+        Vec::new()
     }
 
     /// `spec` with its workload kept at `size` pods while it publishes only the configured

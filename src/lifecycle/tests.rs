@@ -1651,3 +1651,64 @@ async fn a_scale_down_waits_for_the_rings_of_other_resources() {
         summaries(&planned)
     );
 }
+
+/// A router that reloads its ring in place: a ring change leaves its pod template alone and
+/// the apply waits until the pods run the new file; when that cannot be read, it restarts
+/// them (and says so). A create, and a change that leaves the ring alone, wait for nothing.
+#[tokio::test]
+async fn a_ring_change_is_waited_for_or_restarts_the_routers() {
+    let c = cluster();
+    let r = resource::<Receive>(Some(c.clone()));
+    let config = |members: &[&str], replicas: i64| {
+        json!({"name": "router", "namespace": "mon", "replicas": replicas, "router": {
+            "soft_tenant_hashring": {"name": "default", "endpoints": members}}})
+    };
+    let template = || {
+        c.objects.lock().unwrap()[&ObjectKey::new("Deployment", "mon", "thanosreceive-router")]
+            ["spec"]["template"]
+            .clone()
+    };
+    let waits = |c: &FakeCluster| -> Vec<String> {
+        c.calls()
+            .into_iter()
+            .filter(|l| l.starts_with("ring_loaded") || l.starts_with("restart"))
+            .collect()
+    };
+    let (_, _, state) = plan_and_apply(&r, config(&["a:1"], 2), None).await;
+    assert_eq!(waits(&c), Vec::<String>::new(), "a create");
+    let before = template();
+
+    c.calls.lock().unwrap().clear();
+    let (_, applied, state) = plan_and_apply(&r, config(&["a:1", "b:1"], 2), state).await;
+    assert!(!applied.has_errors(), "{applied:?}");
+    assert_eq!(waits(&c), ["ring_loaded mon"]);
+    assert_eq!(template(), before, "the pods do not roll");
+
+    c.calls.lock().unwrap().clear();
+    let (_, _, state) = plan_and_apply(&r, config(&["a:1", "b:1"], 3), state).await;
+    assert_eq!(waits(&c), Vec::<String>::new(), "the ring did not change");
+
+    // The proxy cannot read the pods: they restart, and the apply says why.
+    *c.ring_load.lock().unwrap() = Some(thanos_cluster::RingLoad::Unobservable(
+        "pods/proxy is forbidden".into(),
+    ));
+    c.calls.lock().unwrap().clear();
+    let (_, applied, _) = plan_and_apply(&r, config(&["a:1"], 3), state).await;
+    assert!(!applied.has_errors(), "{applied:?}");
+    assert_eq!(
+        waits(&c),
+        [
+            "ring_loaded mon",
+            "restart Deployment mon/thanosreceive-router"
+        ]
+    );
+    let restarted = applied
+        .iter()
+        .find(|d| d.summary.starts_with("Restarted mon/thanosreceive-router"))
+        .unwrap_or_else(|| panic!("{:?}", summaries(&applied)));
+    assert!(
+        restarted.detail.contains("pods/proxy is forbidden"),
+        "{}",
+        restarted.detail
+    );
+}

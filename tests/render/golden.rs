@@ -328,8 +328,8 @@ fn whole_ring_hashrings_json() {
     );
 }
 
-/// What a receive applied by a provider version before `algorithm` and
-/// `termination_grace_period_seconds` existed renders after an upgrade (its state settles to
+/// What a receive applied by a provider version before `algorithm`,
+/// `termination_grace_period_seconds` and `hashrings_reload` existed renders after an upgrade (its state settles to
 /// hashmod and no grace period): exactly what that version rendered, so the upgrade changes no
 /// object. These snapshots are byte for byte the earlier `quickstart_router` and
 /// `quickstart_ingestor` ones.
@@ -340,6 +340,7 @@ fn quickstart_applied_before_the_whole_ring() {
     let r = router.router.as_mut().unwrap();
     r.soft_tenant_hashring.as_mut().unwrap().algorithm =
         thanos_render::placement::Algorithm::Hashmod;
+    r.reload = receive::Reload::Restart;
     let ingestor = receive("quickstart_ingestor");
     let discovered = discovered("test", &ingestor);
     let mut ingestor = ingestor;

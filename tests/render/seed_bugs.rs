@@ -495,20 +495,32 @@ fn seed_bug_11_config_change_rolls_pods() {
         hash(&a, "Deployment", "thanosquery-sample"),
         hash(&c, "Deployment", "thanosquery-sample")
     );
-    // Router ring membership change rolls the routers.
+    // A ring membership change rolls routers that restart to load it, and leaves alone
+    // the ones that reload it in place (the apply waits until they report it instead).
     let ing = receive("quickstart_ingestor");
-    let router = receive("quickstart_router");
-    let r1 = receive::render(&router, &ctx(), &discovered("test", &ing)).unwrap();
-    let r2 = receive::render(
-        &router,
-        &ctx(),
-        &BTreeMap::from([("test".to_owned(), vec!["x.y:10901".to_owned()])]),
-    )
-    .unwrap();
-    assert_ne!(
-        hash(&r1, "Deployment", "thanosreceive-router"),
-        hash(&r2, "Deployment", "thanosreceive-router")
+    let mut router = receive("quickstart_router");
+    let rings = |router: &ReceiveSpec| {
+        let r1 = receive::render(router, &ctx(), &discovered("test", &ing)).unwrap();
+        let r2 = receive::render(
+            router,
+            &ctx(),
+            &BTreeMap::from([("test".to_owned(), vec!["x.y:10901".to_owned()])]),
+        )
+        .unwrap();
+        (
+            hash(&r1, "Deployment", "thanosreceive-router"),
+            hash(&r2, "Deployment", "thanosreceive-router"),
+        )
+    };
+    let (before, after) = rings(&router);
+    assert_eq!(
+        router.router.as_ref().unwrap().reload,
+        receive::Reload::InPlace
     );
+    assert_eq!(before, after);
+    router.router.as_mut().unwrap().reload = receive::Reload::Restart;
+    let (before, after) = rings(&router);
+    assert_ne!(before, after);
     let boot = config_map_data(&a, "thanosquery-sample-envoy", "envoy.yaml");
     let v: serde_json::Value = serde_json::from_str(&boot).unwrap();
     for src in ["lds_config", "cds_config"] {

@@ -27,6 +27,7 @@ async fn quickstart_applies_and_second_apply_is_a_no_op() {
         ReceiveSpec {
             router: Some(Router {
                 hashrings_refresh_interval: None,
+                reload: Default::default(),
                 replication_factor: 1,
                 remote_write_ingress: None,
                 hard_tenant_hashrings: Vec::new(),

@@ -267,9 +267,77 @@ pub fn config_hash_metric(content: &str) -> f64 {
     u64::from_le_bytes(bytes) as f64
 }
 
+/// What a router's `/metrics` says of the `hashrings.json` it runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunningConfig {
+    /// `thanos_receive_config_hash`: see [`config_hash_metric`].
+    pub hash: Option<f64>,
+    /// `thanos_receive_config_last_reload_successful`: whether the last file it read was
+    /// accepted (a refused file leaves the router on the ring it had).
+    pub last_reload_ok: Option<bool>,
+}
+
+impl RunningConfig {
+    /// Whether the router runs a file with `content`.
+    pub fn runs(&self, content: &str) -> bool {
+        self.hash == Some(config_hash_metric(content)) && self.last_reload_ok == Some(true)
+    }
+}
+
+/// [`RunningConfig`] from the Prometheus text exposition of a router (`/metrics`); the two
+/// gauges are unlabelled (`pkg/receive/config.go` `NewConfigWatcher`).
+pub fn running_config(metrics: &str) -> RunningConfig {
+    let mut out = RunningConfig {
+        hash: None,
+        last_reload_ok: None,
+    };
+    for line in metrics.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(name), Some(value)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let Ok(value) = value.parse::<f64>() else {
+            continue;
+        };
+        match name {
+            "thanos_receive_config_hash" => out.hash = Some(value),
+            "thanos_receive_config_last_reload_successful" => {
+                out.last_reload_ok = Some(value == 1.0)
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_running_config_is_read_from_a_routers_metrics() {
+        let content = "[]\n";
+        let exposition = format!(
+            "# HELP thanos_receive_config_hash Hash of the currently loaded hashring configuration file.\n\
+             # TYPE thanos_receive_config_hash gauge\n\
+             thanos_receive_config_hash {:e}\n\
+             thanos_receive_config_last_reload_success_timestamp_seconds 1.7e+09\n\
+             thanos_receive_config_last_reload_successful 1\n",
+            config_hash_metric(content)
+        );
+        let running = running_config(&exposition);
+        assert!(running.runs(content), "{running:?}");
+        assert!(!running.runs("[{}]\n"));
+        let refused = exposition.replace("successful 1", "successful 0");
+        assert!(!running_config(&refused).runs(content));
+        assert_eq!(
+            running_config("go_goroutines 12\n"),
+            RunningConfig {
+                hash: None,
+                last_reload_ok: None
+            }
+        );
+    }
 
     #[test]
     fn a_plain_ring_is_written_as_before() {

@@ -18,7 +18,8 @@ use thanos_render::common::Common;
 use thanos_render::hashring::TenantMatcher;
 use thanos_render::placement::Algorithm;
 use thanos_render::receive::{
-    self as render, DEFAULT_PVC_RETENTION, Discovered, Ingestor, Mode, ReceiveSpec, RingSelector,
+    self as render, DEFAULT_PVC_RETENTION, Discovered, Ingestor, Mode, ReceiveSpec, Reload,
+    RingSelector,
 };
 use thanos_render::validate::{self, Invalid, Path, Report};
 use thanos_render::{RenderContext, Rendered};
@@ -107,6 +108,17 @@ pub struct RouterModel {
     /// Thanos also reloads the file when it sees it change; this is its fallback (default
     /// `5m`).
     pub hashrings_refresh_interval: Input<String>,
+    /// How the router pods load a changed `hashrings.json`: `"in_place"` (they keep running
+    /// and re-read the file, every `hashrings_refresh_interval`, 15s unless set; the apply
+    /// waits until each pod reports the new file's `thanos_receive_config_hash`, read through
+    /// the API server's pod proxy, and restarts the pods instead when it cannot read it, for
+    /// example without `get` on `pods/proxy`) or `"restart"` (the pods roll on every ring
+    /// change: remote-write to a stopping pod fails until the client retries). New routers
+    /// default to `"in_place"`; a router applied by a provider version without this attribute
+    /// keeps `"restart"` (its plans say so). A receive with `ingestor` as well always restarts
+    /// (its own ring changes are ordered by rolling its pods).
+    #[tf(optional_computed, use_state_for_unknown, validate = Validator::one_of(Reload::VALUES))]
+    pub hashrings_reload: Input<String>,
     /// Copies written of each series (`--receive.replication-factor`). Defaults to `1`. Every
     /// static ring needs at least this many endpoints.
     #[tf(default = 1i64, validate = Validator::int_at_least(1))]
@@ -409,6 +421,25 @@ impl Kind for Receive {
             }),
             ordinal: Box::new(move |e: &str| render::own_ordinal(&owner, &namespace, e)),
         })
+    }
+
+    /// A router without ingestor set to reload in place: its ring's changes are waited for.
+    fn in_place_reloads(spec: &ReceiveSpec) -> Vec<crate::lifecycle::reload::InPlace> {
+        if !render::reloads_in_place(spec) {
+            return Vec::new();
+        }
+        let (name, ns) = (spec.common.name.as_str(), spec.common.namespace.as_str());
+        vec![crate::lifecycle::reload::InPlace {
+            workload: thanos_cluster::ObjectKey::new("Deployment", ns, render::workload_name(name)),
+            pod_labels: thanos_render::meta::selector_labels(
+                thanos_render::meta::Kind::Receive,
+                name,
+                None,
+            ),
+            metrics_port: thanos_render::meta::HTTP_PORT,
+            config_map: format!("ConfigMap/{}", render::hashrings_config_map_name(name)),
+            file: render::HASHRINGS_FILE,
+        }]
     }
 
     fn hold(spec: &mut ReceiveSpec, size: i32) {

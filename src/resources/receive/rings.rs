@@ -8,7 +8,7 @@ use tfplugin::framework::{Diagnostic, Input};
 use thanos_render::hashring::{ShardOverride, ShuffleSharding, TenantMatcher};
 use thanos_render::placement::{self, Algorithm};
 use thanos_render::receive::{
-    self as render, Discovered, Hashring, Members, Mode, RingSelector, Router,
+    self as render, Discovered, Hashring, Members, Mode, Reload, RingSelector, Router,
 };
 use thanos_render::validate::{self, Invalid, Path, Report};
 
@@ -143,6 +143,21 @@ pub fn validate_router(
         &p.attr("hashrings_refresh_interval"),
         &router.hashrings_refresh_interval,
     );
+    let reload = checks::one_of(
+        r,
+        &p.attr("hashrings_reload"),
+        &router.hashrings_reload,
+        Reload::VALUES,
+    );
+    if router.hashrings_reload.known().map(String::as_str) == Some(Reload::InPlace.as_str())
+        && context.mode == Some(Mode::RouterIngestor)
+    {
+        r.push(
+            &p.attr("hashrings_reload"),
+            "Invalid hashrings_reload",
+            "a receive with both router and ingestor restarts its pods to load a ring change (its own ring's changes are ordered that way): leave hashrings_reload unset or set \"restart\"",
+        );
+    }
     let rf = checks::int(
         r,
         &p.attr("replication_factor"),
@@ -198,6 +213,11 @@ pub fn validate_router(
     let router = Checked::all(|| {
         Some(Router {
             hashrings_refresh_interval: refresh.into_option()?,
+            // Unset only where nothing settled it: a state from before the attribute.
+            reload: reload
+                .into_option()?
+                .and_then(|s| Reload::parse(&s))
+                .unwrap_or_default(),
             replication_factor: rf.into_value()?,
             remote_write_ingress: ingress.into_option()?,
             hard_tenant_hashrings: hard.into_value()?,

@@ -1,12 +1,13 @@
 //! What a plan decides when the configuration leaves it out and the answer depends on what
-//! was applied before: a hashring's `algorithm` and the pods' `termination_grace_period_seconds`.
+//! was applied before: a hashring's `algorithm`, the pods' `termination_grace_period_seconds`
+//! and how routers load a ring change (`router.hashrings_reload`).
 //! New rings and receives get today's defaults; what an earlier provider version applied
 //! keeps its behaviour (a provider upgrade never moves series or changes how pods stop), and
 //! the plan says so; what this version applied keeps what it was applied with.
 
 use tfplugin::framework::Input;
 use thanos_render::placement::Algorithm;
-use thanos_render::receive::DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS;
+use thanos_render::receive::{DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS, Mode, Reload};
 use thanos_render::validate::{Invalid, Path};
 
 use super::{HashringModel, ReceiveModel};
@@ -20,7 +21,48 @@ pub fn settle(
     let mut warnings = Vec::new();
     grace_period(planned, config, prior, &mut warnings);
     algorithms(planned, config, prior, &mut warnings);
+    reload(planned, config, prior, &mut warnings);
     warnings
+}
+
+/// `router.hashrings_reload` the configuration leaves out: what it was applied with, `restart`
+/// for a router applied before the attribute existed (its pods roll on a ring change, as
+/// they did), `in_place` for a new router without ingestor; a router + ingestor restarts.
+fn reload(
+    planned: &mut ReceiveModel,
+    config: &ReceiveModel,
+    prior: Option<&ReceiveModel>,
+    warnings: &mut Vec<Invalid>,
+) {
+    let mode = super::mode(planned);
+    let (Input::Known(router), Input::Known(written)) = (&mut planned.router, &config.router)
+    else {
+        return;
+    };
+    if !written.hashrings_reload.is_null() {
+        return;
+    }
+    let applied = prior
+        .and_then(|p| p.router.known())
+        .map(|r| r.hashrings_reload.known().cloned());
+    router.hashrings_reload = Input::Known(match (mode, applied) {
+        (Some(Mode::RouterIngestor), _) => Reload::Restart.as_str().to_owned(),
+        (_, None) => Reload::InPlace.as_str().to_owned(),
+        (_, Some(Some(applied))) => applied,
+        (_, Some(None)) => {
+            warnings.push(Invalid {
+                path: Path::root().attr("router").attr("hashrings_reload").0,
+                summary: "This router keeps restarting on ring changes".into(),
+                detail: "This router was applied by a provider version that rolled its pods \
+                         whenever a hashring changed, so hashrings_reload is set to \
+                         \"restart\" and nothing rolls now. Set hashrings_reload = \
+                         \"in_place\" to have the pods re-read the file instead (they roll \
+                         once, for the switch); new routers default to it."
+                    .into(),
+            });
+            Reload::Restart.as_str().to_owned()
+        }
+    });
 }
 
 fn grace_period(
@@ -158,6 +200,14 @@ mod tests {
         let ketama = Input::Known("ketama".to_owned());
         assert_eq!(algorithms_of(&m), (ketama.clone(), ketama));
         assert_eq!(m.termination_grace_period_seconds, Input::Known(900));
+        let reload = m.router.known().unwrap().hashrings_reload.clone();
+        assert_eq!(reload, Input::Known("in_place".into()));
+        // A router + ingestor restarts.
+        let mut both = ring_config();
+        both["ingestor"] = json!({});
+        let m = model::<Receive>(&both, Absent::Null);
+        let reload = m.router.known().unwrap().hashrings_reload.clone();
+        assert_eq!(reload, Input::Known("restart".into()));
     }
 
     #[test]
@@ -172,8 +222,11 @@ mod tests {
         let hashmod = Input::Known("hashmod".to_owned());
         assert_eq!(algorithms_of(&planned), (hashmod.clone(), hashmod));
         assert_eq!(planned.termination_grace_period_seconds, Input::Null);
-        assert_eq!(warnings.len(), 3, "{warnings:#?}");
+        assert_eq!(warnings.len(), 4, "{warnings:#?}");
         assert!(warnings[1].summary.contains("\"a\" keeps hashmod"));
+        assert!(warnings[3].summary.contains("keeps restarting"));
+        let reload = |m: &ReceiveModel| m.router.known().unwrap().hashrings_reload.clone();
+        assert_eq!(reload(&planned), Input::Known("restart".into()));
 
         // What this version applied is kept, whatever today's default.
         let mut applied = planned.clone();

@@ -107,10 +107,52 @@ impl ReceiveSpec {
     }
 }
 
+/// How a router's pods load a changed `hashrings.json`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Reload {
+    /// The pods roll: the file's content is part of the pod template's config hash. What
+    /// every router applied before the choice existed renders.
+    #[default]
+    Restart,
+    /// The pods keep running and read the new file (Thanos watches it, and re-reads it every
+    /// `hashrings_refresh_interval`, [`IN_PLACE_REFRESH_INTERVAL`] unless set): the config
+    /// hash leaves the file out. Only a router without ingestor (a Deployment): a router +
+    /// ingestor's own ring changes are ordered by rolling its pods.
+    InPlace,
+}
+
+impl Reload {
+    pub const VALUES: &'static [&'static str] = &["in_place", "restart"];
+
+    pub fn parse(s: &str) -> Option<Reload> {
+        match s {
+            "in_place" => Some(Reload::InPlace),
+            "restart" => Some(Reload::Restart),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reload::InPlace => "in_place",
+            Reload::Restart => "restart",
+        }
+    }
+}
+
+/// How often a router that reloads in place re-reads `hashrings.json` unless
+/// `hashrings_refresh_interval` says otherwise. Thanos also watches the file, but the kubelet
+/// replaces a ConfigMap volume's files by renaming a directory over the old one, which can end
+/// the watch (`pkg/receive/config.go` `ConfigWatcher`); re-reading a small file this often
+/// costs nothing and bounds how long a router keeps an old ring.
+pub const IN_PLACE_REFRESH_INTERVAL: &str = "15s";
+
 /// `router` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Router {
     pub hashrings_refresh_interval: Option<String>,
+    /// How the pods load a changed ring (router without ingestor only).
+    pub reload: Reload,
     pub replication_factor: i64,
     pub remote_write_ingress: Option<Ingress>,
     pub hard_tenant_hashrings: Vec<Hashring>,
@@ -423,6 +465,16 @@ pub const DENY_RING: &[Denied] = &[
     },
 ];
 
+/// Whether `spec`'s pods load a changed ring without rolling: a router without ingestor set
+/// to [`Reload::InPlace`].
+pub fn reloads_in_place(spec: &ReceiveSpec) -> bool {
+    spec.mode() == Mode::RouterOnly
+        && spec
+            .router
+            .as_ref()
+            .is_some_and(|r| r.reload == Reload::InPlace)
+}
+
 /// Renders every object. `discovered`: endpoints of selector rings, by ring name.
 pub fn render(
     spec: &ReceiveSpec,
@@ -516,7 +568,11 @@ pub fn render(
     }
     if let Some(router) = router {
         a.push(format!("--receive.hashrings-file={HASHRINGS_PATH}"));
-        if let Some(i) = &router.hashrings_refresh_interval {
+        let refresh = router
+            .hashrings_refresh_interval
+            .as_deref()
+            .or((reloads_in_place(spec)).then_some(IN_PLACE_REFRESH_INTERVAL));
+        if let Some(i) = refresh {
             a.push(format!("--receive.hashrings-file-refresh-interval={i}"));
         }
         a.push(format!(
@@ -550,7 +606,12 @@ pub fn render(
     }
     .build();
 
-    let hash = workload::config_hash(&hashrings_cm.iter().collect::<Vec<_>>(), &secret_refs);
+    // Routers that reload in place do not roll when only their ring changes.
+    let rolled_by: Vec<&core::ConfigMap> = hashrings_cm
+        .iter()
+        .filter(|_| !reloads_in_place(spec))
+        .collect();
+    let hash = workload::config_hash(&rolled_by, &secret_refs);
     let replicas = spec.workload_replicas();
     let mut service_meta = om(service_name(name));
     if replicas > spec.replicas {
