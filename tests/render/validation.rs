@@ -912,3 +912,24 @@ fn resource_names_are_the_ones_a_container_can_request() {
         "{v:#?}"
     );
 }
+
+/// `router.hashrings_reload`: one of its values, and `in_place` only where pods can reload
+/// (a router without ingestor), each reported at the attribute.
+#[test]
+fn receive_hashrings_reload() {
+    let router = |reload: &str, ingestor: bool| {
+        let mut v = serde_json::json!({"name": "r", "router": {
+            "hashrings_reload": reload,
+            "soft_tenant_hashring": {"name": "s", "endpoints": ["a:1"]}}});
+        if ingestor {
+            v["ingestor"] = serde_json::json!({});
+        }
+        paths(&r_as_written(v))
+    };
+    let at = vec!["router.hashrings_reload".to_owned()];
+    assert_eq!(router("in_place", false), Vec::<String>::new());
+    assert_eq!(router("restart", false), Vec::<String>::new());
+    assert_eq!(router("restart", true), Vec::<String>::new());
+    assert_eq!(router("in_place", true), at);
+    assert_eq!(router("rolling", false), at);
+}
