@@ -120,6 +120,32 @@ pub struct Kube {
 }
 
 impl Kube {
+    /// The rings of `hashrings.json` in the ConfigMap of receive `receive` in `namespace`.
+    pub fn hashrings(&self, namespace: &str, receive: &str) -> serde_json::Value {
+        let cm = self
+            .get(
+                namespace,
+                &format!("configmap/thanosreceive-{receive}-hashrings"),
+            )
+            .unwrap_or_else(|| panic!("no hashrings ConfigMap of {namespace}/{receive}"));
+        serde_json::from_str(
+            cm["data"]["hashrings.json"]
+                .as_str()
+                .expect("hashrings.json"),
+        )
+        .expect("hashrings.json is JSON")
+    }
+
+    /// The endpoints of the first ring of [`Kube::hashrings`].
+    pub fn ring_endpoints(&self, namespace: &str, receive: &str) -> Vec<String> {
+        self.hashrings(namespace, receive)[0]["endpoints"]
+            .as_array()
+            .expect("endpoints")
+            .iter()
+            .map(|e| e.as_str().expect("an endpoint").to_owned())
+            .collect()
+    }
+
     pub fn new(kubeconfig: PathBuf) -> Self {
         Self {
             kubeconfig,

@@ -529,14 +529,7 @@ resource "thanos_receive" "router" {{
                 ns = ns.name
             )
         };
-        let ring_members = |kube: &Kube| -> usize {
-            let cm = kube
-                .get(&ns.name, "configmap/thanosreceive-router-hashrings")
-                .expect("hashrings");
-            let rings: serde_json::Value =
-                serde_json::from_str(cm["data"]["hashrings.json"].as_str().unwrap()).unwrap();
-            rings[0]["endpoints"].as_array().unwrap().len()
-        };
+        let ring_members = |kube: &Kube| kube.ring_endpoints(&ns.name, "router").len();
         // Created together: the ring is "known after apply" in the plan, discovered at apply
         // time once the ingestors are Ready.
         work.write("main.tf", &config(2));
@@ -629,20 +622,11 @@ resource "thanos_receive" "selected" {{
                 ns = ns.name
             )
         };
+        // Pod names (the endpoints up to the first dot).
         let ring = |router: &str| -> Vec<String> {
-            let cm = kube
-                .get(
-                    &ns.name,
-                    &format!("configmap/thanosreceive-{router}-hashrings"),
-                )
-                .expect("hashrings");
-            let rings: serde_json::Value =
-                serde_json::from_str(cm["data"]["hashrings.json"].as_str().unwrap()).unwrap();
-            rings[0]["endpoints"]
-                .as_array()
-                .unwrap()
+            kube.ring_endpoints(&ns.name, router)
                 .iter()
-                .map(|e| e.as_str().unwrap().split('.').next().unwrap().to_owned())
+                .map(|e| e.split('.').next().unwrap().to_owned())
                 .collect()
         };
         let pods = || -> i64 {
@@ -786,18 +770,9 @@ resource "thanos_receive" "both" {{
             )
         };
         let ring = |kube: &Kube| -> Vec<String> {
-            let cm = kube
-                .get(&ns.name, "configmap/thanosreceive-both-hashrings")
-                .expect("hashrings");
-            let rings: serde_json::Value =
-                serde_json::from_str(cm["data"]["hashrings.json"].as_str().unwrap()).unwrap();
+            let rings = kube.hashrings(&ns.name, "both");
             assert_eq!(rings[0]["algorithm"], "ketama", "{rings}");
-            rings[0]["endpoints"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e.as_str().unwrap().to_owned())
-                .collect()
+            kube.ring_endpoints(&ns.name, "both")
         };
         let own = |i: u32| {
             format!(

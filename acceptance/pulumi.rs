@@ -42,17 +42,7 @@ fn expect_no_changes(findings: &mut Findings, project: &Project, after: &str) {
 
 /// The hashring members the router's ConfigMap holds.
 fn ring_members(kube: &Kube, ns: &str) -> Vec<String> {
-    let cm = kube
-        .get(ns, "configmap/thanosreceive-router-hashrings")
-        .expect("the router's hashrings ConfigMap");
-    let rings: serde_json::Value =
-        serde_json::from_str(cm["data"]["hashrings.json"].as_str().unwrap()).unwrap();
-    rings[0]["endpoints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e.as_str().unwrap().to_owned())
-        .collect()
+    kube.ring_endpoints(ns, "router")
 }
 
 fn endpoint(ns: &str, i: usize) -> String {
