@@ -13,7 +13,8 @@
 #   scripts/cluster.sh ports [NAME]       print the cluster's ports (all on 127.0.0.1)
 #
 # NAME is a, b, c, d or e (fixed port bases 16000, 26000, 17000, 27000, 18000, so several
-# clusters run side by side), or anything [a-z0-9-] with CLUSTER_PORT_BASE set. Ports of
+# clusters run side by side), or anything [a-z0-9-] with CLUSTER_PORT_BASE set (its `up` records
+# it, so later commands on that name need it no more). Ports of
 # cluster a: kube-apiserver 16443, etcd 16379 (peer 16380), kube-controller-manager 16257,
 # kube-scheduler 16259, kwok 16247; other clusters keep the last three digits. All listen
 # on 127.0.0.1 only.
@@ -53,6 +54,10 @@ case $NAME in
   *) BASE=${CLUSTER_PORT_BASE:-} ;;
 esac
 BASE=${CLUSTER_PORT_BASE:-$BASE}
+# `up` records the base, so `status`, `down` and `env` of a cluster named otherwise find it.
+if [[ -z $BASE && -f $ROOT/.cache/cluster/$NAME/port-base ]]; then
+  BASE=$(<"$ROOT/.cache/cluster/$NAME/port-base")
+fi
 [[ $BASE =~ ^[0-9]+000$ ]] && ((BASE >= 2000 && BASE <= 31000)) ||
   die "cluster '$NAME' needs CLUSTER_PORT_BASE, a multiple of 1000 between 2000 and 31000 (a=16000, b=26000, c=17000, d=27000, e=18000 are taken by default)"
 
@@ -334,6 +339,7 @@ cmd_up() {
   fi
 
   mkdir -p "$STATE" "$LOGS" "$RUN"
+  echo "$BASE" >"$STATE/port-base"
   rm -rf "$ETCD_DATA" "${LOGS:?}"/* "${RUN:?}"/*
   mkdir -p "$RUN/kwok-home" "$RUN/kube-apiserver" "$RUN/kube-controller-manager" "$RUN/kube-scheduler"
   gen_pki
