@@ -31,9 +31,12 @@ fuzz_target!(|data: &[u8]| {
     };
     // The input as a file, and next to it a file listing every pod the StatefulSet has.
     let every = ingestor_endpoints("ing", "ns", i64::from(live), Mode::IngestorOnly);
-    let listed = thanos_render::hashring::to_json_text(&[thanos_render::hashring::HashringEntry::new(
-        "all", &[], &every,
-    )]);
+    let listed =
+        thanos_render::hashring::to_json_text(&[thanos_render::hashring::HashringEntry::new(
+            "all",
+            &[],
+            &every,
+        )]);
     let files = [
         HashringFile {
             config_map: ObjectKey::new("ConfigMap", "other", "input"),
@@ -45,11 +48,21 @@ fuzz_target!(|data: &[u8]| {
         },
     ];
     match judge(&leaving, live, &files) {
-        Decision::Hold { live: l, size, listed } => {
+        Decision::Hold {
+            live: l,
+            size,
+            listed,
+        } => {
             assert_eq!(l, live);
-            assert!(size > keep && size <= live, "held at {size} of {live}, keeping {keep}");
+            assert!(
+                size > keep && size <= live,
+                "held at {size} of {live}, keeping {keep}"
+            );
             assert!(!listed.is_empty());
-            assert!(listed.iter().all(|l| l.config_map.name == "input"), "own rings are not held for");
+            assert!(
+                listed.iter().all(|l| l.config_map.name == "input"),
+                "own rings are not held for"
+            );
         }
         Decision::Shrink { live: l } => assert_eq!(l, live),
         Decision::Nothing => unreachable!("judge decides between holding and shrinking"),
