@@ -54,9 +54,10 @@ case $NAME in
   *) BASE=${CLUSTER_PORT_BASE:-} ;;
 esac
 BASE=${CLUSTER_PORT_BASE:-$BASE}
+STATE=$ROOT/.cache/cluster/$NAME
 # `up` records the base, so `status`, `down` and `env` of a cluster named otherwise find it.
-if [[ -z $BASE && -f $ROOT/.cache/cluster/$NAME/port-base ]]; then
-  BASE=$(<"$ROOT/.cache/cluster/$NAME/port-base")
+if [[ -z $BASE && -f $STATE/port-base ]]; then
+  BASE=$(<"$STATE/port-base")
 fi
 [[ $BASE =~ ^[0-9]+000$ ]] && ((BASE >= 2000 && BASE <= 31000)) ||
   die "cluster '$NAME' needs CLUSTER_PORT_BASE, a multiple of 1000 between 2000 and 31000 (a=16000, b=26000, c=17000, d=27000, e=18000 are taken by default)"
@@ -70,7 +71,6 @@ NET=$(((BASE / 1000) % 50))
 SERVICE_CIDR=10.$((100 + NET)).0.0/16 POD_CIDR=10.$((200 + NET)).0.0/16
 SERVICE_IP=10.$((100 + NET)).0.1
 
-STATE=$ROOT/.cache/cluster/$NAME
 PKI=$STATE/pki LOGS=$STATE/logs RUN=$STATE/run ETCD_DATA=$STATE/etcd
 KUBECONFIG_PATH=$STATE/kubeconfig
 CONTEXT=thanos-tf-$NAME
