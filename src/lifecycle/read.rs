@@ -1,7 +1,8 @@
 //! Refresh: what exists of the resource now. An object that is missing or changed out of band
 //! shows in `objects`, so the next plan says which objects it repairs; when nothing the
-//! resource created is left, it is gone and Terraform plans a create. Objects nobody wrote
-//! since the provider last knew them in sync are not judged again (see [`super::seen`]).
+//! resource created is left, it is gone and Terraform plans a create. Objects nobody changed
+//! (beyond their status) since the provider last knew them in sync are not judged again
+//! (see [`super::seen`]).
 
 use std::collections::HashMap;
 
@@ -9,7 +10,7 @@ use tfplugin::framework::{
     Context, Diagnostic, Diagnostics, Input, ReadRequest, ReadResponse, Schema,
 };
 use tfvalue::Value;
-use thanos_cluster::{Drift, ObjectKey};
+use thanos_cluster::{Drift, LiveObject, ObjectKey};
 use thanos_render::Object;
 use thanos_render::validate::Report;
 
@@ -94,21 +95,13 @@ pub async fn read<K: Kind>(
     let Some(desired) = rendered else {
         return unchanged(state, request.private, Diagnostics::new());
     };
-    // Objects nobody wrote since they were last known to hold their rendering are in sync;
+    // Objects nobody changed since they were last known to hold their rendering are in sync;
     // only the others are judged by the server (see `seen`).
-    let versions: HashMap<&ObjectKey, &str> = live
-        .iter()
-        .map(|o| (&o.key, o.resource_version()))
-        .collect();
-    let version_of = |object: &Object| -> &str {
-        versions
-            .get(&ObjectKey::of(object))
-            .copied()
-            .unwrap_or_default()
-    };
+    let found: HashMap<&ObjectKey, &LiveObject> = live.iter().map(|o| (&o.key, o)).collect();
+    let live_of = |object: &Object| found.get(&ObjectKey::of(object)).copied();
     let untouched: Vec<bool> = desired
         .iter()
-        .map(|o| known.unchanged(o, version_of(o)))
+        .map(|o| live_of(o).is_some_and(|l| known.unchanged(o, l)))
         .collect();
     let judge: Vec<Object> = desired
         .iter()
@@ -140,8 +133,8 @@ pub async fn read<K: Kind>(
         } else {
             judged.next().unwrap_or(Drift::Missing)
         };
-        if d.is_in_sync() {
-            seen.record(object, version_of(object));
+        if let (true, Some(live)) = (d.is_in_sync(), live_of(object)) {
+            seen.record(object, live);
         }
         drift.push(d);
     }

@@ -257,6 +257,26 @@ pub fn normalise(mut v: Value) -> Value {
     v
 }
 
+/// A short digest of what a drift check compares of `live`: the object [`normalise`]d, without
+/// its status and the metadata the server maintains.
+///
+/// Controllers write status all the time (a rollout, a pod restarting, a disruption budget's
+/// counts), and each write gives the object a new `resourceVersion`. The dry run of the same
+/// rendering against two versions with the same digest sees the same object and gives the same
+/// answer, so a caller that knew the object in sync at one digest may skip judging it again at
+/// another version with that digest. `serde_json` keeps object keys sorted here (no
+/// `preserve_order`), so the digest does not depend on the order the server wrote them in.
+pub fn content_digest(live: &Value) -> String {
+    let compared = normalise(live.clone());
+    let mut digest = thanos_render::object::sha256_hex(compared.to_string().as_bytes());
+    digest.truncate(DIGEST_DIGITS);
+    digest
+}
+
+/// Hex digits kept of [`content_digest`]: 64 bits, ample to tell the versions of one object
+/// apart.
+const DIGEST_DIGITS: usize = 16;
+
 /// JSON-pointer paths where `a` and `b` differ (sorted, at most [`MAX_PATHS`] plus a
 /// "... and N more" entry).
 pub fn diff_paths(a: &Value, b: &Value) -> Vec<String> {
@@ -306,6 +326,43 @@ mod tests {
         let a = json!({"metadata": {"name": "x", "resourceVersion": "1", "managedFields": [1]}, "status": {"a": 1}, "spec": {"r": 1}});
         let b = json!({"metadata": {"name": "x", "resourceVersion": "2", "generation": 3}, "spec": {"r": 1}});
         assert!(diff_paths(&normalise(a), &normalise(b)).is_empty());
+    }
+
+    #[test]
+    fn content_digest_ignores_status_and_server_metadata_only() {
+        let base = json!({
+            "metadata": {"name": "x", "resourceVersion": "1", "generation": 1,
+                         "labels": {"a": "1"}, "managedFields": [1]},
+            "spec": {"replicas": 2},
+            "status": {"readyReplicas": 0}
+        });
+        let digest = content_digest(&base);
+        assert_eq!(digest.len(), DIGEST_DIGITS);
+        // A controller's status write: a new version, the same digest.
+        let mut status = base.clone();
+        status["metadata"]["resourceVersion"] = json!("2");
+        status["metadata"]["managedFields"] = json!([1, 2]);
+        status["status"]["readyReplicas"] = json!(2);
+        assert_eq!(content_digest(&status), digest);
+        // Anything a dry run compares changes it.
+        type Change = (&'static str, fn(&mut Value));
+        let changes: [Change; 4] = [
+            ("a scale", |v| v["spec"]["replicas"] = json!(3)),
+            ("a label edited", |v| {
+                v["metadata"]["labels"]["a"] = json!("2")
+            }),
+            ("a label added", |v| {
+                v["metadata"]["labels"]["b"] = json!("1")
+            }),
+            ("an annotation added", |v| {
+                v["metadata"]["annotations"] = json!({"someone": "else"})
+            }),
+        ];
+        for (what, change) in changes {
+            let mut changed = base.clone();
+            change(&mut changed);
+            assert_ne!(content_digest(&changed), digest, "{what}");
+        }
     }
 
     #[test]

@@ -35,6 +35,31 @@ impl Owner {
     }
 }
 
+/// What the LISTs of `kinds` (in that order) found. A kind only some resources own that the
+/// credentials may not list, or the cluster does not serve, is none owned.
+fn owned_of_lists<T>(owner: &Owner, kinds: &[&str], lists: Vec<Result<Vec<T>>>) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    for (kind, found) in kinds.iter().zip(lists) {
+        match found {
+            Ok(found) => out.extend(found),
+            // Only a resource with `object_storage` owns a Secret (with `service_account` a
+            // ServiceAccount, with `service_monitor` ServiceMonitors), and its credentials had
+            // to be allowed to write them. Credentials that may not even list them (a role
+            // made for the kinds resources owned before) own none, and neither does a cluster
+            // without prometheus-operator's CRDs: not seeing them must not break every other
+            // resource.
+            Err(e)
+                if OPTIONAL_KINDS.contains(kind)
+                    && (matches!(e, crate::Error::Forbidden { .. }) || e.is_not_found()) =>
+            {
+                tracing::debug!(namespace = %owner.namespace, %kind, error = %e, "cannot list: none owned");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
 /// One live owned object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveObject {
@@ -49,6 +74,12 @@ impl LiveObject {
             .pointer("/metadata/resourceVersion")
             .and_then(Value::as_str)
             .unwrap_or_default()
+    }
+
+    /// What a drift check compares of the object, as a short digest (see
+    /// [`crate::drift::content_digest`]).
+    pub fn content_digest(&self) -> String {
+        crate::drift::content_digest(&self.json)
     }
 
     /// Whether deletion has started (a finalizer or foreground deletion holds it).
@@ -75,7 +106,6 @@ impl Cluster {
         kinds: &[&str],
         cancel: &CancellationToken,
     ) -> Result<Vec<LiveObject>> {
-        let mut out = Vec::new();
         // One LIST per kind, all at once (the in-flight bound of `Cluster::call` applies).
         let lists = join_all(
             kinds
@@ -83,28 +113,54 @@ impl Cluster {
                 .map(|kind| self.inventory_kind(owner, kind, cancel)),
         )
         .await;
-        for (kind, found) in kinds.iter().zip(lists) {
-            match found {
-                Ok(found) => out.extend(found),
-                // Only a resource with `object_storage` owns a Secret (with `service_account`
-                // a ServiceAccount, with `service_monitor` ServiceMonitors), and its
-                // credentials had to be allowed to write them. Credentials that may not even
-                // list them (a role made for the kinds resources owned before) own none, and
-                // neither does a cluster without prometheus-operator's CRDs: not seeing them
-                // must not break every other resource.
-                Err(e)
-                    if OPTIONAL_KINDS.contains(kind)
-                        && (matches!(e, crate::Error::Forbidden { .. }) || e.is_not_found()) =>
-                {
-                    tracing::debug!(namespace = %owner.namespace, %kind, error = %e, "cannot list: none owned");
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let mut out = owned_of_lists(owner, kinds, lists)?;
         out.sort_by(|a, b| {
             (order(&a.key.kind), &a.key.name).cmp(&(order(&b.key.kind), &b.key.name))
         });
         Ok(out)
+    }
+
+    /// The keys of every object `owner` owns, from one metadata-only LIST per kind: what a
+    /// prune needs to know (which objects exist), without the objects themselves.
+    pub async fn owned_keys(
+        &self,
+        owner: &Owner,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<ObjectKey>> {
+        let lists = join_all(
+            OWNED_KINDS
+                .iter()
+                .map(|kind| self.owned_keys_of_kind(owner, kind, cancel)),
+        )
+        .await;
+        let mut out = owned_of_lists(owner, OWNED_KINDS, lists)?;
+        out.sort_by(|a, b| (order(&a.kind), &a.name).cmp(&(order(&b.kind), &b.name)));
+        Ok(out)
+    }
+
+    async fn owned_keys_of_kind(
+        &self,
+        owner: &Owner,
+        kind: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<ObjectKey>> {
+        let key = ObjectKey::new(kind, &owner.namespace, "*");
+        let api = self.dynamic_api(&key)?;
+        let lp = ListParams::default().labels(&owner.label_selector());
+        let list = self.call(&key, cancel, || api.list_metadata(&lp)).await?;
+        Ok(list
+            .items
+            .into_iter()
+            // Belt and braces: never return anything without both labels.
+            .filter(|item| is_owned_by(&item.metadata, &owner.part_of))
+            .map(|item| {
+                ObjectKey::new(
+                    kind,
+                    &owner.namespace,
+                    item.metadata.name.unwrap_or_default(),
+                )
+            })
+            .collect())
     }
 
     /// Owned objects of one kind.
