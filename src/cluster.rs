@@ -84,6 +84,22 @@ pub trait ClusterApi: Send + Sync {
         cancel: &CancellationToken,
     ) -> Result<()>;
 
+    /// The keys of everything `owner` owns (what [`ClusterApi::prune_listed`] needs).
+    async fn owned_keys(&self, owner: &Owner, cancel: &CancellationToken)
+    -> Result<Vec<ObjectKey>>;
+
+    /// [`ClusterApi::prune`] of what `owned` ([`ClusterApi::owned_keys`], listed while the
+    /// apply wrote) lists.
+    async fn prune_listed(
+        &self,
+        owner: &Owner,
+        owned: &[ObjectKey],
+        keep: &[ObjectKey],
+        pvc_policy: PvcPolicy,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<()>;
+
     /// Waits until the workloads among `keys` have rolled out and their pods are Ready.
     async fn wait_for_rollout(
         &self,
@@ -258,6 +274,28 @@ impl ClusterApi for Cluster {
         cancel: &CancellationToken,
     ) -> Result<()> {
         Cluster::prune(self, owner, keep, pvc_policy, timeout, cancel)
+            .await
+            .map(|_| ())
+    }
+
+    async fn owned_keys(
+        &self,
+        owner: &Owner,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<ObjectKey>> {
+        Cluster::owned_keys(self, owner, cancel).await
+    }
+
+    async fn prune_listed(
+        &self,
+        _owner: &Owner,
+        owned: &[ObjectKey],
+        keep: &[ObjectKey],
+        pvc_policy: PvcPolicy,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<()> {
+        Cluster::prune_listed(self, owned, keep, pvc_policy, timeout, cancel)
             .await
             .map(|_| ())
     }

@@ -229,25 +229,41 @@ pub async fn apply<K: Kind>(
         }
         tracing::info!(step = %what, "{action} {namespace}/{name}: first step done");
     }
-    let (mut seen, written) = match write_objects(
-        cluster.as_ref(),
-        &objects,
-        options,
-        &repairs,
-        &prior_entries,
-        &prior_seen,
-        context,
-    )
-    .await
-    {
+    // What the resource owns is listed while it writes (see `Cluster::prune_listed`): the
+    // prune after the writes then starts deleting at once.
+    let (writes, owned) = tokio::join!(
+        write_objects(
+            cluster.as_ref(),
+            &objects,
+            options,
+            &repairs,
+            &prior_entries,
+            &prior_seen,
+            context,
+        ),
+        cluster.owned_keys(&owner, &context.cancel)
+    );
+    let (mut seen, written) = match writes {
         Ok(done) => done,
         Err(e) => return partial(failure(summary, e)),
     };
     let keep: Vec<ObjectKey> = objects.iter().map(ObjectKey::of).collect();
-    if let Err(e) = cluster
-        .prune(&owner, &keep, PvcPolicy::Retain, timeout, &context.cancel)
-        .await
-    {
+    let pruned = match owned {
+        Ok(owned) => {
+            cluster
+                .prune_listed(
+                    &owner,
+                    &owned,
+                    &keep,
+                    PvcPolicy::Retain,
+                    timeout,
+                    &context.cancel,
+                )
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = pruned {
         return partial(failure(
             format!("{summary}: removing objects no longer rendered"),
             e,
@@ -292,7 +308,7 @@ pub async fn apply<K: Kind>(
         {
             return partial(Diagnostic::error(summary, detail));
         }
-        record_status_versions(
+        record_after_rollout(
             cluster.as_ref(),
             &owner,
             &written,
@@ -341,21 +357,24 @@ async fn write_objects(
     }
     let written = cluster.apply_objects(&writes, &context.cancel).await?;
     for ((object, _), live) in writes.iter().zip(&written) {
-        seen.record(object, live.resource_version());
+        seen.record(object, live);
     }
     Ok((seen, written))
 }
 
-/// Kinds whose controllers write their status after an apply (a rollout, a disruption
-/// budget's counts), which gives them a new `resourceVersion` the apply's own answer does not
-/// know.
-const STATUS_KINDS: &[&str] = &["Deployment", "StatefulSet", "PodDisruptionBudget"];
+/// Kinds whose controllers change more than their status after an apply: the deployment
+/// controller annotates a Deployment with its revision. A status write alone (a rollout, a
+/// disruption budget's counts) leaves what a refresh compares as the apply's answer had it, so
+/// the content digest `Seen` records from that answer already covers it
+/// (`thanos_cluster::drift::content_digest`); only these kinds are read again after the rollout.
+const METADATA_KINDS: &[&str] = &["Deployment"];
 
-/// After the rollout: the versions of the objects whose status moved on since they were
-/// written, when nothing but their status did (the same `generation`, which every change of
-/// their spec raises, and the same labels and annotations), so the next refresh need not judge
-/// them. One LIST per such kind; a failure only leaves them to be judged.
-async fn record_status_versions(
+/// After the rollout: the objects of [`METADATA_KINDS`] as the controllers left them, when
+/// nothing they were written with changed (the same `generation`, which every change of their
+/// spec raises, and the labels and annotations they were rendered with; an annotation a
+/// controller adds is its own and no drift), so the next refresh need not judge them. One
+/// LIST per such kind; a failure only leaves them to be judged.
+async fn record_after_rollout(
     cluster: &dyn ClusterApi,
     owner: &thanos_cluster::Owner,
     written: &[thanos_cluster::LiveObject],
@@ -366,7 +385,7 @@ async fn record_status_versions(
     let mut kinds: Vec<&str> = written
         .iter()
         .map(|w| w.key.kind.as_str())
-        .filter(|k| STATUS_KINDS.contains(k))
+        .filter(|k| METADATA_KINDS.contains(k))
         .collect();
     kinds.sort_unstable();
     kinds.dedup();
@@ -383,9 +402,6 @@ async fn record_status_versions(
             return;
         }
     };
-    let same = |a: &serde_json::Value, b: &serde_json::Value, pointer: &str| {
-        a.pointer(pointer) == b.pointer(pointer)
-    };
     for live in &now {
         let (Some(then), Some(object)) = (
             written.iter().find(|w| w.key == live.key),
@@ -393,17 +409,26 @@ async fn record_status_versions(
         ) else {
             continue;
         };
-        let only_status_moved = [
-            "/metadata/generation",
-            "/metadata/labels",
-            "/metadata/annotations",
-        ]
-        .iter()
-        .all(|p| same(&then.json, &live.json, p));
-        if only_status_moved {
-            seen.record(object, live.resource_version());
+        let same_generation =
+            then.json.pointer("/metadata/generation") == live.json.pointer("/metadata/generation");
+        if same_generation && keeps_rendered_metadata(object, &live.json) {
+            seen.record(object, live);
         }
     }
+}
+
+/// Whether `live` still has every label and annotation `object` is rendered with, at its value.
+fn keeps_rendered_metadata(object: &Object, live: &serde_json::Value) -> bool {
+    let rendered = object.to_json();
+    ["labels", "annotations"].iter().all(|field| {
+        let ours = rendered
+            .pointer(&format!("/metadata/{field}"))
+            .and_then(serde_json::Value::as_object);
+        let theirs = live.pointer(&format!("/metadata/{field}"));
+        ours.into_iter()
+            .flatten()
+            .all(|(k, v)| theirs.and_then(|t| t.get(k)) == Some(v))
+    })
 }
 
 /// Waits until discovery through this resource's own labels returns exactly `expected`.

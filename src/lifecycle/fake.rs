@@ -281,6 +281,40 @@ impl ClusterApi for FakeCluster {
         Ok(())
     }
 
+    async fn owned_keys(
+        &self,
+        owner: &Owner,
+        _cancel: &CancellationToken,
+    ) -> Result<Vec<ObjectKey>> {
+        self.log(format!("owned {}", owner.part_of));
+        Ok(self
+            .objects
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, json)| Self::owned_by(json, owner))
+            .map(|(key, _)| key.clone())
+            .collect())
+    }
+
+    async fn prune_listed(
+        &self,
+        owner: &Owner,
+        owned: &[ObjectKey],
+        keep: &[ObjectKey],
+        pvc_policy: PvcPolicy,
+        _timeout: Duration,
+        _cancel: &CancellationToken,
+    ) -> Result<()> {
+        self.log(format!("prune {} keep {}", owner.part_of, keep.len()));
+        self.objects.lock().unwrap().retain(|key, _| {
+            !owned.contains(key)
+                || keep.contains(key)
+                || (key.kind == "PersistentVolumeClaim" && pvc_policy == PvcPolicy::Retain)
+        });
+        Ok(())
+    }
+
     async fn wait_for_rollout(
         &self,
         keys: &[ObjectKey],

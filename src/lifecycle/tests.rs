@@ -537,11 +537,11 @@ async fn apply_writes_every_object_and_the_record_then_prunes_and_waits() {
             "apply StatefulSet mon/thanosreceive-ingestor",
             "apply PodDisruptionBudget mon/thanosreceive-ingestor",
             "apply ConfigMap mon/thanosreceive-ingestor-terraform",
+            // Listed while the objects are written (concurrently on a real cluster).
+            "owned thanos-receive-ingestor",
             "prune thanos-receive-ingestor keep 4",
             "wait 4",
-            "discover_endpoints mon",
-            // The versions the rollout left the workload and its budget at (`seen`).
-            "inventory thanos-receive-ingestor of PodDisruptionBudget,StatefulSet"
+            "discover_endpoints mon"
         ]
     );
     let record = c
@@ -737,10 +737,19 @@ async fn a_refresh_judges_only_objects_written_since_the_provider_last_saw_them(
         ]
     );
     assert_eq!(quiet.private, created.private);
+    // Its controller writes its status (a new resourceVersion, the same content to judge): no
+    // dry run either.
+    let deployment = ObjectKey::new("Deployment", "mon", "thanosquery-q");
+    let written = c.objects.lock().unwrap()[&deployment].clone();
+    let mut status = written.clone();
+    status["status"] = json!({"readyReplicas": 1, "observedGeneration": 1});
+    c.insert(deployment.clone(), status);
+    let before = c.calls().len();
+    read(created.private.clone()).await;
+    assert_eq!(c.calls()[before + 1..], ["drift 0"]);
     // Someone scales the Deployment (a write: a new resourceVersion): only it is judged, and
     // its drift shows.
-    let deployment = ObjectKey::new("Deployment", "mon", "thanosquery-q");
-    let mut scaled = c.objects.lock().unwrap()[&deployment].clone();
+    let mut scaled = written;
     scaled["spec"]["replicas"] = json!(5);
     c.insert(deployment.clone(), scaled);
     let before = c.calls().len();
@@ -761,22 +770,41 @@ async fn a_refresh_judges_only_objects_written_since_the_provider_last_saw_them(
     assert_eq!(c.calls()[before + 1..], ["drift 4"]);
 }
 
-/// A workload's controller writes its status during the rollout: the apply records the
-/// version it ends with, so the first refresh need not judge it. Anything else written in
-/// that time (here a label) leaves the workload to be judged.
+/// A workload's controller writes its status during the rollout (and the deployment controller
+/// its revision annotation): the apply records the workload as they left it, so the first
+/// refresh need not judge it. A change of what it was written with (a label it is rendered
+/// with, its spec) leaves it to be judged.
 #[tokio::test]
 async fn an_apply_records_what_the_rollout_wrote_and_nothing_else() {
-    for (change, judged) in [
+    type Change = Box<dyn Fn(&mut serde_json::Value) + Send>;
+    let cases: [(&str, Change, &str); 4] = [
         (
-            Box::new(|j: &mut serde_json::Value| j["status"] = json!({"readyReplicas": 1}))
-                as Box<dyn Fn(&mut serde_json::Value) + Send>,
+            "status",
+            Box::new(|j| j["status"] = json!({"readyReplicas": 1})),
             "drift 0",
         ),
         (
-            Box::new(|j: &mut serde_json::Value| j["metadata"]["labels"]["team"] = json!("x")),
+            "a controller's annotation",
+            Box::new(|j| {
+                j["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = json!("1")
+            }),
+            "drift 0",
+        ),
+        (
+            "a rendered label",
+            Box::new(|j| j["metadata"]["labels"]["app.kubernetes.io/component"] = json!("x")),
             "drift 1",
         ),
-    ] {
+        (
+            "the spec (a new generation)",
+            Box::new(|j| {
+                j["spec"]["replicas"] = json!(7);
+                j["metadata"]["generation"] = json!(2);
+            }),
+            "drift 1",
+        ),
+    ];
+    for (what, change, judged) in cases {
         let c = cluster();
         *c.during_rollout.lock().unwrap() = Some(change);
         let r = resource::<Query>(Some(c.clone()));
@@ -791,8 +819,41 @@ async fn an_apply_records_what_the_rollout_wrote_and_nothing_else() {
             },
         )
         .await;
-        assert_eq!(c.calls()[before + 1..], [judged]);
+        assert_eq!(c.calls()[before + 1..], [judged], "{what}");
     }
+}
+
+/// The controllers of a StatefulSet and a disruption budget write only their status after an
+/// apply: what the apply's own answers recorded covers that, so nothing is read after the
+/// rollout and the first refresh judges nothing.
+#[tokio::test]
+async fn status_written_after_an_apply_is_neither_read_nor_judged() {
+    let c = cluster();
+    *c.during_rollout.lock().unwrap() = Some(Box::new(|j: &mut serde_json::Value| {
+        j["status"] = json!({"readyReplicas": 2, "currentReplicas": 2})
+    }));
+    let r = resource::<Receive>(Some(c.clone()));
+    let (planned, config, _) = plan(&r, ingestor(), None).await;
+    let created = create_as_planned(&r, planned, config).await;
+    assert!(
+        !c.calls().iter().any(|l| l.starts_with("inventory")),
+        "{:?}",
+        c.calls()
+    );
+    let budget = ObjectKey::new("PodDisruptionBudget", "mon", "thanosreceive-ingestor");
+    let mut counted = c.objects.lock().unwrap()[&budget].clone();
+    counted["status"] = json!({"currentHealthy": 2, "desiredHealthy": 1});
+    c.insert(budget, counted);
+    let before = c.calls().len();
+    r.read(
+        &Context::default(),
+        ReadRequest {
+            state: created.state.unwrap(),
+            private: created.private,
+        },
+    )
+    .await;
+    assert_eq!(c.calls()[before + 1..], ["drift 0"]);
 }
 
 #[tokio::test]

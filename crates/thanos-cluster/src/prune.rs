@@ -16,7 +16,7 @@ use kube::api::DeleteParams;
 
 use crate::delete::PvcPolicy;
 use crate::error::{Error, ObjectKey, Result};
-use crate::inventory::{LiveObject, Owner};
+use crate::inventory::Owner;
 use crate::kinds::order;
 use crate::{CancellationToken, Cluster};
 
@@ -31,34 +31,50 @@ impl Cluster {
         timeout: Duration,
         cancel: &CancellationToken,
     ) -> Result<Vec<ObjectKey>> {
+        let owned = self.owned_keys(owner, cancel).await?;
+        self.prune_listed(&owned, keep, pvc_policy, timeout, cancel)
+            .await
+    }
+
+    /// [`Cluster::prune`] of the objects `owned` lists ([`Cluster::owned_keys`]). An apply
+    /// lists them while it writes: what it writes is rendered, so kept, and everything a
+    /// prune deletes existed before the writes (the state lock keeps any other apply of the
+    /// same resource away), so the list need not wait for the writes.
+    pub async fn prune_listed(
+        &self,
+        owned: &[ObjectKey],
+        keep: &[ObjectKey],
+        pvc_policy: PvcPolicy,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<ObjectKey>> {
         let keep: BTreeSet<&ObjectKey> = keep.iter().collect();
-        let live = self.inventory(owner, cancel).await?;
         let kept_statefulsets: Vec<&str> = keep
             .iter()
             .filter(|k| k.kind == "StatefulSet")
             .map(|k| k.name.as_str())
             .collect();
-        let mut doomed: Vec<&LiveObject> = live
+        let mut doomed: Vec<&ObjectKey> = owned
             .iter()
-            .filter(|o| !keep.contains(&o.key))
-            .filter(|o| {
-                o.key.kind != "PersistentVolumeClaim"
+            .filter(|key| !keep.contains(key))
+            .filter(|key| {
+                key.kind != "PersistentVolumeClaim"
                     || (pvc_policy == PvcPolicy::Delete
                         && !kept_statefulsets
                             .iter()
-                            .any(|s| pvc_belongs_to(&o.key.name, s)))
+                            .any(|s| pvc_belongs_to(&key.name, s)))
             })
             .collect();
         // Reverse apply order (that of the returned keys); PVCs in a batch of their own, after
         // their workloads are gone.
-        doomed.sort_by_key(|o| std::cmp::Reverse(order(&o.key.kind)));
-        let (pvcs, others): (Vec<&LiveObject>, Vec<&LiveObject>) = doomed
+        doomed.sort_by_key(|key| std::cmp::Reverse(order(&key.kind)));
+        let (pvcs, others): (Vec<&ObjectKey>, Vec<&ObjectKey>) = doomed
             .into_iter()
-            .partition(|o| o.key.kind == "PersistentVolumeClaim");
+            .partition(|key| key.kind == "PersistentVolumeClaim");
         let deadline = tokio::time::Instant::now() + timeout;
         let mut deleted = Vec::new();
         for batch in [others, pvcs] {
-            let keys: Vec<ObjectKey> = batch.iter().map(|o| o.key.clone()).collect();
+            let keys: Vec<ObjectKey> = batch.into_iter().cloned().collect();
             // Concurrently: foreground deletion lets the garbage collector order what depends
             // on what (a workload's pods go before it does). The first failure is reported.
             let results = join_all(keys.iter().map(|key| self.delete_object(key, cancel))).await;
