@@ -152,6 +152,14 @@ pub fn tenant_moves(
     after: FileSide<'_>,
     renamed: &BTreeMap<String, String>,
 ) -> Vec<TenantMove> {
+    // The same file placed the same way serves every tenant from the same ring, so nothing
+    // moves; every plan of an unchanged router asks, and building the rings costs.
+    if before.entries == after.entries
+        && before.default_algorithm == after.default_algorithm
+        && before.replication_factor == after.replication_factor
+    {
+        return Vec::new();
+    }
     let build = |side: FileSide<'_>| {
         MultiRing::new(
             side.entries,

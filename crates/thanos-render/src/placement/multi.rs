@@ -24,6 +24,26 @@ struct Built {
     shuffle: Option<ShuffleSharding>,
 }
 
+/// The shuffle sharding of ring `e` (built with `algorithm`), when it has one Thanos accepts.
+fn shuffle_of(
+    e: &HashringEntry,
+    algorithm: Algorithm,
+) -> Result<Option<ShuffleSharding>, PlacementError> {
+    let shuffle = e.shuffle_sharding.clone().filter(|s| s.shard_size > 0);
+    if let Some(s) = &shuffle {
+        if algorithm == Algorithm::Hashmod {
+            return Err(PlacementError::ShuffleWithHashmod);
+        }
+        if s.shard_size > e.endpoints.len() {
+            return Err(PlacementError::ShardLargerThanRing {
+                shard_size: s.shard_size,
+                endpoints: e.endpoints.len(),
+            });
+        }
+    }
+    Ok(shuffle)
+}
+
 /// Why one tenant's writes fail while the file itself loads.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TenantError {
@@ -59,18 +79,7 @@ impl MultiRing {
             let algorithm = e.algorithm_or(default);
             let ring =
                 Ring::new(algorithm, e.endpoints.clone(), replication_factor).map_err(fail)?;
-            let shuffle = e.shuffle_sharding.clone().filter(|s| s.shard_size > 0);
-            if let Some(s) = &shuffle {
-                if algorithm == Algorithm::Hashmod {
-                    return Err(fail(PlacementError::ShuffleWithHashmod));
-                }
-                if s.shard_size > e.endpoints.len() {
-                    return Err(fail(PlacementError::ShardLargerThanRing {
-                        shard_size: s.shard_size,
-                        endpoints: e.endpoints.len(),
-                    }));
-                }
-            }
+            let shuffle = shuffle_of(e, algorithm).map_err(fail)?;
             rings.push(Built {
                 name: e.name.clone(),
                 tenants: e.tenants.clone(),
@@ -80,6 +89,22 @@ impl MultiRing {
             });
         }
         Ok(MultiRing { rings })
+    }
+
+    /// Whether [`MultiRing::new`] builds `entries`, the same error when not, without building
+    /// what need not be built ([`Ring::check`]).
+    pub fn check(
+        entries: &[HashringEntry],
+        default: Algorithm,
+        replication_factor: u64,
+    ) -> Result<(), (String, PlacementError)> {
+        for e in entries {
+            let fail = |error| (e.name.clone(), error);
+            let algorithm = e.algorithm_or(default);
+            Ring::check(algorithm, &e.endpoints, replication_factor).map_err(fail)?;
+            shuffle_of(e, algorithm).map_err(fail)?;
+        }
+        Ok(())
     }
 
     /// The ring `tenant` writes to (`multiHashring.GetN`'s choice, then the shard).

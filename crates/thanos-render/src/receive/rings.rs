@@ -59,7 +59,7 @@ pub fn ring_findings(router: &Router, entries: &[HashringEntry]) -> Vec<Invalid>
         if n == 0 {
             continue;
         }
-        if let Err((_, e)) = MultiRing::new(std::slice::from_ref(entry), Algorithm::Hashmod, rf) {
+        if let Err((_, e)) = MultiRing::check(std::slice::from_ref(entry), Algorithm::Hashmod, rf) {
             // A router loads a hashmod ring smaller than the replication factor (and fails
             // its writes): static rings are refused by validation, discovered ones warned of
             // (`discovery_warnings`).
