@@ -15,6 +15,8 @@
 #                           (bench/plan_floor.sh; "" skips it)
 #   BENCH_FLOOR_ONLY=1      only that (no cluster, no cargo benches), table printed only
 #   BENCH_RING_PODS=100     pods of the hashring discovery rows (0 skips them)
+#   BENCH_CLI=              the terraform or tofu binary to run (default: terraform from PATH,
+#                           else the pinned tofu)
 #   BENCH_PROVIDER=         a provider binary to measure instead of building the release one
 #                           (e.g. an older build, for a before/after comparison)
 #   BENCH_DOC=docs/performance.md  where the table goes ("" = print only)
@@ -45,7 +47,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # record ROW VALUE_MS [NOTE]
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "${3:-}" >>"$RESULTS"; }
 
-CLI=$(command -v terraform || true)
+CLI=${BENCH_CLI:-$(command -v terraform || true)}
 [[ -n $CLI ]] || { scripts/tools.sh install opentofu >/dev/null; CLI=$(scripts/tools.sh path tofu); }
 export TF_CLI_CONFIG_FILE=$B/cli.tfrc TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1 TF_INPUT=0
 
@@ -66,8 +68,11 @@ rm -rf "$MIRROR"
 dir=$MIRROR/registry.terraform.io/paodin/thanos/$VERSION/linux_amd64
 mkdir -p "$dir"
 install -m 0755 "$PROVIDER_BIN" "$dir/terraform-provider-thanos_v$VERSION"
-mkdir -p "$MIRROR/registry.opentofu.org/paodin"
-ln -s ../../registry.terraform.io/paodin/thanos "$MIRROR/registry.opentofu.org/paodin/thanos"
+# A copy, not a symlink: OpenTofu's filesystem mirror does not follow a symlinked directory
+# (`tofu init` then finds no paodin/thanos), so a machine without terraform could not bench.
+tofu_dir=$MIRROR/registry.opentofu.org/paodin/thanos/$VERSION/linux_amd64
+mkdir -p "$tofu_dir"
+ln -f "$dir/terraform-provider-thanos_v$VERSION" "$tofu_dir/terraform-provider-thanos_v$VERSION"
 K8S_VERSION=""
 if [[ -n $K8S_PROVIDER ]]; then
   # `terraform-provider-kubernetes version` does not exist; the version is in the file name
