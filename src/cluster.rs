@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use thanos_cluster::{
-    ApplyOptions, CancellationToken, Cluster, Drift, Error, HashringFile, LiveObject, ObjectKey,
-    Owner, PvcPolicy, RingLoad, Selection, WaitOptions,
+    ApplyOptions, CancellationToken, Cluster, Drift, Error, HashringFile, Listed, LiveObject,
+    ObjectKey, Owner, PvcPolicy, RingLoad, Selection, WaitOptions,
 };
 use thanos_render::Object;
 use thanos_render::common::LabelSelector;
@@ -107,6 +107,19 @@ pub trait ClusterApi: Send + Sync {
         options: WaitOptions,
         cancel: &CancellationToken,
     ) -> Result<()>;
+
+    /// The version and content digest of every object of `kinds` that `owner` owns (this
+    /// default: [`ClusterApi::inventory_kinds`]; the real cluster shares one listing per kind
+    /// and namespace between the resources of the namespace, `thanos_cluster::listing`).
+    async fn listed(
+        &self,
+        owner: &Owner,
+        kinds: &[&str],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<Listed>> {
+        let live = self.inventory_kinds(owner, kinds, cancel).await?;
+        Ok(live.iter().map(LiveObject::listed).collect())
+    }
 
     /// Every object `owner` owns.
     async fn inventory(&self, owner: &Owner, cancel: &CancellationToken)
@@ -284,6 +297,15 @@ impl ClusterApi for Cluster {
         cancel: &CancellationToken,
     ) -> Result<Vec<ObjectKey>> {
         Cluster::owned_keys(self, owner, cancel).await
+    }
+
+    async fn listed(
+        &self,
+        owner: &Owner,
+        kinds: &[&str],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<Listed>> {
+        Cluster::listed(self, owner, kinds, cancel).await
     }
 
     async fn prune_listed(

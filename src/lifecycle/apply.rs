@@ -357,7 +357,7 @@ async fn write_objects(
     }
     let written = cluster.apply_objects(&writes, &context.cancel).await?;
     for ((object, _), live) in writes.iter().zip(&written) {
-        seen.record(object, live);
+        seen.record(object, &live.listed());
     }
     Ok((seen, written))
 }
@@ -412,7 +412,7 @@ async fn record_after_rollout(
         let same_generation =
             then.json.pointer("/metadata/generation") == live.json.pointer("/metadata/generation");
         if same_generation && keeps_rendered_metadata(object, &live.json) {
-            seen.record(object, live);
+            seen.record(object, &live.listed());
         }
     }
 }

@@ -116,6 +116,20 @@ impl FakeCluster {
             && labels[MANAGED_BY] == MANAGER
             && labels[PART_OF] == owner.part_of.as_str()
     }
+
+    /// Every object `owner` owns, as a cluster would list it.
+    fn owned(&self, owner: &Owner) -> Vec<LiveObject> {
+        self.objects
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, json)| Self::owned_by(json, owner))
+            .map(|(key, json)| LiveObject {
+                key: key.clone(),
+                json: json.clone(),
+            })
+            .collect()
+    }
 }
 
 #[async_trait]
@@ -287,14 +301,7 @@ impl ClusterApi for FakeCluster {
         _cancel: &CancellationToken,
     ) -> Result<Vec<ObjectKey>> {
         self.log(format!("owned {}", owner.part_of));
-        Ok(self
-            .objects
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(_, json)| Self::owned_by(json, owner))
-            .map(|(key, _)| key.clone())
-            .collect())
+        Ok(self.owned(owner).into_iter().map(|o| o.key).collect())
     }
 
     async fn prune_listed(
@@ -350,17 +357,7 @@ impl ClusterApi for FakeCluster {
         _cancel: &CancellationToken,
     ) -> Result<Vec<LiveObject>> {
         self.log(format!("inventory {}", owner.part_of));
-        Ok(self
-            .objects
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(_, json)| Self::owned_by(json, owner))
-            .map(|(key, json)| LiveObject {
-                key: key.clone(),
-                json: json.clone(),
-            })
-            .collect())
+        Ok(self.owned(owner))
     }
 
     async fn inventory_kinds(

@@ -1,8 +1,10 @@
 //! Refresh: what exists of the resource now. An object that is missing or changed out of band
 //! shows in `objects`, so the next plan says which objects it repairs; when nothing the
-//! resource created is left, it is gone and Terraform plans a create. Objects nobody changed
-//! (beyond their status) since the provider last knew them in sync are not judged again
-//! (see [`super::seen`]).
+//! resource created is left, it is gone and Terraform plans a create. What exists is learnt
+//! from listings shared by the resources of a namespace (`thanos_cluster::listing`: versions
+//! and content digests, not objects); objects nobody changed (beyond their status) since the
+//! provider last knew them in sync are not judged again (see [`super::seen`]), and only the
+//! others are read in full.
 
 use std::collections::HashMap;
 
@@ -10,7 +12,9 @@ use tfplugin::framework::{
     Context, Diagnostic, Diagnostics, Input, ReadRequest, ReadResponse, Schema,
 };
 use tfvalue::Value;
-use thanos_cluster::{Drift, LiveObject, ObjectKey};
+use thanos_cluster::{Drift, Listed, LiveObject, ObjectKey};
+
+use crate::cluster::ClusterApi;
 use thanos_render::Object;
 use thanos_render::validate::Report;
 
@@ -72,10 +76,7 @@ pub async fn read<K: Kind>(
         }
         None => thanos_cluster::kinds::OWNED_KINDS.to_vec(),
     };
-    let live = match cluster
-        .inventory_kinds(&owner, &kinds, &context.cancel)
-        .await
-    {
+    let listed = match cluster.listed(&owner, &kinds, &context.cancel).await {
         Ok(l) => l,
         Err(e) => {
             let d = refresh_failure(format!("Failed to read {}", K::TYPE_NAME), e);
@@ -83,7 +84,7 @@ pub async fn read<K: Kind>(
         }
     };
     // Everything this resource created is gone (claims may be kept on purpose): plan a create.
-    if live.iter().all(|o| o.key.kind == "PersistentVolumeClaim") {
+    if listed.iter().all(|o| o.key.kind == "PersistentVolumeClaim") {
         return ReadResponse {
             state: None,
             private: request.private,
@@ -96,12 +97,12 @@ pub async fn read<K: Kind>(
         return unchanged(state, request.private, Diagnostics::new());
     };
     // Objects nobody changed since they were last known to hold their rendering are in sync;
-    // only the others are judged by the server (see `seen`).
-    let found: HashMap<&ObjectKey, &LiveObject> = live.iter().map(|o| (&o.key, o)).collect();
-    let live_of = |object: &Object| found.get(&ObjectKey::of(object)).copied();
+    // only the others are read in full and judged by the server (see `seen`).
+    let found: HashMap<ObjectKey, &Listed> = listed.iter().map(|o| (o.key.clone(), o)).collect();
+    let listed_of = |object: &Object| found.get(&ObjectKey::of(object)).copied();
     let untouched: Vec<bool> = desired
         .iter()
-        .map(|o| live_of(o).is_some_and(|l| known.unchanged(o, l)))
+        .map(|o| listed_of(o).is_some_and(|l| known.unchanged(o, l)))
         .collect();
     let judge: Vec<Object> = desired
         .iter()
@@ -109,6 +110,13 @@ pub async fn read<K: Kind>(
         .filter(|(_, untouched)| !**untouched)
         .map(|(o, _)| o.clone())
         .collect();
+    let live = match read_to_judge(cluster.as_ref(), &owner, &judge, context).await {
+        Ok(l) => l,
+        Err(e) => {
+            let d = refresh_failure(format!("Failed to read {}", K::TYPE_NAME), e);
+            return unchanged(state, request.private, d);
+        }
+    };
     let judged = match cluster.drift_known(&judge, &live, &context.cancel).await {
         Ok(d) => d,
         Err(e) => {
@@ -122,19 +130,22 @@ pub async fn read<K: Kind>(
         judged = judge.len(),
         "refresh"
     );
+    // What was judged is recorded as it was read for the judgement.
+    let read: HashMap<&ObjectKey, Listed> = live.iter().map(|o| (&o.key, o.listed())).collect();
     // In the order of `desired`: untouched objects in sync, the others as judged (in order).
     let mut judged = judged.into_iter().map(|(_, d)| d);
     let mut seen = Seen::default();
     seen.set_held(known.held());
     let mut drift = Vec::with_capacity(desired.len());
     for (object, untouched) in desired.iter().zip(untouched) {
-        let d = if untouched {
-            Drift::InSync
+        let (d, as_seen) = if untouched {
+            (Drift::InSync, listed_of(object))
         } else {
-            judged.next().unwrap_or(Drift::Missing)
+            let d = judged.next().unwrap_or(Drift::Missing);
+            (d, read.get(&ObjectKey::of(object)))
         };
-        if let (true, Some(live)) = (d.is_in_sync(), live_of(object)) {
-            seen.record(object, live);
+        if let (true, Some(as_seen)) = (d.is_in_sync(), as_seen) {
+            seen.record(object, as_seen);
         }
         drift.push(d);
     }
@@ -142,6 +153,25 @@ pub async fn read<K: Kind>(
     let mut new_state = state;
     write_computed(&schema.block, &model, &mut new_state);
     unchanged(new_state, seen.encode(), Diagnostics::new())
+}
+
+/// The objects to judge, read in full: one LIST per kind among them (an object not found is
+/// read alone by the drift check, `Cluster::drift_known`). Nothing when nothing is judged.
+async fn read_to_judge(
+    cluster: &dyn ClusterApi,
+    owner: &thanos_cluster::Owner,
+    judge: &[Object],
+    context: &Context,
+) -> Result<Vec<LiveObject>, thanos_cluster::Error> {
+    if judge.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut kinds: Vec<&str> = judge.iter().map(|o| o.kind()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    cluster
+        .inventory_kinds(owner, &kinds, &context.cancel)
+        .await
 }
 
 /// The objects the recorded state renders, with `model` completed as a refreshed state is

@@ -678,11 +678,13 @@ async fn read_marks_drift_leaves_out_missing_objects_and_finds_a_resource_gone()
     let before = c.calls().len();
     let fresh = read(state.clone()).await;
     assert_eq!(fresh.state.as_ref(), Some(&state));
-    // One LIST per kind the state renders (not every kind a resource may own), and no read of
-    // each object: the dry runs judge what the inventory found.
+    // One LIST per kind the state renders (not every kind a resource may own) says what
+    // exists; with nothing recorded every object is judged, read with one LIST per kind, not
+    // object by object: the dry runs judge what that found.
     assert_eq!(
         c.calls()[before..],
         [
+            "inventory thanos-query-q of ConfigMap,Deployment,Service",
             "inventory thanos-query-q of ConfigMap,Deployment,Service",
             "drift 4"
         ]
@@ -754,7 +756,10 @@ async fn a_refresh_judges_only_objects_written_since_the_provider_last_saw_them(
     c.insert(deployment.clone(), scaled);
     let before = c.calls().len();
     let drifted = read(created.private.clone()).await;
-    assert_eq!(c.calls()[before + 1..], ["drift 1"]);
+    assert_eq!(
+        c.calls()[before + 1..],
+        ["inventory thanos-query-q of Deployment", "drift 1"]
+    );
     let entries = recorded_objects::<Query>(drifted.state.as_ref().unwrap());
     assert_eq!(
         entries["Deployment/thanosquery-q"],
@@ -764,10 +769,19 @@ async fn a_refresh_judges_only_objects_written_since_the_provider_last_saw_them(
     // without any record (an older state, an import) every object is judged.
     let before = c.calls().len();
     read(drifted.private.clone()).await;
-    assert_eq!(c.calls()[before + 1..], ["drift 1"]);
+    assert_eq!(
+        c.calls()[before + 1..],
+        ["inventory thanos-query-q of Deployment", "drift 1"]
+    );
     let before = c.calls().len();
     read(Vec::new()).await;
-    assert_eq!(c.calls()[before + 1..], ["drift 4"]);
+    assert_eq!(
+        c.calls()[before + 1..],
+        [
+            "inventory thanos-query-q of ConfigMap,Deployment,Service",
+            "drift 4"
+        ]
+    );
 }
 
 /// A workload's controller writes its status during the rollout (and the deployment controller
@@ -777,23 +791,24 @@ async fn a_refresh_judges_only_objects_written_since_the_provider_last_saw_them(
 #[tokio::test]
 async fn an_apply_records_what_the_rollout_wrote_and_nothing_else() {
     type Change = Box<dyn Fn(&mut serde_json::Value) + Send>;
-    let cases: [(&str, Change, &str); 4] = [
+    let judged_deployment = &["inventory thanos-query-q of Deployment", "drift 1"][..];
+    let cases: [(&str, Change, &[&str]); 4] = [
         (
             "status",
             Box::new(|j| j["status"] = json!({"readyReplicas": 1})),
-            "drift 0",
+            &["drift 0"][..],
         ),
         (
             "a controller's annotation",
             Box::new(|j| {
                 j["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = json!("1")
             }),
-            "drift 0",
+            &["drift 0"][..],
         ),
         (
             "a rendered label",
             Box::new(|j| j["metadata"]["labels"]["app.kubernetes.io/component"] = json!("x")),
-            "drift 1",
+            judged_deployment,
         ),
         (
             "the spec (a new generation)",
@@ -801,7 +816,7 @@ async fn an_apply_records_what_the_rollout_wrote_and_nothing_else() {
                 j["spec"]["replicas"] = json!(7);
                 j["metadata"]["generation"] = json!(2);
             }),
-            "drift 1",
+            judged_deployment,
         ),
     ];
     for (what, change, judged) in cases {
@@ -819,7 +834,7 @@ async fn an_apply_records_what_the_rollout_wrote_and_nothing_else() {
             },
         )
         .await;
-        assert_eq!(c.calls()[before + 1..], [judged], "{what}");
+        assert_eq!(c.calls()[before + 1..], *judged, "{what}");
     }
 }
 

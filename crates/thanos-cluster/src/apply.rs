@@ -293,6 +293,9 @@ impl Cluster {
         let mut params = PatchParams::apply(FIELD_MANAGER);
         params.force = force;
         params.dry_run = dry_run;
+        if !dry_run {
+            self.listings.forget();
+        }
         let patch = Patch::Apply(body);
         let applied = self
             .call(key, cancel, || api.patch(&key.name, &params, &patch))
@@ -312,6 +315,7 @@ impl Cluster {
         cancel: &CancellationToken,
     ) -> Result<(Value, bool)> {
         let dp = DeleteParams::orphan();
+        self.listings.forget();
         match self.call(key, cancel, || api.delete(&key.name, &dp)).await {
             Ok(_) => {}
             Err(e) if e.is_not_found() => {}

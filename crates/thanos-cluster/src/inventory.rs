@@ -37,7 +37,11 @@ impl Owner {
 
 /// What the LISTs of `kinds` (in that order) found. A kind only some resources own that the
 /// credentials may not list, or the cluster does not serve, is none owned.
-fn owned_of_lists<T>(owner: &Owner, kinds: &[&str], lists: Vec<Result<Vec<T>>>) -> Result<Vec<T>> {
+pub(crate) fn owned_of_lists<T>(
+    owner: &Owner,
+    kinds: &[&str],
+    lists: Vec<Result<Vec<T>>>,
+) -> Result<Vec<T>> {
     let mut out = Vec::new();
     for (kind, found) in kinds.iter().zip(lists) {
         match found {
@@ -80,6 +84,26 @@ impl LiveObject {
     /// [`crate::drift::content_digest`]).
     pub fn content_digest(&self) -> String {
         crate::drift::content_digest(&self.json)
+    }
+
+    /// One item of a LIST of `kind` in `namespace`, as a GET or a write would have answered
+    /// it (a LIST's items lack `apiVersion` and `kind`): the content digests of the two agree.
+    pub(crate) fn of_listed(
+        kind: &str,
+        namespace: &str,
+        ar: &kube::api::ApiResource,
+        item: DynamicObject,
+    ) -> LiveObject {
+        let name = item.metadata.name.clone().unwrap_or_default();
+        let mut json = serde_json::to_value(&item).unwrap_or(Value::Null);
+        if let Some(obj) = json.as_object_mut() {
+            obj.insert("apiVersion".into(), Value::String(ar.api_version.clone()));
+            obj.insert("kind".into(), Value::String(ar.kind.clone()));
+        }
+        LiveObject {
+            key: ObjectKey::new(kind, namespace, name),
+            json,
+        }
     }
 
     /// Whether deletion has started (a finalizer or foreground deletion holds it).
@@ -185,16 +209,7 @@ impl Cluster {
             if !is_owned_by(&item.metadata, &owner.part_of) {
                 continue;
             }
-            let name = item.metadata.name.clone().unwrap_or_default();
-            let mut json = serde_json::to_value(&item).unwrap_or(Value::Null);
-            if let Some(obj) = json.as_object_mut() {
-                obj.insert("apiVersion".into(), Value::String(ar.api_version.clone()));
-                obj.insert("kind".into(), Value::String(ar.kind.clone()));
-            }
-            out.push(LiveObject {
-                key: ObjectKey::new(kind, &owner.namespace, name),
-                json,
-            });
+            out.push(LiveObject::of_listed(kind, &owner.namespace, &ar, item));
         }
         Ok(out)
     }

@@ -47,6 +47,7 @@ pub mod error;
 mod gone;
 pub mod inventory;
 pub mod kinds;
+pub mod listing;
 pub mod prune;
 pub mod reload;
 pub mod secret;
@@ -67,6 +68,7 @@ pub use discover::HashringFile;
 pub use drift::Drift;
 pub use error::{Error, ObjectKey, Result};
 pub use inventory::{LiveObject, Owner};
+pub use listing::Listed;
 pub use reload::RingLoad;
 pub use select::{ForeignKind, Selection};
 pub use tokio_util::sync::CancellationToken;
@@ -85,6 +87,9 @@ pub struct Cluster {
     /// When a request last gave up on a server it could not reach, and why (shared by every
     /// clone; any answer clears it): see [`REMEMBER_UNREACHABLE`].
     unreachable: Arc<std::sync::Mutex<Option<(std::time::Instant, String)>>>,
+    /// Listings shared by the refreshes of a namespace's resources (shared by every clone;
+    /// forgotten at every write): see [`listing`].
+    listings: Arc<listing::Listings>,
 }
 
 /// How long a plan's requests take "unreachable" for an answer without trying: a plan of many
@@ -152,6 +157,7 @@ impl Cluster {
             patience: Patience::Brief,
             answered: Arc::new(AtomicBool::new(false)),
             unreachable: Arc::default(),
+            listings: Arc::default(),
         }
     }
 

@@ -99,6 +99,7 @@ impl Cluster {
             DeleteParams::background()
         };
         tracing::info!(%key, "deleting");
+        self.listings.forget();
         match self.call(key, cancel, || api.delete(&key.name, &dp)).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_not_found() => Ok(()),

@@ -144,6 +144,7 @@ impl Cluster {
         });
         let params = PatchParams::apply(RESTART_MANAGER).force();
         let patch = Patch::Apply(&body);
+        self.listings.forget();
         self.call(key, cancel, || api.patch(&key.name, &params, &patch))
             .await
             .map(|_| ())
