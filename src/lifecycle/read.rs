@@ -13,8 +13,6 @@ use tfplugin::framework::{
 };
 use tfvalue::Value;
 use thanos_cluster::{Drift, Listed, LiveObject, ObjectKey};
-
-use crate::cluster::ClusterApi;
 use thanos_render::Object;
 use thanos_render::validate::Report;
 
@@ -22,6 +20,7 @@ use super::discover::{self, Need};
 use super::plan::{desired, write_computed};
 use super::seen::Seen;
 use super::{Env, Kind, decode_stored, failure, identity, objects, owner};
+use crate::cluster::ClusterApi;
 
 pub async fn read<K: Kind>(
     env: &Env,
@@ -98,7 +97,7 @@ pub async fn read<K: Kind>(
     };
     // Objects nobody changed since they were last known to hold their rendering are in sync;
     // only the others are read in full and judged by the server (see `seen`).
-    let found: HashMap<ObjectKey, &Listed> = listed.iter().map(|o| (o.key.clone(), o)).collect();
+    let found: HashMap<&ObjectKey, &Listed> = listed.iter().map(|o| (&o.key, o)).collect();
     let listed_of = |object: &Object| found.get(&ObjectKey::of(object)).copied();
     let untouched: Vec<bool> = desired
         .iter()

@@ -92,15 +92,21 @@ pub fn is_owned_by(live: &kube::core::ObjectMeta, part_of: &str) -> bool {
 
 impl Cluster {
     pub(crate) fn dynamic_api(&self, key: &ObjectKey) -> Result<Api<DynamicObject>> {
+        self.dynamic_api_of(key).map(|(api, _)| api)
+    }
+
+    /// [`Cluster::dynamic_api`] and the API resource it serves (a LIST's items lack their
+    /// `apiVersion` and `kind`, which it names).
+    pub(crate) fn dynamic_api_of(
+        &self,
+        key: &ObjectKey,
+    ) -> Result<(Api<DynamicObject>, kube::api::ApiResource)> {
         let ar = api_resource(&key.kind).ok_or_else(|| Error::Unexpected {
             object: key.clone(),
             message: format!("kind {} is not one this provider manages", key.kind),
         })?;
-        Ok(Api::namespaced_with(
-            self.client.clone(),
-            &key.namespace,
-            &ar,
-        ))
+        let api = Api::namespaced_with(self.client.clone(), &key.namespace, &ar);
+        Ok((api, ar))
     }
 
     /// Reads one object; `None` when it does not exist.

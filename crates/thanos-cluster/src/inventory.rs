@@ -4,13 +4,13 @@
 //! PersistentVolumeClaims its StatefulSets created from their (labelled) claim templates.
 
 use futures::future::join_all;
-use kube::api::{Api, DynamicObject, ListParams};
+use kube::api::{DynamicObject, ListParams};
 use serde_json::Value;
 use thanos_render::meta::{self, MANAGED_BY, MANAGER, PART_OF};
 
 use crate::apply::is_owned_by;
 use crate::error::{ObjectKey, Result};
-use crate::kinds::{OPTIONAL_KINDS, OWNED_KINDS, api_resource, order};
+use crate::kinds::{OPTIONAL_KINDS, OWNED_KINDS, order};
 use crate::{CancellationToken, Cluster};
 
 /// One resource's identity in the cluster: its namespace and its `part-of` label value.
@@ -195,12 +195,7 @@ impl Cluster {
         cancel: &CancellationToken,
     ) -> Result<Vec<LiveObject>> {
         let key = ObjectKey::new(kind, &owner.namespace, "*");
-        let ar = api_resource(kind).ok_or_else(|| crate::Error::Unexpected {
-            object: key.clone(),
-            message: format!("kind {kind} is not one this provider manages"),
-        })?;
-        let api: Api<DynamicObject> =
-            Api::namespaced_with(self.client.clone(), &owner.namespace, &ar);
+        let (api, ar) = self.dynamic_api_of(&key)?;
         let lp = ListParams::default().labels(&owner.label_selector());
         let list = self.call(&key, cancel, || api.list(&lp)).await?;
         let mut out = Vec::new();

@@ -16,13 +16,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use kube::api::{Api, DynamicObject, ListParams};
+use kube::api::ListParams;
 use thanos_render::meta::{MANAGED_BY, MANAGER, PART_OF};
 use tokio::sync::OnceCell;
 
 use crate::error::{ObjectKey, Result};
 use crate::inventory::{LiveObject, Owner, owned_of_lists};
-use crate::kinds::{api_resource, order};
+use crate::kinds::order;
 use crate::{CancellationToken, Cluster};
 
 /// How long one namespace's listing of a kind answers other resources of the namespace. A
@@ -126,11 +126,7 @@ impl Cluster {
         cancel: &CancellationToken,
     ) -> Result<Vec<(String, Listed)>> {
         let key = ObjectKey::new(kind, namespace, "*");
-        let ar = api_resource(kind).ok_or_else(|| crate::Error::Unexpected {
-            object: key.clone(),
-            message: format!("kind {kind} is not one this provider manages"),
-        })?;
-        let api: Api<DynamicObject> = Api::namespaced_with(self.client.clone(), namespace, &ar);
+        let (api, ar) = self.dynamic_api_of(&key)?;
         let lp = ListParams::default().labels(&format!("{MANAGED_BY}={MANAGER}"));
         let list = self.call(&key, cancel, || api.list(&lp)).await?;
         Ok(list
