@@ -149,6 +149,13 @@ timed() {
   return $rc
 }
 
+# untimed LABEL DIR ARGS...: a terraform command whose time is no row (logged like `timed`)
+untimed() {
+  local label=$1 d=$2
+  shift 2
+  (cd "$d" && "$CLI" "$@" -input=false -no-color) >>"$B/logs/$(tr ' /=()' '_____' <<<"$label").log" 2>&1
+}
+
 namespaces() { # namespaces PREFIX COUNT
   local i
   for ((i = 0; i < $2; i++)); do
@@ -266,6 +273,11 @@ for n in $SIZES; do
       rss_stop "destroy, $c"
       requests_record "destroy, $c"
     fi
+    # The write path alone, on the kubectl floor's own terms: the same apply without the
+    # rollout waits (nor the ingestors' wait for their endpoints), which the contract's
+    # default (wait_for_rollout = true) adds and `kubectl apply` never does.
+    timed "apply, $c, wait_for_rollout = false" "$WORK/copies" apply -auto-approve "${V[@]}" -var wait_for_rollout=false
+    untimed "destroy, $c, after wait_for_rollout = false" "$WORK/copies" destroy -auto-approve "${V[@]}"
   done
 done
 

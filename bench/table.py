@@ -187,6 +187,8 @@ def diff_requests(before, label, results, breakdown, now_text):
 # (numerator row, denominator row, what the issue asks for)
 RATIOS = [
     ("apply, {c}", "reference: kubectl apply --server-side, {c} (same objects)", "apply / kubectl apply --server-side", 1.3),
+    ("apply, {c}, wait_for_rollout = false", "reference: kubectl apply --server-side, {c} (same objects)",
+     "apply with wait_for_rollout = false (no rollout waits, as kubectl) / kubectl apply --server-side", 1.3),
     ("destroy, {c}", "reference: kubectl delete --wait, {c} (same objects)", "destroy / kubectl delete --wait", 1.3),
     ("destroy, {c}", "reference: kubectl delete --wait --cascade=foreground, {c} (same objects)",
      "destroy / kubectl delete --wait --cascade=foreground", 1.3),

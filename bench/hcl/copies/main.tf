@@ -25,8 +25,14 @@ provider "thanos" {
   config_path = var.kubeconfig
 }
 
+variable "wait_for_rollout" {
+  type    = bool
+  default = true
+}
+
 module "quickstart" {
-  source    = "./stack"
-  count     = var.copies
-  namespace = "${var.prefix}${count.index}"
+  source           = "./stack"
+  count            = var.copies
+  namespace        = "${var.prefix}${count.index}"
+  wait_for_rollout = var.wait_for_rollout
 }

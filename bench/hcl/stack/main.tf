@@ -12,10 +12,17 @@ variable "namespace" {
   type = string
 }
 
+# false only for the bench's "wait_for_rollout = false" rows: the write path alone
+variable "wait_for_rollout" {
+  type    = bool
+  default = true
+}
+
 resource "thanos_receive" "ingestor" {
-  name      = "ingestor"
-  namespace = var.namespace
-  replicas  = 2
+  name             = "ingestor"
+  namespace        = var.namespace
+  replicas         = 2
+  wait_for_rollout = var.wait_for_rollout
 
   ingestor {
     data_volume {
@@ -27,9 +34,10 @@ resource "thanos_receive" "ingestor" {
 }
 
 resource "thanos_receive" "router" {
-  name      = "router"
-  namespace = var.namespace
-  replicas  = 2
+  name             = "router"
+  namespace        = var.namespace
+  replicas         = 2
+  wait_for_rollout = var.wait_for_rollout
 
   router {
     soft_tenant_hashring {
@@ -40,8 +48,9 @@ resource "thanos_receive" "router" {
 }
 
 resource "thanos_query" "sample" {
-  name      = "sample"
-  namespace = var.namespace
+  name             = "sample"
+  namespace        = var.namespace
+  wait_for_rollout = var.wait_for_rollout
 
   stores = [
     { address = thanos_receive.ingestor.store_endpoint },
