@@ -38,6 +38,37 @@ pub trait ClusterApi: Send + Sync {
         cancel: &CancellationToken,
     ) -> Result<Vec<String>>;
 
+    /// Waits until [`ClusterApi::discover_endpoints`] returns exactly `expected` (sorted);
+    /// `Ok(Err(found))` when `timeout` passes first. This default reads every 250 ms; the
+    /// real cluster follows the EndpointSlices by watch.
+    async fn wait_for_endpoints(
+        &self,
+        namespace: &str,
+        selector: &LabelSelector,
+        expected: &[String],
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<std::result::Result<(), Vec<String>>> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let found = self.discover_endpoints(namespace, selector, cancel).await?;
+            if found == expected {
+                return Ok(Ok(()));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(Err(found));
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => {
+                    return Err(thanos_cluster::Error::Cancelled {
+                        what: format!("waiting for the EndpointSlices of {namespace}"),
+                    });
+                }
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            }
+        }
+    }
+
     /// The objects of another tool a resource in `namespace` selects (a ruler's
     /// PrometheusRules), sorted by namespace and name; `None` when the cluster does not serve
     /// their kind (its CRD is not installed).
@@ -100,13 +131,14 @@ pub trait ClusterApi: Send + Sync {
         cancel: &CancellationToken,
     ) -> Result<()>;
 
-    /// Waits until the workloads among `keys` have rolled out and their pods are Ready.
+    /// Waits until the workloads among `keys` have rolled out and their pods are Ready;
+    /// returns each as the wait last saw it.
     async fn wait_for_rollout(
         &self,
         keys: &[ObjectKey],
         options: WaitOptions,
         cancel: &CancellationToken,
-    ) -> Result<()>;
+    ) -> Result<Vec<LiveObject>>;
 
     /// The version and content digest of every object of `kinds` that `owner` owns (this
     /// default: [`ClusterApi::inventory_kinds`]; the real cluster shares one listing per kind
@@ -241,6 +273,17 @@ impl ClusterApi for Cluster {
         Cluster::discover_endpoints(self, namespace, selector, None, cancel).await
     }
 
+    async fn wait_for_endpoints(
+        &self,
+        namespace: &str,
+        selector: &LabelSelector,
+        expected: &[String],
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<std::result::Result<(), Vec<String>>> {
+        Cluster::wait_for_endpoints(self, namespace, selector, expected, timeout, cancel).await
+    }
+
     async fn select(
         &self,
         namespace: &str,
@@ -327,7 +370,7 @@ impl ClusterApi for Cluster {
         keys: &[ObjectKey],
         options: WaitOptions,
         cancel: &CancellationToken,
-    ) -> Result<()> {
+    ) -> Result<Vec<LiveObject>> {
         Cluster::wait_for_rollout(self, keys, options, cancel).await
     }
 

@@ -275,12 +275,13 @@ pub async fn apply<K: Kind>(
             ..WaitOptions::default()
         };
         tracing::info!("{action} {namespace}/{name}: waiting for the rollout");
-        if let Err(e) = cluster
+        let rolled_out = match cluster
             .wait_for_rollout(&keep, options, &context.cancel)
             .await
         {
-            return partial(failure(format!("{summary}: the rollout did not finish"), e));
-        }
+            Ok(rolled_out) => rolled_out,
+            Err(e) => return partial(failure(format!("{summary}: the rollout did not finish"), e)),
+        };
         match reload::after_apply(
             cluster.as_ref(),
             &K::in_place_reloads(&spec),
@@ -308,15 +309,7 @@ pub async fn apply<K: Kind>(
         {
             return partial(Diagnostic::error(summary, detail));
         }
-        record_after_rollout(
-            cluster.as_ref(),
-            &owner,
-            &written,
-            &objects,
-            &mut seen,
-            context,
-        )
-        .await;
+        record_rolled_out(&written, &rolled_out, &objects, &mut seen);
     }
     seen.set_held(held);
     let mut diagnostics = selected.diagnostics;
@@ -362,47 +355,21 @@ async fn write_objects(
     Ok((seen, written))
 }
 
-/// Kinds whose controllers change more than their status after an apply: the deployment
-/// controller annotates a Deployment with its revision. A status write alone (a rollout, a
-/// disruption budget's counts) leaves what a refresh compares as the apply's answer had it, so
-/// the content digest `Seen` records from that answer already covers it
-/// (`thanos_cluster::drift::content_digest`); only these kinds are read again after the rollout.
-const METADATA_KINDS: &[&str] = &["Deployment"];
-
-/// After the rollout: the objects of [`METADATA_KINDS`] as the controllers left them, when
-/// nothing they were written with changed (the same `generation`, which every change of their
-/// spec raises, and the labels and annotations they were rendered with; an annotation a
-/// controller adds is its own and no drift), so the next refresh need not judge them. One
-/// LIST per such kind; a failure only leaves them to be judged.
-async fn record_after_rollout(
-    cluster: &dyn ClusterApi,
-    owner: &thanos_cluster::Owner,
+/// After the rollout: the workloads as the wait last saw them, rolled out, when nothing they
+/// were written with changed (the same `generation`, which every change of their spec raises,
+/// and the labels and annotations they were rendered with), so the next refresh need not
+/// judge them. The deployment controller annotates a Deployment with its revision after the
+/// write: that annotation is its own and no drift, but it changes the content digest `Seen`
+/// recorded from the write's answer (`thanos_cluster::drift::content_digest`); status writes
+/// alone (a rollout) leave the digest as it was. The wait's own reads and watch events carry
+/// the workloads, so this costs no request.
+fn record_rolled_out(
     written: &[thanos_cluster::LiveObject],
+    rolled_out: &[thanos_cluster::LiveObject],
     rendered: &[Object],
     seen: &mut Seen,
-    context: &Context,
 ) {
-    let mut kinds: Vec<&str> = written
-        .iter()
-        .map(|w| w.key.kind.as_str())
-        .filter(|k| METADATA_KINDS.contains(k))
-        .collect();
-    kinds.sort_unstable();
-    kinds.dedup();
-    if kinds.is_empty() {
-        return;
-    }
-    let now = match cluster
-        .inventory_kinds(owner, &kinds, &context.cancel)
-        .await
-    {
-        Ok(now) => now,
-        Err(e) => {
-            tracing::debug!(error = %e, "cannot read the workloads' versions after the rollout");
-            return;
-        }
-    };
-    for live in &now {
+    for live in rolled_out {
         let (Some(then), Some(object)) = (
             written.iter().find(|w| w.key == live.key),
             rendered.iter().find(|o| ObjectKey::of(o) == live.key),
@@ -451,28 +418,20 @@ async fn wait_until_discoverable<K: Kind>(
     };
     let mut expected = expected.to_vec();
     expected.sort();
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        let found = cluster
-            .discover_endpoints(namespace, &selector, &context.cancel)
-            .await
-            .map_err(|e| e.to_string())?;
-        if found == expected {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(format!(
-                "The pods are Ready but only {} of {} ingestor endpoints were published in \
-                 EndpointSlices within {timeout:?} (found: {}), so routers would discover an \
-                 incomplete hashring.",
-                found.len(),
-                expected.len(),
-                found.join(", ")
-            ));
-        }
-        tokio::select! {
-            _ = context.cancelled() => return Err("cancelled while waiting for the ingestors' endpoints to be published (Ctrl-C, or the client stopped the provider)".into()),
-            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
-        }
+    let waited = cluster
+        .wait_for_endpoints(namespace, &selector, &expected, timeout, &context.cancel)
+        .await;
+    match waited {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(found)) => Err(format!(
+            "The pods are Ready but only {} of {} ingestor endpoints were published in \
+             EndpointSlices within {timeout:?} (found: {}), so routers would discover an \
+             incomplete hashring.",
+            found.len(),
+            expected.len(),
+            found.join(", ")
+        )),
+        Err(thanos_cluster::Error::Cancelled { .. }) => Err("cancelled while waiting for the ingestors' endpoints to be published (Ctrl-C, or the client stopped the provider)".into()),
+        Err(e) => Err(e.to_string()),
     }
 }

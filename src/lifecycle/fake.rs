@@ -327,7 +327,7 @@ impl ClusterApi for FakeCluster {
         keys: &[ObjectKey],
         _options: WaitOptions,
         _cancel: &CancellationToken,
-    ) -> Result<()> {
+    ) -> Result<Vec<LiveObject>> {
         self.log(format!("wait {}", keys.len()));
         if let Some(change) = &*self.during_rollout.lock().unwrap() {
             let mut objects = self.objects.lock().unwrap();
@@ -347,7 +347,19 @@ impl ClusterApi for FakeCluster {
                 reason: "ImagePullBackOff".into(),
                 message,
             }),
-            None => Ok(()),
+            None => {
+                let objects = self.objects.lock().unwrap();
+                Ok(keys
+                    .iter()
+                    .filter(|k| matches!(k.kind.as_str(), "Deployment" | "StatefulSet"))
+                    .filter_map(|k| {
+                        objects.get(k).map(|json| LiveObject {
+                            key: k.clone(),
+                            json: json.clone(),
+                        })
+                    })
+                    .collect())
+            }
         }
     }
 

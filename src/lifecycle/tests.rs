@@ -785,8 +785,8 @@ async fn a_refresh_judges_only_objects_written_since_the_provider_last_saw_them(
 }
 
 /// A workload's controller writes its status during the rollout (and the deployment controller
-/// its revision annotation): the apply records the workload as they left it, so the first
-/// refresh need not judge it. A change of what it was written with (a label it is rendered
+/// its revision annotation): the apply records the workload as the wait last saw it, without
+/// reading it again, so the first refresh need not judge it. A change of what it was written with (a label it is rendered
 /// with, its spec) leaves it to be judged.
 #[tokio::test]
 async fn an_apply_records_what_the_rollout_wrote_and_nothing_else() {
@@ -825,6 +825,12 @@ async fn an_apply_records_what_the_rollout_wrote_and_nothing_else() {
         let r = resource::<Query>(Some(c.clone()));
         let (planned, config, _) = plan(&r, json!({"name": "q", "namespace": "mon"}), None).await;
         let created = create_as_planned(&r, planned, config).await;
+        // What the wait saw of the workload is recorded: nothing is read for it.
+        assert!(
+            !c.calls().iter().any(|l| l.starts_with("inventory")),
+            "{what}: {:?}",
+            c.calls()
+        );
         let before = c.calls().len();
         r.read(
             &Context::default(),

@@ -8,11 +8,14 @@
 //! only.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
+use futures::StreamExt;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use kube::api::{Api, ListParams};
+use kube::api::{Api, ListParams, WatchEvent, WatchParams};
 use thanos_render::common::LabelSelector;
 use thanos_render::discovery::{endpoints_from_slices, selector_matches};
+use tokio::time::Instant;
 
 use crate::error::{ObjectKey, Result};
 use crate::{CancellationToken, Cluster};
@@ -37,15 +40,8 @@ impl Cluster {
             let api: Api<EndpointSlice> = Api::namespaced(self.client.clone(), ns);
             // The server filters on match_labels; expressions are checked here.
             let mut lp = ListParams::default();
-            let labels = &endpoints_selector.match_labels;
-            if !labels.is_empty() {
-                lp = lp.labels(
-                    &labels
-                        .iter()
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect::<Vec<_>>()
-                        .join(","),
-                );
+            if let Some(labels) = label_query(endpoints_selector) {
+                lp = lp.labels(&labels);
             }
             let list = self.call(&key, cancel, || api.list(&lp)).await?;
             let empty = BTreeMap::new();
@@ -57,6 +53,95 @@ impl Cluster {
             }));
         }
         Ok(endpoints_from_slices(&slices))
+    }
+
+    /// Waits until the EndpointSlices in `namespace` that `selector` matches publish exactly
+    /// `expected` (sorted) as ready endpoints, following them by watch: the EndpointSlice
+    /// controller publishes a pod some time after it is Ready, and a ring applied after its
+    /// ingestors must find all of them. `Ok(Err(found))` when `timeout` passes first, with
+    /// the endpoints published by then.
+    pub async fn wait_for_endpoints(
+        &self,
+        namespace: &str,
+        selector: &LabelSelector,
+        expected: &[String],
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<std::result::Result<(), Vec<String>>> {
+        let key = ObjectKey::new("EndpointSlice", namespace, "*");
+        let api: Api<EndpointSlice> = Api::namespaced(self.client.clone(), namespace);
+        let labels = label_query(selector);
+        let deadline = Instant::now() + timeout;
+        let empty = BTreeMap::new();
+        let found = |slices: &BTreeMap<String, EndpointSlice>| {
+            let matching: Vec<EndpointSlice> = slices
+                .values()
+                .filter(|s| {
+                    selector_matches(selector, s.metadata.labels.as_ref().unwrap_or(&empty))
+                })
+                .cloned()
+                .collect();
+            endpoints_from_slices(&matching)
+        };
+        loop {
+            // What exists now, then every change after it until the watch ends.
+            let mut lp = ListParams::default();
+            if let Some(labels) = &labels {
+                lp = lp.labels(labels);
+            }
+            let list = self.call(&key, cancel, || api.list(&lp)).await?;
+            let version = list.metadata.resource_version.clone().unwrap_or_default();
+            let mut slices: BTreeMap<String, EndpointSlice> = list
+                .items
+                .into_iter()
+                .map(|s| (s.metadata.name.clone().unwrap_or_default(), s))
+                .collect();
+            let mut now = found(&slices);
+            if now == expected {
+                return Ok(Ok(()));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(Err(now));
+            }
+            let mut wp = WatchParams::default().timeout(left.as_secs().clamp(1, 60) as u32);
+            if let Some(labels) = &labels {
+                wp = wp.labels(labels);
+            }
+            let mut events = match self.call(&key, cancel, || api.watch(&wp, &version)).await {
+                Ok(events) => events.boxed(),
+                Err(e @ crate::Error::Cancelled { .. }) => return Err(e),
+                // Cannot watch: read again shortly.
+                Err(e) => {
+                    tracing::debug!(%key, error = %e, "cannot watch EndpointSlices: polling");
+                    crate::sleep(Duration::from_millis(250).min(left), cancel, &key).await?;
+                    continue;
+                }
+            };
+            loop {
+                let event = tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => return Err(crate::cancelled(&key)),
+                    _ = tokio::time::sleep_until(deadline) => return Ok(Err(now)),
+                    event = events.next() => event,
+                };
+                match event {
+                    Some(Ok(WatchEvent::Added(s) | WatchEvent::Modified(s))) => {
+                        slices.insert(s.metadata.name.clone().unwrap_or_default(), s);
+                    }
+                    Some(Ok(WatchEvent::Deleted(s))) => {
+                        slices.remove(&s.metadata.name.clone().unwrap_or_default());
+                    }
+                    Some(Ok(WatchEvent::Bookmark(_))) => continue,
+                    // An error event (410 Gone), a broken stream or the end: list again.
+                    Some(Ok(WatchEvent::Error(_)) | Err(_)) | None => break,
+                }
+                now = found(&slices);
+                if now == expected {
+                    return Ok(Ok(()));
+                }
+            }
+        }
     }
 
     /// [`Cluster::discover_endpoints`] for a ring that selects its members.
@@ -74,6 +159,19 @@ impl Cluster {
         )
         .await
     }
+}
+
+/// The part of `selector` the server can filter on (its `match_labels`); expressions are
+/// checked by the caller.
+fn label_query(selector: &LabelSelector) -> Option<String> {
+    let labels = &selector.match_labels;
+    (!labels.is_empty()).then(|| {
+        labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    })
 }
 
 /// A router's `hashrings.json` as this provider wrote it.

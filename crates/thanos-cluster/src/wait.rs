@@ -17,9 +17,11 @@
 //!   controller binds them in its own time, so it waits up to the timeout, which names it;
 //! - a Deployment with `Progressing=False`, reason `ProgressDeadlineExceeded`.
 //!
-//! A read that fails with a transient error (the API server restarting, 429s beyond `call`'s
-//! retries) does not end the wait: the next poll reads again, for up to a minute without an
-//! answer.
+//! Each workload is read once and then followed by a watch from that version, whose events
+//! carry it: a change costs no request, and the wait returns the workloads as it last saw
+//! them (what the apply records). A read that fails with a transient error (the API server
+//! restarting, 429s beyond `call`'s retries) does not end the wait: the next turn reads again,
+//! for up to a minute without an answer.
 //!
 //! On timeout, [`Error::Timeout`] says what is still missing per workload (`1 of 2 pods ready;
 //! pod x: ContainersNotReady`).
@@ -27,15 +29,17 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use futures::StreamExt;
-use futures::stream::select_all;
+use futures::stream::{BoxStream, SelectAll};
+use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use kube::api::{Api, ListParams, WatchParams};
+use kube::api::{Api, DynamicObject, ListParams, WatchEvent, WatchParams};
 use tokio::time::Instant;
 
 use crate::error::{Error, ObjectKey, Result};
+use crate::inventory::LiveObject;
+use crate::kinds::api_resource;
 use crate::{CancellationToken, Cluster, cancelled, sleep};
 
 /// How long a rollout wait goes on reading a cluster that does not answer (an API server
@@ -47,8 +51,9 @@ const UNREADABLE_GRACE: Duration = Duration::from_secs(60);
 pub struct WaitOptions {
     /// Give up after this long ([`Error::Timeout`]).
     pub timeout: Duration,
-    /// How often the workloads and their pods are read at least; a change of a workload
-    /// (watched) has them read at once.
+    /// How often the pods of a workload not rolled out yet are looked at, at most (the
+    /// workloads themselves are followed by watch), and how often a workload that cannot be
+    /// watched is read again.
     pub poll: Duration,
     /// How long a pod may stay unschedulable before the wait fails.
     pub unschedulable_grace: Duration,
@@ -290,66 +295,163 @@ fn selector_string(sel: &LabelSelector) -> Option<String> {
     )
 }
 
+/// One workload being waited for.
+struct Watched {
+    key: ObjectKey,
+    /// The workload as last read or delivered by its watch; `None` until it is read (again).
+    latest: Option<LiveObject>,
+    /// Whether an open watch keeps `latest` current; when not, the next turn reads it.
+    watched: bool,
+    /// Which of the workload's watches counts: raised whenever one is given up, so what an
+    /// abandoned watch still delivers is ignored.
+    epoch: u64,
+    /// Rolled out: no longer looked at.
+    done: bool,
+}
+
+/// What a workload's watch delivers, tagged with the workload's index and the watch's epoch;
+/// `None` when the watch ended (its server-side timeout, or an error).
+type Delivery = (usize, u64, Option<kube::Result<WatchEvent<DynamicObject>>>);
+
+/// What a watch delivered, applied to its workload: a changed workload replaces what was seen
+/// of it; a deletion, an error or the end of the watch have it read again at the next turn.
+fn take(items: &mut [Watched], (index, epoch, event): Delivery) {
+    let Some(item) = items.get_mut(index) else {
+        return;
+    };
+    if item.done || item.epoch != epoch {
+        return;
+    }
+    match event {
+        Some(Ok(WatchEvent::Added(o) | WatchEvent::Modified(o))) => {
+            if let Some(ar) = api_resource(&item.key.kind) {
+                item.latest = Some(LiveObject::of_listed(
+                    &item.key.kind,
+                    &item.key.namespace,
+                    &ar,
+                    o,
+                ));
+            }
+        }
+        Some(Ok(WatchEvent::Bookmark(_))) => {}
+        Some(Ok(WatchEvent::Deleted(_))) => {
+            item.latest = None;
+            item.watched = false;
+            item.epoch += 1;
+        }
+        // An error event (410 Gone: the version is too old), a broken stream, or the end.
+        Some(Ok(WatchEvent::Error(_)) | Err(_)) | None => {
+            item.watched = false;
+            item.epoch += 1;
+        }
+    }
+}
+
+/// How long the server keeps a rollout watch open before it must be opened again.
+const WATCH_SECONDS: u32 = 60;
+
 impl Cluster {
     /// Waits until every Deployment and StatefulSet in `workloads` has rolled out (other
-    /// kinds are ignored). See the module docs for the early failures.
+    /// kinds are ignored) and returns each as the wait last saw it, rolled out. See the module
+    /// docs for the early failures.
+    ///
+    /// Each workload is read once and then followed by a watch from that version: the
+    /// events carry the workload, so a change costs no read, and the watch is opened again
+    /// only when the server ends it. Its pods are looked at while it is not rolled out, no
+    /// more often than [`WaitOptions::poll`], also when it does not change (an image that
+    /// cannot be pulled changes no workload status).
     pub async fn wait_for_rollout(
         &self,
         workloads: &[ObjectKey],
         options: WaitOptions,
         cancel: &CancellationToken,
-    ) -> Result<()> {
-        let mut pending: Vec<ObjectKey> = workloads
+    ) -> Result<Vec<LiveObject>> {
+        let mut items: Vec<Watched> = workloads
             .iter()
             .filter(|k| k.kind == "Deployment" || k.kind == "StatefulSet")
-            .cloned()
+            .map(|key| Watched {
+                key: key.clone(),
+                latest: None,
+                watched: false,
+                epoch: 0,
+                done: false,
+            })
             .collect();
-        let start = Instant::now();
-        let deadline = start + options.timeout;
+        let deadline = Instant::now() + options.timeout;
         let mut pods = PodWatch::default();
+        let mut watches: SelectAll<BoxStream<'static, Delivery>> = SelectAll::new();
         // Since when every read has failed transiently (reset by any answer).
         let mut unreadable_since: Option<Instant> = None;
         loop {
-            let mut still = Vec::new();
             let mut missing = Vec::new();
-            let mut versions = Vec::new();
-            for key in &pending {
-                match self.poll_workload(key, &options, &mut pods, cancel).await {
-                    Ok((Progress::Done, _)) => unreadable_since = None,
-                    Ok((Progress::Pending(what), version)) => {
-                        unreadable_since = None;
-                        missing.push(format!("{key}: {what}"));
-                        still.push(key.clone());
-                        versions.push(version);
+            for (index, item) in items.iter_mut().enumerate() {
+                if item.done {
+                    continue;
+                }
+                if item.latest.is_none() || !item.watched {
+                    match self.read_workload(&item.key, cancel).await {
+                        Ok(found) => {
+                            unreadable_since = None;
+                            item.latest = found;
+                        }
+                        // The API server did not answer, even after `call`'s retries (it
+                        // restarts, or throttles): the rollout goes on without us, so read it
+                        // again at the next turn instead of failing a long wait on a blip; a
+                        // cluster gone for longer than UNREADABLE_GRACE fails the wait.
+                        Err(e)
+                            if e.is_transient()
+                                && unreadable_since.get_or_insert_with(Instant::now).elapsed()
+                                    < UNREADABLE_GRACE =>
+                        {
+                            tracing::debug!(key = %item.key, error = %e, "rollout not readable now, polling on");
+                            missing.push(format!("{}: could not be read: {e}", item.key));
+                            continue;
+                        }
+                        Err(e) => return Err(e),
                     }
-                    // The API server did not answer, even after `call`'s retries (it restarts,
-                    // or throttles): the rollout goes on without us, so read it again at the
-                    // next poll instead of failing a long wait on a blip; a cluster gone for
-                    // longer than UNREADABLE_GRACE fails the wait.
-                    Err(e)
-                        if e.is_transient()
-                            && unreadable_since.get_or_insert_with(Instant::now).elapsed()
-                                < UNREADABLE_GRACE =>
+                    let Some(live) = &item.latest else {
+                        missing.push(format!("{}: it does not exist", item.key));
+                        continue;
+                    };
+                    match self
+                        .watch_workload(
+                            (index, item.epoch),
+                            &item.key,
+                            live.resource_version(),
+                            cancel,
+                        )
+                        .await
                     {
-                        tracing::debug!(%key, error = %e, "rollout not readable now, polling on");
-                        missing.push(format!("{key}: could not be read: {e}"));
-                        still.push(key.clone());
-                        versions.push(None);
+                        Ok(stream) => {
+                            watches.push(stream);
+                            item.watched = true;
+                        }
+                        Err(e @ Error::Cancelled { .. }) => return Err(e),
+                        Err(e) => {
+                            tracing::debug!(key = %item.key, error = %e, "cannot watch: polling");
+                        }
                     }
-                    Err(e) => return Err(e),
+                }
+                let Some(live) = &item.latest else {
+                    missing.push(format!("{}: it does not exist", item.key));
+                    continue;
+                };
+                match self.judge(live, &options, &mut pods, cancel).await? {
+                    Progress::Done => item.done = true,
+                    Progress::Pending(what) => missing.push(format!("{}: {what}", item.key)),
                 }
             }
-            pending = still;
-            if pending.is_empty() {
-                return Ok(());
+            if items.iter().all(|i| i.done) {
+                return Ok(items.into_iter().filter_map(|i| i.latest).collect());
             }
             if Instant::now() >= deadline {
                 return Err(Error::Timeout {
                     what: format!(
                         "the rollout of {}",
-                        pending
+                        items
                             .iter()
-                            .map(ToString::to_string)
+                            .filter(|i| !i.done)
+                            .map(|i| i.key.to_string())
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
@@ -361,79 +463,77 @@ impl Cluster {
                 .poll
                 .min(deadline.saturating_duration_since(Instant::now()))
                 .max(Duration::from_millis(50));
-            self.next_change(&pending, &versions, nap, cancel).await?;
-        }
-    }
-
-    /// Returns when one of the `pending` workloads changes after the version it was read at
-    /// (a watch from that version, so a change in between is not missed), or after `nap`, so
-    /// pods are still looked at while their workload does not change (an image that cannot be
-    /// pulled changes no workload status). A watch that cannot be opened leaves only the nap.
-    async fn next_change(
-        &self,
-        pending: &[ObjectKey],
-        versions: &[Option<String>],
-        nap: Duration,
-        cancel: &CancellationToken,
-    ) -> Result<()> {
-        let secs = nap.as_secs().clamp(1, 290) as u32;
-        let mut streams = Vec::new();
-        for (key, version) in pending.iter().zip(versions) {
-            let Some(version) = version else { continue };
-            let wp = WatchParams::default()
-                .fields(&format!("metadata.name={}", key.name))
-                .timeout(secs);
-            let opened = if key.kind == "Deployment" {
-                let api: Api<Deployment> = Api::namespaced(self.client.clone(), &key.namespace);
-                self.call(key, cancel, || api.watch(&wp, version))
-                    .await
-                    .map(|s| s.map(|_| ()).boxed())
-            } else {
-                let api: Api<StatefulSet> = Api::namespaced(self.client.clone(), &key.namespace);
-                self.call(key, cancel, || api.watch(&wp, version))
-                    .await
-                    .map(|s| s.map(|_| ()).boxed())
-            };
-            match opened {
-                Ok(s) => streams.push(s),
-                Err(e @ Error::Cancelled { .. }) => return Err(e),
-                Err(e) => tracing::debug!(%key, error = %e, "cannot watch: polling"),
+            let first = items.iter().find(|i| !i.done).map(|i| i.key.clone());
+            let first = first.as_ref().unwrap_or(&workloads[0]);
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Err(cancelled(first)),
+                Some(delivery) = watches.next() => {
+                    take(&mut items, delivery);
+                    // Whatever else has arrived meanwhile, before the next turn.
+                    while let Some(Some(delivery)) = watches.next().now_or_never() {
+                        take(&mut items, delivery);
+                    }
+                }
+                r = sleep(nap, cancel, first) => r?,
             }
         }
-        let mut changes = select_all(streams);
-        tokio::select! {
-            biased;
-            _ = cancel.cancelled() => Err(cancelled(&pending[0])),
-            Some(()) = changes.next() => Ok(()),
-            _ = sleep(nap, cancel, &pending[0]) => Ok(()),
-        }
     }
 
-    async fn poll_workload(
+    /// The workload now; `None` when it does not exist.
+    async fn read_workload(
         &self,
         key: &ObjectKey,
+        cancel: &CancellationToken,
+    ) -> Result<Option<LiveObject>> {
+        let (api, ar) = self.dynamic_api_of(key)?;
+        let found = self.call(key, cancel, || api.get_opt(&key.name)).await?;
+        Ok(found.map(|o| LiveObject::of_listed(&key.kind, &key.namespace, &ar, o)))
+    }
+
+    /// A watch of the workload from `version`, its deliveries tagged with `(index, epoch)`,
+    /// ending with `None`.
+    async fn watch_workload(
+        &self,
+        (index, epoch): (usize, u64),
+        key: &ObjectKey,
+        version: &str,
+        cancel: &CancellationToken,
+    ) -> Result<BoxStream<'static, Delivery>> {
+        let (api, _) = self.dynamic_api_of(key)?;
+        let wp = WatchParams::default()
+            .fields(&format!("metadata.name={}", key.name))
+            .timeout(WATCH_SECONDS);
+        let stream = self.call(key, cancel, || api.watch(&wp, version)).await?;
+        Ok(stream
+            .map(move |event| (index, epoch, Some(event)))
+            .chain(futures::stream::once(async move { (index, epoch, None) }))
+            .boxed())
+    }
+
+    /// Whether one workload, as last seen, has rolled out; if not, what is missing, with
+    /// what its pods say (looked at no more often than `options.poll`: a watched workload
+    /// changes more often than that, and what its pods said last time stands in between).
+    async fn judge(
+        &self,
+        live: &LiveObject,
         options: &WaitOptions,
         pods: &mut PodWatch,
         cancel: &CancellationToken,
-    ) -> Result<(Progress, Option<String>)> {
-        let (status, version) = if key.kind == "Deployment" {
-            let api: Api<Deployment> = Api::namespaced(self.client.clone(), &key.namespace);
-            match self.call(key, cancel, || api.get_opt(&key.name)).await? {
-                Some(d) => (
-                    WorkloadStatus::from_deployment(&d),
-                    d.metadata.resource_version,
-                ),
-                None => return Ok((Progress::Pending("it does not exist".into()), None)),
-            }
+    ) -> Result<Progress> {
+        let key = &live.key;
+        let unexpected = |e: serde_json::Error| Error::Unexpected {
+            object: key.clone(),
+            message: format!("cannot read the workload's status: {e}"),
+        };
+        let status = if key.kind == "Deployment" {
+            WorkloadStatus::from_deployment(
+                &serde_json::from_value::<Deployment>(live.json.clone()).map_err(unexpected)?,
+            )
         } else {
-            let api: Api<StatefulSet> = Api::namespaced(self.client.clone(), &key.namespace);
-            match self.call(key, cancel, || api.get_opt(&key.name)).await? {
-                Some(s) => (
-                    WorkloadStatus::from_statefulset(&s),
-                    s.metadata.resource_version,
-                ),
-                None => return Ok((Progress::Pending("it does not exist".into()), None)),
-            }
+            WorkloadStatus::from_statefulset(
+                &serde_json::from_value::<StatefulSet>(live.json.clone()).map_err(unexpected)?,
+            )
         };
         if let Some((reason, message)) = &status.deadline_exceeded {
             return Err(Error::RolloutFailed {
@@ -443,16 +543,13 @@ impl Cluster {
                 message: message.clone(),
             });
         }
-        let progress = status.progress();
-        if progress == Progress::Done {
-            return Ok((progress, version));
-        }
+        let Progress::Pending(what) = status.progress() else {
+            return Ok(Progress::Done);
+        };
         // Not done: look at the pods for a reason.
         let Some(selector) = status.selector.as_ref().and_then(selector_string) else {
-            return Ok((progress, version));
+            return Ok(Progress::Pending(what));
         };
-        // A watched workload wakes this loop more often than `poll`; its pods are still looked
-        // at no more often than that (what they said last time stands in between).
         let name = key.to_string();
         let reasons = match pods.checked.get(&name) {
             Some((at, reasons)) if at.elapsed() < options.poll => reasons.clone(),
@@ -470,15 +567,11 @@ impl Cluster {
                 reasons
             }
         };
-        let Progress::Pending(what) = progress else {
-            return Ok((progress, version));
-        };
-        let what = if reasons.is_empty() {
+        Ok(Progress::Pending(if reasons.is_empty() {
             what
         } else {
             format!("{what}; {}", reasons.join("; "))
-        };
-        Ok((Progress::Pending(what), version))
+        }))
     }
 
     /// Why the pods `selector` selects are not ready yet; an error when one never will be.

@@ -115,3 +115,47 @@ async fn discovers_statefulset_pods_behind_headless_service() {
         expected
     );
 }
+
+/// Waiting for an ingestor's endpoints follows the EndpointSlices from the apply on (its pods
+/// are not even scheduled then, as a rule): it returns once every pod is published, and when
+/// an endpoint never comes it says, at its timeout, what was published.
+#[tokio::test]
+async fn waits_for_endpoints_until_every_pod_is_published() {
+    let Some(path) = kubeconfig("waits_for_endpoints_until_every_pod_is_published") else {
+        return;
+    };
+    let ns = TestNs::new(&path, "discover-wait").await;
+    let n = ns.name.as_str();
+    let c = &ns.cluster;
+    let spec = ingestor_spec(n, "ing", 2, "1Gi");
+    let r = thanos_render::receive::render(&spec, &ctx(), &BTreeMap::new()).unwrap();
+    apply_all(c, &r.objects, ApplyOptions::default(), &ns.cancel)
+        .await
+        .unwrap();
+    let expected = ingestor_endpoints(&spec);
+    let sel = labels(&[("app.kubernetes.io/instance", "ing")]);
+    assert_eq!(
+        c.wait_for_endpoints(n, &sel, &expected, SHORT, &ns.cancel)
+            .await
+            .unwrap(),
+        Ok(())
+    );
+    assert_eq!(
+        c.discover_endpoints(n, &sel, None, &ns.cancel)
+            .await
+            .unwrap(),
+        expected
+    );
+
+    let mut more = expected.clone();
+    more.push(format!("ing-2.ing.{n}.svc:10901"));
+    more.sort();
+    let started = std::time::Instant::now();
+    assert_eq!(
+        c.wait_for_endpoints(n, &sel, &more, Duration::from_secs(2), &ns.cancel)
+            .await
+            .unwrap(),
+        Err(expected)
+    );
+    assert!(started.elapsed() >= Duration::from_secs(2));
+}

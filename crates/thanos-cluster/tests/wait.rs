@@ -38,7 +38,8 @@ async fn rollout_succeeds() {
     let applied = apply_all(&ns.cluster, &q.objects, ApplyOptions::default(), &ns.cancel)
         .await
         .unwrap();
-    ns.cluster
+    let rolled_out = ns
+        .cluster
         .wait_for_rollout(
             &rollout_targets(&applied),
             WaitOptions::with_timeout(SHORT),
@@ -46,6 +47,22 @@ async fn rollout_succeeds() {
         )
         .await
         .unwrap();
+    // The workload as the wait last saw it: rolled out, with what its controller added.
+    let [deployment] = &rolled_out[..] else {
+        panic!("{rolled_out:?}")
+    };
+    assert_eq!(deployment.key, deployment_key(&q));
+    let json = &deployment.json;
+    assert_eq!(json["status"]["readyReplicas"], 2, "{json}");
+    assert_eq!(
+        json["status"]["observedGeneration"], json["metadata"]["generation"],
+        "{json}"
+    );
+    assert!(
+        json["metadata"]["annotations"]["deployment.kubernetes.io/revision"].is_string(),
+        "{json}"
+    );
+    assert_eq!(json["kind"], "Deployment", "{json}");
 }
 
 #[tokio::test]
