@@ -105,6 +105,24 @@ pub trait ClusterApi: Send + Sync {
         Ok(written)
     }
 
+    /// [`ClusterApi::apply_objects`], and the keys of everything `owner` owned before the
+    /// writes ([`ClusterApi::owned_keys`]), for the prune after them; the second result is
+    /// that of the keys. This default does the two side by side; the real cluster takes the
+    /// owned objects of the kinds it writes from the listing its writes need anyway
+    /// (`Cluster::apply_objects_listing_owned`).
+    async fn apply_objects_listing_owned(
+        &self,
+        objects: &[(&Object, ApplyOptions)],
+        owner: &Owner,
+        cancel: &CancellationToken,
+    ) -> Result<(Vec<LiveObject>, Result<Vec<ObjectKey>>)> {
+        let (written, owned) = tokio::join!(
+            self.apply_objects(objects, cancel),
+            self.owned_keys(owner, cancel)
+        );
+        Ok((written?, owned))
+    }
+
     /// Deletes what `owner` owns that is not in `keep` and waits until it is gone.
     async fn prune(
         &self,
@@ -319,6 +337,24 @@ impl ClusterApi for Cluster {
                 json: a.json,
             })
             .collect())
+    }
+
+    async fn apply_objects_listing_owned(
+        &self,
+        objects: &[(&Object, ApplyOptions)],
+        owner: &Owner,
+        cancel: &CancellationToken,
+    ) -> Result<(Vec<LiveObject>, Result<Vec<ObjectKey>>)> {
+        let (applied, owned) =
+            Cluster::apply_objects_listing_owned(self, objects, owner, cancel).await?;
+        let written = applied
+            .into_iter()
+            .map(|a| LiveObject {
+                key: a.key,
+                json: a.json,
+            })
+            .collect();
+        Ok((written, owned))
     }
 
     async fn prune(

@@ -205,6 +205,7 @@ pub async fn apply<K: Kind>(
             &repairs,
             &prior_entries,
             &prior_seen,
+            None,
             context,
         )
         .await
@@ -229,21 +230,20 @@ pub async fn apply<K: Kind>(
         }
         tracing::info!(step = %what, "{action} {namespace}/{name}: first step done");
     }
-    // What the resource owns is listed while it writes (see `Cluster::prune_listed`): the
-    // prune after the writes then starts deleting at once.
-    let (writes, owned) = tokio::join!(
-        write_objects(
-            cluster.as_ref(),
-            &objects,
-            options,
-            &repairs,
-            &prior_entries,
-            &prior_seen,
-            context,
-        ),
-        cluster.owned_keys(&owner, &context.cancel)
-    );
-    let (mut seen, written) = match writes {
+    // What the resource owns is learnt with the writes (see `Cluster::prune_listed`): the
+    // prune after them then starts deleting at once.
+    let (mut seen, written, owned) = match write_objects(
+        cluster.as_ref(),
+        &objects,
+        options,
+        &repairs,
+        &prior_entries,
+        &prior_seen,
+        Some(&owner),
+        context,
+    )
+    .await
+    {
         Ok(done) => done,
         Err(e) => return partial(failure(summary, e)),
     };
@@ -321,11 +321,21 @@ pub async fn apply<K: Kind>(
     }
 }
 
+/// What [`write_objects`] returns: what the provider now knows of each object, the objects as
+/// written, and the keys of what the owner owned before the writes (none without an owner).
+type Written = (
+    Seen,
+    Vec<thanos_cluster::LiveObject>,
+    Result<Vec<ObjectKey>, thanos_cluster::Error>,
+);
+
 /// Server-side applies `objects` (in the cluster's order: see `Cluster::apply_objects`): an
 /// owned Secret whose write-only values did not change is left alone, and fields of an object
 /// a refresh found drifted are taken back. Returns what the provider now knows of each object
 /// (see [`Seen`]): the versions the writes got back, and for a Secret left alone what `prior`
-/// knew of it.
+/// knew of it; with an `owner`, also what it owned before the writes, for the prune
+/// (`ClusterApi::apply_objects_listing_owned`).
+#[allow(clippy::too_many_arguments)]
 async fn write_objects(
     cluster: &dyn ClusterApi,
     objects: &[Object],
@@ -333,8 +343,9 @@ async fn write_objects(
     repairs: &[(String, String)],
     prior_entries: &super::settings::Objects,
     prior: &Seen,
+    owner: Option<&thanos_cluster::Owner>,
     context: &Context,
-) -> Result<(Seen, Vec<thanos_cluster::LiveObject>), thanos_cluster::Error> {
+) -> Result<Written, thanos_cluster::Error> {
     let mut seen = Seen::default();
     let mut writes = Vec::with_capacity(objects.len());
     for object in objects {
@@ -348,11 +359,21 @@ async fn write_objects(
         }
         writes.push((object, options));
     }
-    let written = cluster.apply_objects(&writes, &context.cancel).await?;
+    let (written, owned) = match owner {
+        Some(owner) => {
+            cluster
+                .apply_objects_listing_owned(&writes, owner, &context.cancel)
+                .await?
+        }
+        None => (
+            cluster.apply_objects(&writes, &context.cancel).await?,
+            Ok(Vec::new()),
+        ),
+    };
     for ((object, _), live) in writes.iter().zip(&written) {
         seen.record(object, &live.listed());
     }
-    Ok((seen, written))
+    Ok((seen, written, owned))
 }
 
 /// After the rollout: the workloads as the wait last saw them, rolled out, when nothing they

@@ -12,6 +12,9 @@
 //!    another manager owns with a different value gives [`Error::Conflict`] naming it;
 //! 3. transient errors (429, 5xx, connection trouble) are retried with backoff.
 //!
+//! [`Cluster::apply_objects_listing_owned`] also returns what the resource owned before the
+//! writes, for the prune after them, taking the kinds it writes from step 1's listing.
+//!
 //! **StatefulSet replace path.** Kubernetes refuses (422) changes to a StatefulSet's
 //! `volumeClaimTemplates`, `selector`, `serviceName` and `podManagementPolicy`. When that
 //! happens we delete the StatefulSet with `propagationPolicy=Orphan` (its pods keep running
@@ -32,8 +35,13 @@ use thanos_render::Object;
 use thanos_render::meta::{MANAGED_BY, MANAGER, PART_OF};
 
 use crate::error::{Error, ObjectKey, Result};
-use crate::kinds::{api_resource, apply_phase};
+use crate::inventory::{Owner, owned_of_lists};
+use crate::kinds::{OWNED_KINDS, api_resource, apply_phase, order};
 use crate::{CancellationToken, Cluster};
+
+/// What [`Cluster::apply_objects`] lists before it writes: per (namespace, kind), the metadata
+/// of every object by name, or `None` when the kind could not be listed.
+type Listed = HashMap<(String, String), Option<HashMap<String, ObjectMeta>>>;
 
 /// The server-side-apply field manager of every write.
 pub const FIELD_MANAGER: &str = "terraform-provider-thanos";
@@ -147,12 +155,83 @@ impl Cluster {
         objects: &[(&Object, ApplyOptions)],
         cancel: &CancellationToken,
     ) -> Result<Vec<Applied>> {
+        let listed = self.list_before_writes(objects, cancel).await;
+        self.apply_listed(objects, &listed, cancel).await
+    }
+
+    /// [`Cluster::apply_objects`], and beside it the keys of everything `owner` owned before
+    /// the writes, for the prune after them ([`Cluster::prune_listed`]; the same keys as
+    /// [`Cluster::owned_keys`]). The kinds the apply lists anyway, every object of the kind
+    /// and namespace, give their owned keys from that listing, filtered by the owner's
+    /// labels; only the other kinds a resource can own are listed by those labels, while the
+    /// apply writes. A kind whose listing failed is listed by the labels after the writes.
+    /// The second result is that of the owned keys: a failure there leaves the writes done.
+    pub async fn apply_objects_listing_owned(
+        &self,
+        objects: &[(&Object, ApplyOptions)],
+        owner: &Owner,
+        cancel: &CancellationToken,
+    ) -> Result<(Vec<Applied>, Result<Vec<ObjectKey>>)> {
+        let listed_by_apply = |kind: &str| {
+            objects
+                .iter()
+                .any(|(o, _)| o.kind() == kind && o.namespace() == owner.namespace)
+        };
+        let others: Vec<&str> = OWNED_KINDS
+            .iter()
+            .copied()
+            .filter(|kind| !listed_by_apply(kind))
+            .collect();
+        let ((listed, applied), other_lists) = tokio::join!(
+            async {
+                let listed = self.list_before_writes(objects, cancel).await;
+                let applied = self.apply_listed(objects, &listed, cancel).await;
+                (listed, applied)
+            },
+            join_all(
+                others
+                    .iter()
+                    .map(|kind| self.owned_keys_of_kind(owner, kind, cancel))
+            )
+        );
+        let applied = applied?;
+        let mut other_lists: HashMap<&str, Result<Vec<ObjectKey>>> =
+            others.into_iter().zip(other_lists).collect();
+        let mut lists = Vec::with_capacity(OWNED_KINDS.len());
+        for kind in OWNED_KINDS {
+            let list = match other_lists.remove(kind) {
+                Some(list) => list,
+                None => match listed.get(&(owner.namespace.clone(), (*kind).to_owned())) {
+                    Some(Some(found)) => Ok(found
+                        .iter()
+                        .filter(|(_, meta)| is_owned_by(meta, &owner.part_of))
+                        .map(|(name, _)| ObjectKey::new(*kind, &owner.namespace, name.as_str()))
+                        .collect()),
+                    _ => self.owned_keys_of_kind(owner, kind, cancel).await,
+                },
+            };
+            lists.push(list);
+        }
+        let owned = owned_of_lists(owner, OWNED_KINDS, lists).map(|mut owned| {
+            owned.sort_by(|a, b| (order(&a.kind), &a.name).cmp(&(order(&b.kind), &b.name)));
+            owned
+        });
+        Ok((applied, owned))
+    }
+
+    /// The metadata of every object of each kind and namespace of `objects`, by name: `None`
+    /// for a kind that cannot be listed.
+    async fn list_before_writes(
+        &self,
+        objects: &[(&Object, ApplyOptions)],
+        cancel: &CancellationToken,
+    ) -> Listed {
         let mut groups: BTreeSet<(String, String)> = BTreeSet::new();
         for (object, _) in objects {
             let key = ObjectKey::of(object);
             groups.insert((key.namespace, key.kind));
         }
-        let listed = join_all(groups.iter().map(|(namespace, kind)| async move {
+        let found = join_all(groups.iter().map(|(namespace, kind)| async move {
             let key = ObjectKey::new(kind.as_str(), namespace.as_str(), "*");
             let lp = ListParams::default();
             let found = match self.dynamic_api(&key) {
@@ -173,8 +252,16 @@ impl Cluster {
             }
         }))
         .await;
-        let listed: HashMap<&(String, String), Option<HashMap<String, ObjectMeta>>> =
-            groups.iter().zip(listed).collect();
+        groups.into_iter().zip(found).collect()
+    }
+
+    /// Applies `objects` (see [`Cluster::apply_objects`]) as `listed` says they are.
+    async fn apply_listed(
+        &self,
+        objects: &[(&Object, ApplyOptions)],
+        listed: &Listed,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<Applied>> {
         let mut phases: Vec<u8> = objects.iter().map(|(o, _)| apply_phase(o.kind())).collect();
         phases.sort_unstable();
         phases.dedup();

@@ -162,7 +162,7 @@ impl Cluster {
         Ok(out)
     }
 
-    async fn owned_keys_of_kind(
+    pub(crate) async fn owned_keys_of_kind(
         &self,
         owner: &Owner,
         kind: &str,

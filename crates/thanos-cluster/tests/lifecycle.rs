@@ -90,6 +90,89 @@ async fn prune_removes_only_unrendered_owned_objects() {
     assert!(again.is_empty());
 }
 
+/// An apply learns what its resource owns from the listing its writes make anyway (every
+/// object of the kinds it writes) and lists only the other kinds by the owner's labels: the
+/// keys are exactly those `owned_keys` finds with its own LISTs, bystanders of a written kind
+/// (unlabelled, another resource's, half labelled) are not among them, and the prune of those
+/// keys removes what is no longer rendered and nothing else.
+#[tokio::test]
+async fn an_apply_lists_what_its_resource_owns_with_its_writes() {
+    let Some(path) = kubeconfig("an_apply_lists_what_its_resource_owns_with_its_writes") else {
+        return;
+    };
+    let ns = TestNs::new(&path, "prune-listed").await;
+    let n = ns.name.as_str();
+    let c = &ns.cluster;
+    let with_ingress = query(n, "q", 1, true);
+    apply_all(
+        c,
+        &with_ingress.objects,
+        ApplyOptions::default(),
+        &ns.cancel,
+    )
+    .await
+    .unwrap();
+    for (name, labels) in [
+        ("bystander", ""),
+        (
+            "other-resource",
+            "app.kubernetes.io/managed-by=terraform-provider-thanos,app.kubernetes.io/part-of=thanos-query-other",
+        ),
+        (
+            "half-labelled",
+            "app.kubernetes.io/managed-by=terraform-provider-thanos",
+        ),
+    ] {
+        let (ok, out) = ns.kubectl(&["-n", n, "create", "configmap", name], None);
+        assert!(ok, "{out}");
+        if !labels.is_empty() {
+            let mut args = vec!["-n", n, "label", "configmap", name];
+            args.extend(labels.split(','));
+            let (ok, out) = ns.kubectl(&args, None);
+            assert!(ok, "{out}");
+        }
+    }
+    let owner = owner(Kind::Query, "q", n);
+    let listed_alone = c.owned_keys(&owner, &ns.cancel).await.unwrap();
+
+    // The ingress is no longer rendered, so its kind is listed by the labels; the ConfigMaps
+    // come from the apply's own listing.
+    let without = query(n, "q", 1, false);
+    assert!(without.objects.iter().any(|o| o.kind() == "ConfigMap"));
+    let writes: Vec<_> = without
+        .objects
+        .iter()
+        .map(|o| (o, ApplyOptions::default()))
+        .collect();
+    let (applied, owned) = c
+        .apply_objects_listing_owned(&writes, &owner, &ns.cancel)
+        .await
+        .unwrap();
+    assert_eq!(applied.len(), without.objects.len());
+    let owned = owned.unwrap();
+    assert_eq!(owned, listed_alone);
+    let mut rendered_before: Vec<ObjectKey> =
+        with_ingress.objects.iter().map(ObjectKey::of).collect();
+    let mut owned_sorted = owned.clone();
+    rendered_before.sort();
+    owned_sorted.sort();
+    assert_eq!(owned_sorted, rendered_before);
+
+    let keep: Vec<ObjectKey> = without.objects.iter().map(ObjectKey::of).collect();
+    let deleted = c
+        .prune_listed(&owned, &keep, PvcPolicy::Delete, SHORT, &ns.cancel)
+        .await
+        .unwrap();
+    assert_eq!(
+        deleted.iter().map(|k| k.kind.as_str()).collect::<Vec<_>>(),
+        ["Ingress"]
+    );
+    for name in ["bystander", "other-resource", "half-labelled"] {
+        let (ok, out) = ns.kubectl(&["-n", n, "get", "configmap", name], None);
+        assert!(ok, "{name} must survive: {out}");
+    }
+}
+
 #[tokio::test]
 async fn delete_waits_until_gone_and_respects_pvc_retention() {
     let Some(path) = kubeconfig("delete_waits_until_gone_and_respects_pvc_retention") else {
