@@ -422,6 +422,24 @@ fn errors_name_the_object_and_the_reason() {
         .failure();
     let text = format!("{}{}", run.stdout(), run.stderr());
     assert!(text.contains("127.0.0.1:1"), "{text}");
+    // Nothing reached the server, so nothing is recorded: the next plan is the same create,
+    // not the replacement of a tainted resource that never existed.
+    let listed = unreachable.run(&cli, &["state", "list"]);
+    assert!(
+        !listed.stdout().contains("thanos_query.q"),
+        "{}",
+        listed.stdout()
+    );
+    let plan = unreachable
+        .run(&cli, &["plan", "-no-color", "-input=false"])
+        .success();
+    assert!(
+        plan.stdout()
+            .contains("1 to add, 0 to change, 0 to destroy"),
+        "{}",
+        plan.stdout()
+    );
+    assert!(!plan.stdout().contains("tainted"), "{}", plan.stdout());
 }
 
 fn ingestor(ns: &str, replicas: u32, size: &str) -> String {

@@ -123,6 +123,12 @@ pub trait ClusterApi: Send + Sync {
         Ok((written?, owned))
     }
 
+    /// Whether the API server has answered this provider process at least once (this
+    /// default: assume so). Until it has, no write of the process can have reached it.
+    fn has_answered(&self) -> bool {
+        true
+    }
+
     /// Deletes what `owner` owns that is not in `keep` and waits until it is gone.
     async fn prune(
         &self,
@@ -337,6 +343,10 @@ impl ClusterApi for Cluster {
                 json: a.json,
             })
             .collect())
+    }
+
+    fn has_answered(&self) -> bool {
+        Cluster::has_answered(self)
     }
 
     async fn apply_objects_listing_owned(

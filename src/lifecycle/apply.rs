@@ -160,8 +160,16 @@ pub async fn apply<K: Kind>(
     write_computed(&schema.block, &applied, &mut state);
 
     // After a failure part of the stack may exist: return the state so Terraform records it
-    // (a create is then tainted) and a destroy cleans it up.
-    let partial = |d: Diagnostic| respond(Some(state.clone()), d.into());
+    // (a create is then tainted) and a destroy cleans it up. A server that never answered
+    // this process received no write: Terraform keeps what it had (a create records nothing,
+    // so the next plan is the same create, not the replacement of a resource that never was).
+    let partial = |d: Diagnostic| {
+        if cluster.has_answered() {
+            respond(Some(state.clone()), d.into())
+        } else {
+            respond(prior.clone(), d.into())
+        }
+    };
     let common = K::lifecycle(&model);
     let options = ApplyOptions {
         force_conflicts: common.force_conflicts.known().copied().unwrap_or(false),

@@ -48,6 +48,8 @@ pub struct FakeCluster {
     /// its status; someone edits it): a write, so a new `resourceVersion`.
     #[allow(clippy::type_complexity)]
     pub during_rollout: Mutex<Option<Box<dyn Fn(&mut Json) + Send>>>,
+    /// The server never answers: writes fail as unreachable and `has_answered` is false.
+    pub never_answers: Mutex<bool>,
 }
 
 impl FakeCluster {
@@ -134,6 +136,10 @@ impl FakeCluster {
 
 #[async_trait]
 impl ClusterApi for FakeCluster {
+    fn has_answered(&self) -> bool {
+        !*self.never_answers.lock().unwrap()
+    }
+
     async fn discover_ring(
         &self,
         namespace: &str,
@@ -235,6 +241,9 @@ impl ClusterApi for FakeCluster {
     ) -> Result<LiveObject> {
         let key = ObjectKey::of(object);
         self.log(format!("apply {key}"));
+        if *self.never_answers.lock().unwrap() {
+            return Err(Error::connection_refused("https://127.0.0.1:1/"));
+        }
         // As the real cluster: an owned Secret is written with its sealed data, or not at all.
         let Some(json) = object.apply_json() else {
             return Err(Error::Unexpected {

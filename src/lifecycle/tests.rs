@@ -644,6 +644,38 @@ async fn a_failed_rollout_keeps_what_exists_in_state() {
     );
 }
 
+/// A create whose writes never reached the server (it never answered this process) records
+/// nothing: the next plan is the same create, not the replacement of a tainted resource that
+/// never existed. An update keeps the prior state as it was.
+#[tokio::test]
+async fn an_apply_the_server_never_answered_records_nothing() {
+    let c = cluster();
+    *c.never_answers.lock().unwrap() = true;
+    let r = resource::<Query>(Some(c.clone()));
+    let (state, d) = apply(&r, json!({"name": "q", "namespace": "mon"}), None).await;
+    assert!(
+        errors(&d)[0].contains("cannot reach the Kubernetes API server"),
+        "{d:?}"
+    );
+    assert!(state.is_none(), "{state:?}");
+
+    // An update the server never answered keeps the prior state as it was (a failure after
+    // the server answered records the new state: `a_failed_rollout_keeps_what_exists_in_state`).
+    let c = cluster();
+    let r = resource::<Query>(Some(c.clone()));
+    let (created, _) = apply(&r, json!({"name": "q", "namespace": "mon"}), None).await;
+    let created = created.unwrap();
+    *c.never_answers.lock().unwrap() = true;
+    let (state, d) = apply(
+        &r,
+        json!({"name": "q", "namespace": "mon", "replicas": 3}),
+        Some(created.clone()),
+    )
+    .await;
+    assert!(!errors(&d).is_empty());
+    assert_eq!(state, Some(created));
+}
+
 #[tokio::test]
 async fn apply_without_a_cluster_says_what_to_configure() {
     let r = resource::<Query>(None);

@@ -205,6 +205,15 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// [`Error::Unreachable`] as a refused connection to `host` gives it (for fakes of the
+    /// cluster, which have no client to fail).
+    pub fn connection_refused(host: &str) -> Self {
+        Error::Unreachable {
+            host: host.to_owned(),
+            source: kube::Error::Service("tcp connect error: Connection refused".into()),
+        }
+    }
+
     /// Maps a kube client error for `object` into a typed error. `host` is the API server URL
     /// (for [`Error::Unreachable`]).
     pub fn from_kube(err: kube::Error, object: &ObjectKey, host: &str) -> Error {

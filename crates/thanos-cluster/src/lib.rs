@@ -180,6 +180,12 @@ impl Cluster {
         })
     }
 
+    /// Whether the server has answered this process at least once: until it has, no write
+    /// of this process can have reached it.
+    pub fn has_answered(&self) -> bool {
+        self.answered.load(Ordering::Relaxed)
+    }
+
     /// The server answered (a success or an error status): it is reachable.
     fn heard_from_server(&self) {
         self.answered.store(true, Ordering::Relaxed);
