@@ -8,35 +8,32 @@ use common::*;
 use thanos_cluster::{ApplyOptions, ObjectKey, PvcPolicy, WaitOptions};
 use thanos_render::meta::Kind;
 
-#[tokio::test]
-async fn prune_removes_only_unrendered_owned_objects() {
-    let Some(path) = kubeconfig("prune_removes_only_unrendered_owned_objects") else {
-        return;
-    };
-    let ns = TestNs::new(&path, "prune").await;
+/// Bystanders: an unlabelled ConfigMap, one of another resource, one with only managed-by.
+const BYSTANDERS: [(&str, &str); 3] = [
+    ("bystander", ""),
+    (
+        "other-resource",
+        "app.kubernetes.io/managed-by=terraform-provider-thanos,app.kubernetes.io/part-of=thanos-query-other",
+    ),
+    (
+        "half-labelled",
+        "app.kubernetes.io/managed-by=terraform-provider-thanos",
+    ),
+];
+
+/// A query `q` with an ingress applied in `ns`, beside the [`BYSTANDERS`]; what it rendered.
+async fn query_among_bystanders(ns: &TestNs) -> thanos_render::Rendered {
     let n = ns.name.as_str();
-    let c = &ns.cluster;
     let with_ingress = query(n, "q", 1, true);
     apply_all(
-        c,
+        &ns.cluster,
         &with_ingress.objects,
         ApplyOptions::default(),
         &ns.cancel,
     )
     .await
     .unwrap();
-    // Bystanders: an unlabelled ConfigMap, one of another resource, one with only managed-by.
-    for (name, labels) in [
-        ("bystander", ""),
-        (
-            "other-resource",
-            "app.kubernetes.io/managed-by=terraform-provider-thanos,app.kubernetes.io/part-of=thanos-query-other",
-        ),
-        (
-            "half-labelled",
-            "app.kubernetes.io/managed-by=terraform-provider-thanos",
-        ),
-    ] {
+    for (name, labels) in BYSTANDERS {
         let (ok, out) = ns.kubectl(&["-n", n, "create", "configmap", name], None);
         assert!(ok, "{out}");
         if !labels.is_empty() {
@@ -46,6 +43,25 @@ async fn prune_removes_only_unrendered_owned_objects() {
             assert!(ok, "{out}");
         }
     }
+    with_ingress
+}
+
+fn bystanders_survive(ns: &TestNs) {
+    for (name, _) in BYSTANDERS {
+        let (ok, out) = ns.kubectl(&["-n", &ns.name, "get", "configmap", name], None);
+        assert!(ok, "{name} must survive: {out}");
+    }
+}
+
+#[tokio::test]
+async fn prune_removes_only_unrendered_owned_objects() {
+    let Some(path) = kubeconfig("prune_removes_only_unrendered_owned_objects") else {
+        return;
+    };
+    let ns = TestNs::new(&path, "prune").await;
+    let n = ns.name.as_str();
+    let c = &ns.cluster;
+    let with_ingress = query_among_bystanders(&ns).await;
     let owner = owner(Kind::Query, "q", n);
     let inv = c.inventory(&owner, &ns.cancel).await.unwrap();
     let mut inv_keys: Vec<ObjectKey> = inv.iter().map(|o| o.key.clone()).collect();
@@ -78,10 +94,7 @@ async fn prune_removes_only_unrendered_owned_objects() {
     let mut keep_sorted = keep.clone();
     keep_sorted.sort();
     assert_eq!(left, keep_sorted);
-    for name in ["bystander", "other-resource", "half-labelled"] {
-        let (ok, out) = ns.kubectl(&["-n", n, "get", "configmap", name], None);
-        assert!(ok, "{name} must survive: {out}");
-    }
+    bystanders_survive(&ns);
     // Nothing left to prune: a no-op.
     let again = c
         .prune(&owner, &keep, PvcPolicy::Delete, SHORT, &ns.cancel)
@@ -103,35 +116,7 @@ async fn an_apply_lists_what_its_resource_owns_with_its_writes() {
     let ns = TestNs::new(&path, "prune-listed").await;
     let n = ns.name.as_str();
     let c = &ns.cluster;
-    let with_ingress = query(n, "q", 1, true);
-    apply_all(
-        c,
-        &with_ingress.objects,
-        ApplyOptions::default(),
-        &ns.cancel,
-    )
-    .await
-    .unwrap();
-    for (name, labels) in [
-        ("bystander", ""),
-        (
-            "other-resource",
-            "app.kubernetes.io/managed-by=terraform-provider-thanos,app.kubernetes.io/part-of=thanos-query-other",
-        ),
-        (
-            "half-labelled",
-            "app.kubernetes.io/managed-by=terraform-provider-thanos",
-        ),
-    ] {
-        let (ok, out) = ns.kubectl(&["-n", n, "create", "configmap", name], None);
-        assert!(ok, "{out}");
-        if !labels.is_empty() {
-            let mut args = vec!["-n", n, "label", "configmap", name];
-            args.extend(labels.split(','));
-            let (ok, out) = ns.kubectl(&args, None);
-            assert!(ok, "{out}");
-        }
-    }
+    let with_ingress = query_among_bystanders(&ns).await;
     let owner = owner(Kind::Query, "q", n);
     let listed_alone = c.owned_keys(&owner, &ns.cancel).await.unwrap();
 
@@ -167,10 +152,7 @@ async fn an_apply_lists_what_its_resource_owns_with_its_writes() {
         deleted.iter().map(|k| k.kind.as_str()).collect::<Vec<_>>(),
         ["Ingress"]
     );
-    for name in ["bystander", "other-resource", "half-labelled"] {
-        let (ok, out) = ns.kubectl(&["-n", n, "get", "configmap", name], None);
-        assert!(ok, "{name} must survive: {out}");
-    }
+    bystanders_survive(&ns);
 }
 
 #[tokio::test]
