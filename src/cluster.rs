@@ -323,11 +323,7 @@ impl ClusterApi for Cluster {
         options: ApplyOptions,
         cancel: &CancellationToken,
     ) -> Result<LiveObject> {
-        let applied = self.apply_one(object, options, cancel).await?;
-        Ok(LiveObject {
-            key: applied.key,
-            json: applied.json,
-        })
+        Ok(self.apply_one(object, options, cancel).await?.into())
     }
 
     async fn apply_objects(
@@ -336,13 +332,7 @@ impl ClusterApi for Cluster {
         cancel: &CancellationToken,
     ) -> Result<Vec<LiveObject>> {
         let applied = Cluster::apply_objects(self, objects, cancel).await?;
-        Ok(applied
-            .into_iter()
-            .map(|a| LiveObject {
-                key: a.key,
-                json: a.json,
-            })
-            .collect())
+        Ok(applied.into_iter().map(LiveObject::from).collect())
     }
 
     fn has_answered(&self) -> bool {
@@ -357,14 +347,7 @@ impl ClusterApi for Cluster {
     ) -> Result<(Vec<LiveObject>, Result<Vec<ObjectKey>>)> {
         let (applied, owned) =
             Cluster::apply_objects_listing_owned(self, objects, owner, cancel).await?;
-        let written = applied
-            .into_iter()
-            .map(|a| LiveObject {
-                key: a.key,
-                json: a.json,
-            })
-            .collect();
-        Ok((written, owned))
+        Ok((applied.into_iter().map(LiveObject::from).collect(), owned))
     }
 
     async fn prune(

@@ -35,13 +35,24 @@ use thanos_render::Object;
 use thanos_render::meta::{MANAGED_BY, MANAGER, PART_OF};
 
 use crate::error::{Error, ObjectKey, Result};
-use crate::inventory::{Owner, owned_of_lists};
-use crate::kinds::{OWNED_KINDS, api_resource, apply_phase, order};
+use crate::inventory::{LiveObject, Owner, owned_of_lists};
+use crate::kinds::{OWNED_KINDS, api_resource, apply_phase, sort_in_apply_order};
 use crate::{CancellationToken, Cluster};
 
 /// What [`Cluster::apply_objects`] lists before it writes: per (namespace, kind), the metadata
 /// of every object by name, or `None` when the kind could not be listed.
 type Listed = HashMap<(String, String), Option<HashMap<String, ObjectMeta>>>;
+
+/// The `(namespace, kind)` of every object in `objects`: what the apply lists before it writes.
+fn groups_of(objects: &[(&Object, ApplyOptions)]) -> BTreeSet<(String, String)> {
+    objects
+        .iter()
+        .map(|(object, _)| {
+            let key = ObjectKey::of(object);
+            (key.namespace, key.kind)
+        })
+        .collect()
+}
 
 /// The server-side-apply field manager of every write.
 pub const FIELD_MANAGER: &str = "terraform-provider-thanos";
@@ -70,6 +81,16 @@ pub struct Applied {
     pub adopted: bool,
     /// The StatefulSet replace path ran (see the module docs).
     pub replaced: bool,
+}
+
+impl From<Applied> for LiveObject {
+    /// The object as the server returned it after the apply.
+    fn from(applied: Applied) -> Self {
+        LiveObject {
+            key: applied.key,
+            json: applied.json,
+        }
+    }
 }
 
 impl Applied {
@@ -155,7 +176,7 @@ impl Cluster {
         objects: &[(&Object, ApplyOptions)],
         cancel: &CancellationToken,
     ) -> Result<Vec<Applied>> {
-        let listed = self.list_before_writes(objects, cancel).await;
+        let listed = self.list_before_writes(groups_of(objects), cancel).await;
         self.apply_listed(objects, &listed, cancel).await
     }
 
@@ -172,19 +193,15 @@ impl Cluster {
         owner: &Owner,
         cancel: &CancellationToken,
     ) -> Result<(Vec<Applied>, Result<Vec<ObjectKey>>)> {
-        let listed_by_apply = |kind: &str| {
-            objects
-                .iter()
-                .any(|(o, _)| o.kind() == kind && o.namespace() == owner.namespace)
-        };
+        let groups = groups_of(objects);
         let others: Vec<&str> = OWNED_KINDS
             .iter()
             .copied()
-            .filter(|kind| !listed_by_apply(kind))
+            .filter(|kind| !groups.contains(&(owner.namespace.clone(), (*kind).to_owned())))
             .collect();
         let ((listed, applied), other_lists) = tokio::join!(
             async {
-                let listed = self.list_before_writes(objects, cancel).await;
+                let listed = self.list_before_writes(groups, cancel).await;
                 let applied = self.apply_listed(objects, &listed, cancel).await;
                 (listed, applied)
             },
@@ -213,24 +230,19 @@ impl Cluster {
             lists.push(list);
         }
         let owned = owned_of_lists(owner, OWNED_KINDS, lists).map(|mut owned| {
-            owned.sort_by(|a, b| (order(&a.kind), &a.name).cmp(&(order(&b.kind), &b.name)));
+            sort_in_apply_order(&mut owned);
             owned
         });
         Ok((applied, owned))
     }
 
-    /// The metadata of every object of each kind and namespace of `objects`, by name: `None`
+    /// The metadata of every object of each `(namespace, kind)` of `groups`, by name: `None`
     /// for a kind that cannot be listed.
     async fn list_before_writes(
         &self,
-        objects: &[(&Object, ApplyOptions)],
+        groups: BTreeSet<(String, String)>,
         cancel: &CancellationToken,
     ) -> Listed {
-        let mut groups: BTreeSet<(String, String)> = BTreeSet::new();
-        for (object, _) in objects {
-            let key = ObjectKey::of(object);
-            groups.insert((key.namespace, key.kind));
-        }
         let found = join_all(groups.iter().map(|(namespace, kind)| async move {
             let key = ObjectKey::new(kind.as_str(), namespace.as_str(), "*");
             let lp = ListParams::default();

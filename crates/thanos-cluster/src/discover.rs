@@ -44,13 +44,11 @@ impl Cluster {
                 lp = lp.labels(&labels);
             }
             let list = self.call(&key, cancel, || api.list(&lp)).await?;
-            let empty = BTreeMap::new();
-            slices.extend(list.items.into_iter().filter(|s| {
-                selector_matches(
-                    endpoints_selector,
-                    s.metadata.labels.as_ref().unwrap_or(&empty),
-                )
-            }));
+            slices.extend(
+                list.items
+                    .into_iter()
+                    .filter(|s| selects(endpoints_selector, s)),
+            );
         }
         Ok(endpoints_from_slices(&slices))
     }
@@ -72,13 +70,10 @@ impl Cluster {
         let api: Api<EndpointSlice> = Api::namespaced(self.client.clone(), namespace);
         let labels = label_query(selector);
         let deadline = Instant::now() + timeout;
-        let empty = BTreeMap::new();
         let found = |slices: &BTreeMap<String, EndpointSlice>| {
             let matching: Vec<EndpointSlice> = slices
                 .values()
-                .filter(|s| {
-                    selector_matches(selector, s.metadata.labels.as_ref().unwrap_or(&empty))
-                })
+                .filter(|s| selects(selector, s))
                 .cloned()
                 .collect();
             endpoints_from_slices(&matching)
@@ -159,6 +154,12 @@ impl Cluster {
         )
         .await
     }
+}
+
+/// Whether `selector` selects `slice` by its labels (expressions included).
+fn selects(selector: &LabelSelector, slice: &EndpointSlice) -> bool {
+    let empty = BTreeMap::new();
+    selector_matches(selector, slice.metadata.labels.as_ref().unwrap_or(&empty))
 }
 
 /// The part of `selector` the server can filter on (its `match_labels`); expressions are

@@ -10,7 +10,7 @@ use thanos_render::meta::{self, MANAGED_BY, MANAGER, PART_OF};
 
 use crate::apply::is_owned_by;
 use crate::error::{ObjectKey, Result};
-use crate::kinds::{OPTIONAL_KINDS, OWNED_KINDS, order};
+use crate::kinds::{OPTIONAL_KINDS, OWNED_KINDS, order, sort_in_apply_order};
 use crate::{CancellationToken, Cluster};
 
 /// One resource's identity in the cluster: its namespace and its `part-of` label value.
@@ -158,7 +158,7 @@ impl Cluster {
         )
         .await;
         let mut out = owned_of_lists(owner, OWNED_KINDS, lists)?;
-        out.sort_by(|a, b| (order(&a.kind), &a.name).cmp(&(order(&b.kind), &b.name)));
+        sort_in_apply_order(&mut out);
         Ok(out)
     }
 

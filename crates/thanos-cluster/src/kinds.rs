@@ -8,6 +8,7 @@ use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::core::{ApiResource, GroupVersionKind};
 
+use crate::error::ObjectKey;
 use crate::select::ForeignKind;
 
 /// prometheus-operator's ServiceMonitor: rendered (`service_monitor`), but served only where
@@ -71,6 +72,11 @@ pub fn order(kind: &str) -> usize {
         .iter()
         .position(|k| *k == kind)
         .unwrap_or(OWNED_KINDS.len())
+}
+
+/// Sorts `keys` in apply order, by name within a kind.
+pub(crate) fn sort_in_apply_order(keys: &mut [ObjectKey]) {
+    keys.sort_by(|a, b| (order(&a.kind), &a.name).cmp(&(order(&b.kind), &b.name)));
 }
 
 /// The step of an apply a kind belongs to: objects of one step are written concurrently, the

@@ -17,7 +17,7 @@ use kube::api::DeleteParams;
 use crate::delete::PvcPolicy;
 use crate::error::{Error, ObjectKey, Result};
 use crate::inventory::Owner;
-use crate::kinds::order;
+use crate::kinds::{order, sort_in_apply_order};
 use crate::{CancellationToken, Cluster};
 
 impl Cluster {
@@ -144,7 +144,7 @@ impl Cluster {
         if left.is_empty() {
             return Ok(());
         }
-        left.sort_by(|a, b| (order(&a.kind), &a.name).cmp(&(order(&b.kind), &b.name)));
+        sort_in_apply_order(&mut left);
         Err(Error::Timeout {
             what: "deleted objects to disappear".into(),
             waited: timeout,

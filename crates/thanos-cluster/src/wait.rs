@@ -409,26 +409,24 @@ impl Cluster {
                         }
                         Err(e) => return Err(e),
                     }
-                    let Some(live) = &item.latest else {
-                        missing.push(format!("{}: it does not exist", item.key));
-                        continue;
-                    };
-                    match self
-                        .watch_workload(
-                            (index, item.epoch),
-                            &item.key,
-                            live.resource_version(),
-                            cancel,
-                        )
-                        .await
-                    {
-                        Ok(stream) => {
-                            watches.push(stream);
-                            item.watched = true;
-                        }
-                        Err(e @ Error::Cancelled { .. }) => return Err(e),
-                        Err(e) => {
-                            tracing::debug!(key = %item.key, error = %e, "cannot watch: polling");
+                    if let Some(live) = &item.latest {
+                        match self
+                            .watch_workload(
+                                (index, item.epoch),
+                                &item.key,
+                                live.resource_version(),
+                                cancel,
+                            )
+                            .await
+                        {
+                            Ok(stream) => {
+                                watches.push(stream);
+                                item.watched = true;
+                            }
+                            Err(e @ Error::Cancelled { .. }) => return Err(e),
+                            Err(e) => {
+                                tracing::debug!(key = %item.key, error = %e, "cannot watch: polling");
+                            }
                         }
                     }
                 }
@@ -441,9 +439,9 @@ impl Cluster {
                     Progress::Pending(what) => missing.push(format!("{}: {what}", item.key)),
                 }
             }
-            if items.iter().all(|i| i.done) {
+            let Some(first) = items.iter().find(|i| !i.done).map(|i| i.key.clone()) else {
                 return Ok(items.into_iter().filter_map(|i| i.latest).collect());
-            }
+            };
             if Instant::now() >= deadline {
                 return Err(Error::Timeout {
                     what: format!(
@@ -463,11 +461,9 @@ impl Cluster {
                 .poll
                 .min(deadline.saturating_duration_since(Instant::now()))
                 .max(Duration::from_millis(50));
-            let first = items.iter().find(|i| !i.done).map(|i| i.key.clone());
-            let first = first.as_ref().unwrap_or(&workloads[0]);
             tokio::select! {
                 biased;
-                _ = cancel.cancelled() => return Err(cancelled(first)),
+                _ = cancel.cancelled() => return Err(cancelled(&first)),
                 Some(delivery) = watches.next() => {
                     take(&mut items, delivery);
                     // Whatever else has arrived meanwhile, before the next turn.
@@ -475,7 +471,7 @@ impl Cluster {
                         take(&mut items, delivery);
                     }
                 }
-                r = sleep(nap, cancel, first) => r?,
+                r = sleep(nap, cancel, &first) => r?,
             }
         }
     }
